@@ -1,0 +1,56 @@
+# viberglass-infra. `make synth` and `make test` set up everything they need on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+CHECKOV_VENV := .tools/checkov
+PY := $(VENV)/bin/python
+
+# The pinned Node 22 and cdktf CLI from node_modules come first; no telemetry/version checks (offline).
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CHECKPOINT_DISABLE := 1
+export VIBERGLASS_ENV ?= dev
+
+.PHONY: setup synth test check bench lock clean
+
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+## synth: Terraform JSON for every stack of $VIBERGLASS_ENV (default dev) in cdktf.out/, via the pinned CLI.
+synth: $(VENV)/.installed node_modules/.installed
+	cdktf synth
+
+## test: the test suite.
+test: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest
+
+## check: the quality gate (format, lint, types, tests, checkov, workflow linters); CI runs exactly this.
+check: setup
+	scripts/check
+
+## bench: synth timings and memory (docs/performance.md).
+bench: $(VENV)/.installed node_modules/.installed
+	$(PY) bench/synth_bench.py
+
+## lock: refresh constraints.txt from a clean install of pyproject.toml.
+lock:
+	rm -rf .tools/lock && python3 -m venv .tools/lock
+	.tools/lock/bin/pip install --quiet -e '.[dev]'
+	{ echo "# pip constraints for .venv (pip freeze of a clean 'pip install -e .[dev]'); refresh with 'make lock'."; \
+	  .tools/lock/bin/pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .tools/lock
+
+clean:
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""Defaults that differ between a development and a production environment (SPEC §3).
+
+They are merged *under* the YAML file before validation, so a file states only what it changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TIER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "development": {
+        "network": {"single_nat_gateway": True, "flow_logs": False},
+        "logs": {"retention_days": 7},
+        "database": {
+            "instance_class": "db.t4g.micro",
+            "allocated_storage": 20,
+            "max_allocated_storage": 100,
+            "multi_az": False,
+            "backup_retention_days": 7,
+            "deletion_protection": False,
+        },
+        "backend": {
+            "cpu": 256,
+            "memory": 512,
+            "desired_count": 1,
+            "min_count": 1,
+            "max_count": 3,
+            "image_tag": "latest",
+        },
+        "alarms": {"enabled": False},
+    },
+    "production": {
+        "network": {"single_nat_gateway": False, "flow_logs": True},
+        "logs": {"retention_days": 90},
+        "database": {
+            "instance_class": "db.m6g.xlarge",
+            "allocated_storage": 100,
+            "max_allocated_storage": 500,
+            "multi_az": True,
+            "backup_retention_days": 30,
+            "deletion_protection": True,
+        },
+        "backend": {
+            "cpu": 512,
+            "memory": 1024,
+            "desired_count": 2,
+            "min_count": 2,
+            "max_count": 10,
+            "image_tag": "prod-latest",
+        },
+        "alarms": {"enabled": True},
+    },
+}
+
+
+def tier_for(env: str) -> str:
+    """``prod`` and ``production`` are production; every other environment is development."""
+    return "production" if env in {"prod", "production"} else "development"
+
+
+def merge(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``values`` over ``defaults``; neither input is changed. Non-dict values replace."""
+    merged = dict(defaults)
+    for key, value in values.items():
+        base = merged.get(key)
+        if isinstance(base, dict) and isinstance(value, dict):
+            merged[key] = merge(base, value)
+        else:
+            merged[key] = value
+    return merged

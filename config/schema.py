@@ -1,0 +1,171 @@
+"""The typed shape of ``config/<env>.yaml``.
+
+Field-level rules (types, unknown keys, ranges) live here; rules that relate two fields to each other live
+in :mod:`config.rules` so their messages can name both keys. Tier-dependent defaults (dev vs prod) are in
+:mod:`config.defaults`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from core.network import default_azs
+
+Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+SsmName = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_.\-/]+$")]
+Domain = Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class Section(BaseModel):
+    """Every section rejects unknown keys and wrong types (no silent ``"256"`` -> ``256``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class AwsSettings(Section):
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "eu-west-1"
+    account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+    availability_zones: list[str] | None = None
+
+
+class NetworkSettings(Section):
+    mode: Literal["enterprise", "standard"] = "enterprise"
+    vpc_cidr: Cidr = "10.0.0.0/16"
+    public_subnets: list[Cidr] = ["10.0.1.0/24", "10.0.2.0/24"]
+    private_subnets: list[Cidr] = ["10.0.10.0/24", "10.0.11.0/24"]
+    single_nat_gateway: bool
+    flow_logs: bool
+
+
+class LogSettings(Section):
+    retention_days: int
+
+
+class S3State(Section):
+    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    region: str
+    dynamodb_table: str | None = None
+    use_lockfile: bool = False
+    key_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = "viberglass"
+
+
+class CloudState(Section):
+    organization: str
+    project: str | None = None
+    workspace_prefix: Name = "viberglass"
+
+
+class StateSettings(Section):
+    backend: Literal["s3", "cloud", "local"] = "s3"
+    s3: S3State | None = None
+    cloud: CloudState | None = None
+
+
+class DatabaseSettings(Section):
+    instance_class: Annotated[str, StringConstraints(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")]
+    allocated_storage: Annotated[int, Field(ge=20, le=65536)]
+    max_allocated_storage: Annotated[int, Field(le=65536)] | None = None
+    engine_version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?$")] = "16"
+    multi_az: bool
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)]
+    deletion_protection: bool
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "viberglass"
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15}$")] = "viberglass"
+
+
+class BackendSettings(Section):
+    cpu: int
+    memory: int
+    desired_count: Annotated[int, Field(ge=0)]
+    min_count: Annotated[int, Field(ge=0)]
+    max_count: PositiveInt
+    image_tag: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    container_port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    health_check_path: Annotated[str, StringConstraints(pattern=r"^/\S*$")] = "/health"
+
+
+class DomainSettings(Section):
+    api_domain: Domain | None = None
+    app_domain: Domain | None = None
+    route53_zone_id: Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{1,31}$")] | None = None
+
+
+class FrontendSettings(Section):
+    repository: Annotated[str, StringConstraints(pattern=r"^https://github\.com/[\w.-]+/[\w.-]+$")] = (
+        "https://github.com/ilities/viberglass"
+    )
+    branch: str = "main"
+    app_root: str = "apps/platform-frontend"
+    github_token_parameter: SsmName = "/viberglass/github/amplify-token"  # noqa: S105 (a parameter name)
+
+
+class GithubSettings(Section):
+    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = "ilities/viberglass"
+
+
+class WorkerImage(Section):
+    """One worker image in the catalog; ``agent`` images are built on the base image."""
+
+    repository: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._/-]*$")]
+    kind: Literal["base", "lambda", "ecs", "agent"]
+
+
+DEFAULT_AGENTS = ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")
+
+
+def default_catalog() -> dict[str, WorkerImage]:
+    catalog = {
+        "base": WorkerImage(repository="viberator-base-worker", kind="base"),
+        "lambda": WorkerImage(repository="viberator-lambda-worker", kind="lambda"),
+        "multi-agent": WorkerImage(repository="viberator-worker-multi-agent", kind="ecs"),
+        "claude-code-ecs": WorkerImage(repository="viberator-worker-claude-code-ecs", kind="ecs"),
+    }
+    catalog.update(
+        {agent: WorkerImage(repository=f"viberator-worker-{agent}", kind="agent") for agent in DEFAULT_AGENTS}
+    )
+    return catalog
+
+
+class WorkersSettings(Section):
+    images: dict[Name, WorkerImage] = Field(default_factory=default_catalog)
+    owns_repositories: bool = True
+    keep_images_per_environment: Annotated[int, Field(ge=1, le=1000)] = 30
+    cpu: int = 2048
+    memory: int = 4096
+    container_insights: bool = True
+    lambda_name_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")] = "viberator-"
+
+
+class AlarmSettings(Section):
+    enabled: bool
+
+
+class EnvironmentConfig(Section):
+    """A whole environment. ``name`` and ``tier`` come from the file name unless written."""
+
+    name: Name
+    tier: Literal["development", "production"]
+    aws: AwsSettings = AwsSettings()
+    network: NetworkSettings
+    logs: LogSettings
+    state: StateSettings = StateSettings()
+    database: DatabaseSettings
+    backend: BackendSettings
+    domains: DomainSettings = DomainSettings()
+    frontend: FrontendSettings = FrontendSettings()
+    github: GithubSettings = GithubSettings()
+    workers: WorkersSettings = WorkersSettings()
+    alarms: AlarmSettings
+
+    @property
+    def production(self) -> bool:
+        return self.tier == "production"
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The listed AZs, else ``<region>a`` and ``<region>b``."""
+        return self.aws.availability_zones or default_azs(self.aws.region)

@@ -1,0 +1,49 @@
+"""Values AWS accepts, written down once so configuration fails before Terraform does."""
+
+from __future__ import annotations
+
+# CloudWatch Logs PutRetentionPolicy accepts exactly these (0 = never expire, which we refuse:
+# retention must be finite).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# Fargate task sizes (CPU units -> accepted memory in MiB), from the ECS task-size table.
+_FARGATE: dict[int, range | tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: range(1024, 4096 + 1, 1024),
+    1024: range(2048, 8192 + 1, 1024),
+    2048: range(4096, 16384 + 1, 1024),
+    4096: range(8192, 30720 + 1, 1024),
+    8192: range(16384, 61440 + 1, 4096),
+    16384: range(32768, 122880 + 1, 8192),
+}
+
+
+def fargate_cpu_values() -> list[int]:
+    """CPU units Fargate accepts."""
+    return sorted(_FARGATE)
+
+
+def fargate_memory_values(cpu: int) -> list[int]:
+    """Memory sizes Fargate accepts for ``cpu`` (empty when the CPU value itself is invalid)."""
+    return list(_FARGATE.get(cpu, ()))
+
+
+def is_fargate_size(cpu: int, memory: int) -> bool:
+    """Whether Fargate accepts this CPU/memory pair."""
+    return memory in fargate_memory_values(cpu)
+
+
+def describe_memory_choices(cpu: int) -> str:
+    """Human-readable list of the memory values for ``cpu``: ``1024-4096 in steps of 1024``."""
+    values = fargate_memory_values(cpu)
+    if len(values) <= 3:
+        return ", ".join(str(v) for v in values)
+    return f"{values[0]}-{values[-1]} in steps of {values[1] - values[0]}"
+
+
+def nearest_retention(days: int) -> int:
+    """The accepted retention value closest to ``days`` (ties go to the longer one)."""
+    return min(LOG_RETENTION_DAYS, key=lambda v: (abs(v - days), -v))

@@ -1,0 +1,66 @@
+"""What every stack shares: the AWS provider (region, default tags, allowed account) and its state backend."""
+
+from __future__ import annotations
+
+from config.schema import EnvironmentConfig
+from core.naming import Naming
+from imports.aws import AwsProvider, AwsProviderDefaultTags
+from imports.cdktf import CloudBackend, Construct, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack
+from modules.account import Account
+
+LOCAL_STATE_DIR = "terraform-state"
+
+
+def default_tags(config: EnvironmentConfig) -> dict[str, str]:
+    return {"Project": "viberglass", "Environment": config.name, "ManagedBy": "terraform"}
+
+
+def configure_backend(stack: TerraformStack, config: EnvironmentConfig, stack_name: str) -> None:
+    """Point ``stack`` at its own state: one S3 key, HCP workspace or local file per environment and stack."""
+    state = config.state
+    if state.backend == "s3":
+        assert state.s3 is not None  # guaranteed by config.rules.check_state
+        s3 = state.s3
+        backend = S3Backend(
+            stack,
+            bucket=s3.bucket,
+            key=f"{s3.key_prefix}/{config.name}/{stack_name}.tfstate",
+            region=s3.region,
+            encrypt=True,
+            dynamodb_table=s3.dynamodb_table,
+        )
+        if s3.use_lockfile:
+            # S3-native locking (Terraform >= 1.10); cdktf 0.21's S3Backend predates the argument.
+            backend.add_override("use_lockfile", True)
+    elif state.backend == "cloud":
+        assert state.cloud is not None
+        cloud = state.cloud
+        CloudBackend(
+            stack,
+            organization=cloud.organization,
+            workspaces=NamedCloudWorkspace(f"{cloud.workspace_prefix}-{config.name}-{stack_name}", cloud.project),
+        )
+    else:
+        # Relative to cdktf.out/stacks/<stack>/, where Terraform runs: state survives a fresh synth.
+        LocalBackend(stack, path=f"../../../{LOCAL_STATE_DIR}/{config.name}/{stack_name}.tfstate")
+
+
+class ViberglassStack(TerraformStack):
+    """A stack of one environment: provider, backend, naming and account info set up.
+
+    :param config: the validated environment configuration.
+    """
+
+    def __init__(self, scope: Construct, stack_name: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, stack_name)
+        self.config = config
+        self.naming = Naming(config.name)
+        AwsProvider(
+            self,
+            "aws",
+            region=config.aws.region,
+            default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
+            allowed_account_ids=[config.aws.account_id] if config.aws.account_id else None,
+        )
+        configure_backend(self, config, stack_name)
+        self.account = Account(self, "account", region=config.aws.region)

@@ -1,0 +1,65 @@
+"""Good configuration: shipped files, tier defaults, derived values."""
+
+from __future__ import annotations
+
+import pytest
+
+import config
+from config.defaults import merge
+from tests.conftest import raw_config
+
+
+def test_shipped_environments_are_dev_and_prod() -> None:
+    assert config.available_environments() == ["dev", "prod"]
+
+
+def test_dev_defaults() -> None:
+    cfg = config.load("dev")
+    assert (cfg.tier, cfg.network.single_nat_gateway, cfg.network.flow_logs, cfg.logs.retention_days) == (
+        "development", True, False, 7,
+    )  # fmt: skip
+
+
+def test_prod_is_production_with_prod_sizes() -> None:
+    cfg = config.load("prod")
+    assert (cfg.production, cfg.backend.desired_count, cfg.backend.min_count, cfg.backend.max_count) == (True, 2, 2, 10)
+    assert (cfg.database.multi_az, cfg.database.backup_retention_days, cfg.database.deletion_protection) == (
+        True, 30, True,
+    )  # fmt: skip
+
+
+def test_default_environment_is_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VIBERGLASS_ENV", raising=False)
+    assert config.load().name == "dev"
+
+
+def test_viberglass_env_selects_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIBERGLASS_ENV", "prod")
+    assert config.load().name == "prod"
+
+
+def test_a_file_states_only_what_it_changes() -> None:
+    """Tier defaults fill in what a minimal file leaves out."""
+    minimal = {"state": raw_config("dev")["state"]}
+    cfg = config.parse(minimal, "staging")
+    assert (cfg.tier, cfg.backend.cpu, cfg.database.instance_class) == ("development", 256, "db.t4g.micro")
+
+
+def test_prod_tier_defaults_apply_to_other_names_set_to_production() -> None:
+    overrides = {"tier": "production", "domains": {"api_domain": "api.example.com"}}
+    cfg = config.parse(merge({"state": raw_config("dev")["state"]}, overrides), "live")
+    assert (cfg.database.deletion_protection, cfg.logs.retention_days) == (True, 90)
+
+
+def test_listed_zones_are_used() -> None:
+    raw = merge(raw_config("dev"), {"aws": {"availability_zones": ["eu-west-1b", "eu-west-1c"]}})
+    assert config.parse(raw, "dev").availability_zones == ["eu-west-1b", "eu-west-1c"]
+
+
+def test_default_worker_catalog_has_eleven_images() -> None:
+    images = config.load("dev").workers.images
+    assert sorted(i.repository for i in images.values()) == sorted(
+        ["viberator-base-worker", "viberator-lambda-worker", "viberator-worker-multi-agent",
+         "viberator-worker-claude-code-ecs"] + [f"viberator-worker-{a}" for a in
+         ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")]
+    )  # fmt: skip

@@ -1,0 +1,107 @@
+"""Pure logic (no cdktf): naming, CIDR rules, AWS value tables, policy statements. Property-tested."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core import aws_limits
+from core.iam import Statement, policy_document, service_trust
+from core.naming import Naming, shorten
+from core.network import default_azs, first_overlap, outside
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=120)
+
+
+@given(name=names, cap=st.integers(min_value=8, max_value=100))
+def test_shorten_always_fits(name: str, cap: int) -> None:
+    assert len(shorten(name, cap)) <= cap
+
+
+@given(name=names, cap=st.integers(min_value=8, max_value=100))
+def test_shorten_is_identity_when_it_fits_and_deterministic(name: str, cap: int) -> None:
+    result = shorten(name, cap)
+    assert result == shorten(name, cap)
+    if len(name) <= cap:
+        assert result == name
+
+
+@given(a=names, b=names)
+def test_shortened_distinct_long_names_stay_distinct(a: str, b: str) -> None:
+    long_a, long_b = "x" * 70 + a, "x" * 70 + b
+    if long_a != long_b:
+        assert shorten(long_a, 32) != shorten(long_b, 32)
+
+
+def test_naming_forms() -> None:
+    n = Naming("dev")
+    assert (n.name("backend-sg"), n.env_first("uploads"), n.log_group("ecs", "worker"), n.kms_alias("ssm")) == (
+        "viberglass-dev-backend-sg", "dev-viberglass-uploads", "/ecs/viberglass-dev-worker", "alias/viberglass-dev-ssm",
+    )  # fmt: skip
+    assert n.parameter("database", "url") == "/viberglass/dev/database/url"
+
+
+def test_naming_rejects_unsafe_environment_names() -> None:
+    with pytest.raises(ValueError, match="lower-case"):
+        Naming("Dev_1")
+
+
+def test_default_azs_follow_the_region() -> None:
+    assert default_azs("us-east-1") == ["us-east-1a", "us-east-1b"]
+
+
+@given(prefix=st.integers(min_value=16, max_value=24), offset=st.integers(min_value=0, max_value=255))
+def test_subnets_carved_from_the_vpc_are_inside_it(prefix: int, offset: int) -> None:
+    vpc = ipaddress.IPv4Network("10.0.0.0/16")
+    subnets = list(vpc.subnets(new_prefix=prefix))
+    chosen = subnets[offset % len(subnets)]
+    assert outside(vpc, [chosen]) == []
+    assert outside(vpc, [ipaddress.IPv4Network("10.1.0.0/24")]) == [ipaddress.IPv4Network("10.1.0.0/24")]
+
+
+def test_first_overlap_finds_nested_blocks() -> None:
+    a, b, c = (ipaddress.IPv4Network(x) for x in ("10.0.1.0/24", "10.0.2.0/24", "10.0.1.128/25"))
+    assert first_overlap([a, b, c]) == (a, c)
+    assert first_overlap([a, b]) is None
+
+
+@given(cpu=st.sampled_from(aws_limits.fargate_cpu_values()))
+def test_every_listed_fargate_pair_is_accepted(cpu: int) -> None:
+    assert all(aws_limits.is_fargate_size(cpu, m) for m in aws_limits.fargate_memory_values(cpu))
+
+
+def test_fargate_rejects_pairs_outside_the_table() -> None:
+    assert (aws_limits.is_fargate_size(256, 4096), aws_limits.is_fargate_size(300, 512)) == (False, False)
+    assert aws_limits.is_fargate_size(2048, 4096)
+
+
+@given(days=st.integers(min_value=1, max_value=4000))
+def test_nearest_retention_is_accepted(days: int) -> None:
+    assert aws_limits.nearest_retention(days) in aws_limits.LOG_RETENTION_DAYS
+
+
+def test_statement_refuses_service_wide_actions() -> None:
+    with pytest.raises(ValueError, match="whole service"):
+        Statement(sid="Bad", actions=["s3:*"], resources=["arn:aws:s3:::b"])
+
+
+def test_statement_refuses_unexplained_wildcard_resource() -> None:
+    with pytest.raises(ValueError, match="wildcard_reason"):
+        Statement(sid="Bad", actions=["ecr:GetAuthorizationToken"], resources=["*"])
+
+
+def test_policy_document_refuses_duplicate_sids() -> None:
+    s = Statement(sid="A", actions=["s3:GetObject"], resources=["arn:aws:s3:::b/*"])
+    with pytest.raises(ValueError, match="duplicate"):
+        policy_document([s, s])
+
+
+def test_service_trust_pins_source_account() -> None:
+    doc = json.loads(service_trust("ecs-tasks.amazonaws.com", "123456789012"))
+    (stmt,) = doc["Statement"]
+    assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert stmt["Action"] == ["sts:AssumeRole"]

@@ -1,0 +1,64 @@
+"""Small lookups over synthesized Terraform JSON: find resources by type and properties, follow references."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+Json = dict[str, Any]
+_REF = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\.([a-z0-9_]+))?\}$")
+_DATA_REF = re.compile(r"^\$\{data\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$")
+
+
+def items(stack: Json, rtype: str, *, data: bool = False) -> Iterator[tuple[str, Json]]:
+    """(address key, body) of every resource (or data source) of ``rtype``."""
+    yield from stack.get("data" if data else "resource", {}).get(rtype, {}).items()
+
+
+def resources(stack: Json, rtype: str, **props: Any) -> list[Json]:
+    """Every resource of ``rtype`` whose top-level properties equal ``props``."""
+    return [body for _, body in items(stack, rtype) if all(body.get(k) == v for k, v in props.items())]
+
+
+def one(stack: Json, rtype: str, **props: Any) -> Json:
+    found = resources(stack, rtype, **props)
+    assert len(found) == 1, f"expected one {rtype} with {props}, found {len(found)}"
+    return found[0]
+
+
+def where(stack: Json, rtype: str, predicate: Callable[[Json], bool]) -> list[Json]:
+    return [body for _, body in items(stack, rtype) if predicate(body)]
+
+
+def ref(stack: Json, rtype: str, attr: str = "id", **props: Any) -> str:
+    """The interpolation that references the one ``rtype`` matching ``props``: ``${aws_vpc.x.id}``."""
+    keys = [key for key, body in items(stack, rtype) if all(body.get(k) == v for k, v in props.items())]
+    assert len(keys) == 1, f"expected one {rtype} with {props}, found {keys}"
+    return f"${{{rtype}.{keys[0]}.{attr}}}"
+
+
+def target(stack: Json, reference: str) -> tuple[str, Json]:
+    """Follow ``${type.key.attr}`` to (type, body) of the referenced resource."""
+    match = _REF.match(reference)
+    assert match, f"not a resource reference: {reference!r}"
+    rtype, key, _ = match.groups()
+    return rtype, stack["resource"][rtype][key]
+
+
+def policy(document: str) -> Json:
+    """Parse a policy JSON string (interpolations stay as strings)."""
+    parsed: Json = json.loads(document)
+    return parsed
+
+
+def statement(document: str, sid: str) -> Json:
+    found: list[Json] = [s for s in policy(document)["Statement"] if s.get("Sid") == sid]
+    assert len(found) == 1, f"no single statement {sid!r}"
+    return found[0]
+
+
+def outputs(stack: Json) -> Json:
+    out: Json = stack.get("output", {})
+    return out
