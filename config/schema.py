@@ -133,6 +133,9 @@ def default_catalog() -> dict[str, WorkerImage]:
 class WorkersSettings(Section):
     images: dict[Name, WorkerImage] = Field(default_factory=default_catalog)
     owns_repositories: bool = True
+    # Environments whose `<env>-` tags the owner's lifecycle rules keep; filled in by the loader with every
+    # environment in config/ when not written.
+    image_environments: list[Name] = Field(default_factory=list)
     keep_images_per_environment: Annotated[int, Field(ge=1, le=1000)] = 30
     cpu: int = 2048
     memory: int = 4096

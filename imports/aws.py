@@ -7,6 +7,24 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup as 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity as DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition as DataAwsPartition
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup as DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy as EcrLifecyclePolicy
+from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository as EcrRepository
+from cdktf_cdktf_provider_aws.ecr_repository import (
+    EcrRepositoryEncryptionConfiguration as EcrRepositoryEncryptionConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecr_repository import (
+    EcrRepositoryImageScanningConfiguration as EcrRepositoryImageScanningConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecr_repository import (
+    EcrRepositoryImageTagMutabilityExclusionFilter as EcrRepositoryImageTagMutabilityExclusionFilter,
+)
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as EcsCluster
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting as EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition as EcsTaskDefinition
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinitionRuntimePlatform as EcsTaskDefinitionRuntimePlatform,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinitionVolume as EcsTaskDefinitionVolume
 from cdktf_cdktf_provider_aws.eip import Eip as Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog as FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole as IamRole

@@ -5,10 +5,12 @@ from __future__ import annotations
 from config.schema import EnvironmentConfig
 from imports.cdktf import App
 from stacks.base import BaseStack
+from stacks.workers import WorkersStack
 
 
 def build_app(config: EnvironmentConfig, *, outdir: str | None = None) -> App:
     """Every stack of ``config``'s environment in one App (cross-stack references need one App)."""
     app = App(outdir=outdir) if outdir else App()
-    BaseStack(app, "base", config=config)
+    base = BaseStack(app, "base", config=config)
+    WorkersStack(app, "workers", config=config, base=base)
     return app

@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     from stacks import build_app
 
     for config in configs:
-        build_app(config, outdir=str(args.outdir / config.name)).synth()
+        outdir = args.outdir / config.name
+        outdir.mkdir(parents=True, exist_ok=True)
+        build_app(config, outdir=str(outdir)).synth()
     return 0
 
 
