@@ -18,9 +18,6 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    from imports.runtime import prefer_project_node
-
-    prefer_project_node()
     from stacks import build_app
 
     build_app(config).synth()

@@ -18,7 +18,9 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
             "multi_az": False,
             "backup_retention_days": 7,
             "deletion_protection": False,
+            "final_snapshot": False,
         },
+        "uploads": {"versioning": False},
         "backend": {
             "cpu": 256,
             "memory": 512,
@@ -39,7 +41,9 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
             "multi_az": True,
             "backup_retention_days": 30,
             "deletion_protection": True,
+            "final_snapshot": True,
         },
+        "uploads": {"versioning": True},
         "backend": {
             "cpu": 512,
             "memory": 1024,

@@ -134,6 +134,8 @@ def check_production(cfg: EnvironmentConfig) -> None:
             "is false in a production environment",
             "set it to true (turn it off only in a reviewed change that deletes the database)",
         )
+    if not cfg.database.final_snapshot:
+        raise ConfigError("database.final_snapshot", "is false in a production environment", "set it to true")
     if cfg.domains.api_domain is None:
         raise ConfigError(
             "domains.api_domain",
@@ -146,6 +148,14 @@ def check_production(cfg: EnvironmentConfig) -> None:
 
 def check_domains(cfg: EnvironmentConfig) -> None:
     d = cfg.domains
+    # The API certificate is validated through DNS in the zone; the frontend's records can be created
+    # by hand instead (they are outputs), so only the API needs the zone.
+    if d.api_domain and not d.route53_zone_id:
+        raise ConfigError(
+            "domains.route53_zone_id",
+            "is missing but domains.api_domain is set (its certificate is validated through DNS)",
+            "set the hosted zone id of the domain (Z...)",
+        )
     if d.api_domain and d.app_domain and d.api_domain == d.app_domain:
         raise ConfigError(
             "domains.app_domain", f"{d.app_domain} is also domains.api_domain", "give the frontend its own name"

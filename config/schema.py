@@ -73,8 +73,17 @@ class DatabaseSettings(Section):
     multi_az: bool
     backup_retention_days: Annotated[int, Field(ge=1, le=35)]
     deletion_protection: bool
+    final_snapshot: bool
+    performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "viberglass"
     username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15}$")] = "viberglass"
+
+
+class UploadsSettings(Section):
+    versioning: bool
+    noncurrent_version_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    abort_multipart_days: Annotated[int, Field(ge=1, le=365)] = 7
+    ticket_media_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-/]*/$")] = "ticket-media/"
 
 
 class BackendSettings(Section):
@@ -157,6 +166,7 @@ class EnvironmentConfig(Section):
     logs: LogSettings
     state: StateSettings = StateSettings()
     database: DatabaseSettings
+    uploads: UploadsSettings
     backend: BackendSettings
     domains: DomainSettings = DomainSettings()
     frontend: FrontendSettings = FrontendSettings()

@@ -38,7 +38,8 @@ class Statement:
         if not self.actions:
             raise ValueError(f"statement {self.sid}: no actions")
         for action in self.actions:
-            if action == "*" or action.endswith(":*"):
+            # A wildcard only ever widens an Allow; in a Deny it is the safe direction.
+            if self.effect == "Allow" and (action == "*" or action.endswith(":*")):
                 raise ValueError(f"statement {self.sid}: action {action!r} grants a whole service")
         if "*" in self.resources and not self.wildcard_reason:
             raise ValueError(f"statement {self.sid}: resource '*' needs a wildcard_reason")

@@ -1,9 +1,12 @@
 """The one place that imports cdktf and the provider bindings (SPEC §1, §8).
 
 Stacks and modules import from ``imports.cdktf`` and ``imports.aws``. Moving to CDK Terrain (``cdktn``)
-or to locally generated bindings would change only this folder.
+or to locally generated bindings would change only this folder. Importing this package first picks the
+Node.js runtime jsii will start (:mod:`imports.runtime`) and installs the provider fast path
+(:mod:`imports._fastpath`).
 """
 
-from imports import _fastpath
+from imports import _fastpath, runtime
 
+runtime.prefer_project_node()
 _fastpath.install()

@@ -3,9 +3,40 @@
 Add a class here when a module needs it; importing the submodule is what makes it cost anything.
 """
 
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate as AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation as AcmCertificateValidation
+from cdktf_cdktf_provider_aws.alb import Alb as Alb
+from cdktf_cdktf_provider_aws.alb_listener import AlbListener as AlbListener
+from cdktf_cdktf_provider_aws.alb_listener import AlbListenerDefaultAction as AlbListenerDefaultAction
+from cdktf_cdktf_provider_aws.alb_listener import AlbListenerDefaultActionRedirect as AlbListenerDefaultActionRedirect
+from cdktf_cdktf_provider_aws.alb_target_group import AlbTargetGroup as AlbTargetGroup
+from cdktf_cdktf_provider_aws.alb_target_group import AlbTargetGroupHealthCheck as AlbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.amplify_app import AmplifyApp as AmplifyApp
+from cdktf_cdktf_provider_aws.amplify_app import AmplifyAppCustomRule as AmplifyAppCustomRule
+from cdktf_cdktf_provider_aws.amplify_branch import AmplifyBranch as AmplifyBranch
+from cdktf_cdktf_provider_aws.amplify_domain_association import AmplifyDomainAssociation as AmplifyDomainAssociation
+from cdktf_cdktf_provider_aws.amplify_domain_association import (
+    AmplifyDomainAssociationCertificateSettings as AmplifyDomainAssociationCertificateSettings,
+)
+from cdktf_cdktf_provider_aws.amplify_domain_association import (
+    AmplifyDomainAssociationSubDomain as AmplifyDomainAssociationSubDomain,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy as AppautoscalingPolicy
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration as AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification as AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget as AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup as CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity as DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition as DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter as DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.db_instance import DbInstance as DbInstance
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup as DbParameterGroup
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroupParameter as DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup as DbSubnetGroup
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup as DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy as EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository as EcrRepository
@@ -20,6 +51,12 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
 )
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as EcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting as EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import EcsService as EcsService
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsServiceDeploymentCircuitBreaker as EcsServiceDeploymentCircuitBreaker,
+)
+from cdktf_cdktf_provider_aws.ecs_service import EcsServiceLoadBalancer as EcsServiceLoadBalancer
+from cdktf_cdktf_provider_aws.ecs_service import EcsServiceNetworkConfiguration as EcsServiceNetworkConfiguration
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition as EcsTaskDefinition
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinitionRuntimePlatform as EcsTaskDefinitionRuntimePlatform,
@@ -29,6 +66,7 @@ from cdktf_cdktf_provider_aws.eip import Eip as Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog as FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole as IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy as IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment as IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway as InternetGateway
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias as KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey as KmsKey
@@ -36,9 +74,51 @@ from cdktf_cdktf_provider_aws.nat_gateway import NatGateway as NatGateway
 from cdktf_cdktf_provider_aws.provider import AwsProvider as AwsProvider
 from cdktf_cdktf_provider_aws.provider import AwsProviderDefaultTags as AwsProviderDefaultTags
 from cdktf_cdktf_provider_aws.route import Route as Route
+from cdktf_cdktf_provider_aws.route53_record import Route53Record as Route53Record
+from cdktf_cdktf_provider_aws.route53_record import Route53RecordAlias as Route53RecordAlias
 from cdktf_cdktf_provider_aws.route_table import RouteTable as RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation as RouteTableAssociation
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket as S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration as S3BucketLifecycleConfiguration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfigurationRule as S3BucketLifecycleConfigurationRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload as S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfigurationRuleFilter as S3BucketLifecycleConfigurationRuleFilter,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration as S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls as S3BucketOwnershipControls,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControlsRule as S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy as S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import (
+    S3BucketPublicAccessBlock as S3BucketPublicAccessBlock,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfigurationA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationRuleA as S3BucketServerSideEncryptionConfigurationRuleA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA as S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA as S3BucketVersioningA
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningVersioningConfiguration as S3BucketVersioningVersioningConfiguration,
+)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup as SecurityGroup
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter as SsmParameter
 from cdktf_cdktf_provider_aws.subnet import Subnet as Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc as Vpc
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (

@@ -23,10 +23,12 @@ from modules.account import Account
 from modules.encryption import EnvironmentKey
 
 UNTAGGED_DAYS = 7
+MOVING_TAGS = "*latest"
 
 
 def lifecycle_rules(tag_prefixes: Sequence[str], keep: int) -> str:
-    """Expire untagged images after a week; keep the newest ``keep`` images of each ``<prefix>-`` tag."""
+    """Expire untagged images after a week; keep the newest ``keep`` images of each ``<prefix>-`` tag
+    (or, with no prefixes, the newest ``keep`` images overall)."""
     rules: list[dict[str, object]] = [
         {
             "rulePriority": 1,
@@ -40,6 +42,15 @@ def lifecycle_rules(tag_prefixes: Sequence[str], keep: int) -> str:
             "action": {"type": "expire"},
         }
     ]
+    if not tag_prefixes:
+        rules.append(
+            {
+                "rulePriority": 2,
+                "description": f"keep the newest {keep} images",
+                "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+                "action": {"type": "expire"},
+            }
+        )
     for priority, prefix in enumerate(sorted(tag_prefixes), start=2):
         rules.append(
             {
@@ -83,10 +94,10 @@ class Repository(Construct):
             self,
             "repository",
             name=name,
-            # Tags are immutable except the moving `<env>-latest` pointers the deploy tools update.
+            # Tags are immutable except the moving `latest` / `<env>-latest` pointers the deploy tools update.
             image_tag_mutability="IMMUTABLE_WITH_EXCLUSION",
             image_tag_mutability_exclusion_filter=[
-                EcrRepositoryImageTagMutabilityExclusionFilter(filter="*-latest", filter_type="WILDCARD")
+                EcrRepositoryImageTagMutabilityExclusionFilter(filter=MOVING_TAGS, filter_type="WILDCARD")
             ],
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
             encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=key.arn)],
@@ -151,16 +162,21 @@ class WorkerRegistry(Construct):
         return repo.arn if repo else self._account.arn("ecr", f"repository/{self.names[image]}")
 
     def pull_statements(self, sid: str = "PullWorkerImages") -> list[Statement]:
-        return [
-            Statement(
-                sid=f"{sid}Token",
-                actions=["ecr:GetAuthorizationToken"],
-                resources=["*"],
-                wildcard_reason="ecr:GetAuthorizationToken supports no resource-level permissions",
-            ),
-            Statement(
-                sid=sid,
-                actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resources=[self.arn(image) for image in sorted(self.names)],
-            ),
-        ]
+        return pull_statements(sid, [self.arn(image) for image in sorted(self.names)])
+
+
+def pull_statements(sid: str, repository_arns: Sequence[str]) -> list[Statement]:
+    """Log in to ECR (account-wide by AWS's design) and pull from exactly these repositories."""
+    return [
+        Statement(
+            sid=f"{sid}Token",
+            actions=["ecr:GetAuthorizationToken"],
+            resources=["*"],
+            wildcard_reason="ecr:GetAuthorizationToken supports no resource-level permissions",
+        ),
+        Statement(
+            sid=sid,
+            actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resources=list(repository_arns),
+        ),
+    ]

@@ -37,11 +37,15 @@ class Firewall(Construct):
     def arn(self) -> str:
         return self.group.arn
 
-    def allow_from(self, source: Firewall, port: int, description: str) -> None:
-        """Ingress on TCP ``port`` from members of ``source``."""
+    def allow_from(self, source: Firewall, port: int, description: str, *, scope: Construct | None = None) -> None:
+        """Ingress on TCP ``port`` from members of ``source``.
+
+        :param scope: where the rule resource lives. Default: this group's construct. A stack that
+            received the group from another stack passes itself, so the rule is part of its own state.
+        """
         VpcSecurityGroupIngressRule(
-            self,
-            f"in-{source.key}-{port}",
+            scope or self,
+            f"{self.key}-in-{source.key}-{port}" if scope else f"in-{source.key}-{port}",
             security_group_id=self.id,
             referenced_security_group_id=source.id,
             ip_protocol="tcp",

@@ -24,9 +24,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    from imports.runtime import prefer_project_node
-
-    prefer_project_node()
     from stacks import build_app
 
     for config in configs:

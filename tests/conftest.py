@@ -27,9 +27,6 @@ def raw_config(env: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
     """``synth(env, overrides)`` -> {stack name: synthesized JSON}, cached per (env, overrides)."""
-    from imports.runtime import prefer_project_node
-
-    prefer_project_node()
     from stacks import build_app
 
     cache: dict[str, Stacks] = {}

@@ -46,7 +46,7 @@ def test_a_file_states_only_what_it_changes() -> None:
 
 
 def test_prod_tier_defaults_apply_to_other_names_set_to_production() -> None:
-    overrides = {"tier": "production", "domains": {"api_domain": "api.example.com"}}
+    overrides = {"tier": "production", "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z123"}}
     cfg = config.parse(merge({"state": raw_config("dev")["state"]}, overrides), "live")
     assert (cfg.database.deletion_protection, cfg.logs.retention_days) == (True, 90)
 

@@ -43,6 +43,8 @@ CASES: list[tuple[str, str, dict[str, Any] | str, str]] = [
     ("prod-without-deletion-protection", "prod", {"database": {"deletion_protection": False}},
      "database.deletion_protection"),
     ("prod-without-api-domain", "prod", {"domains": {"api_domain": None}}, "domains.api_domain"),
+    ("prod-without-final-snapshot", "prod", {"database": {"final_snapshot": False}}, "database.final_snapshot"),
+    ("api-domain-without-zone", "dev", {"domains": {"api_domain": "api.example.com"}}, "domains.route53_zone_id"),
     ("fargate-pair-rejected", "dev", {"backend": {"cpu": 256, "memory": 4096}}, "backend.memory"),
     ("fargate-cpu-rejected", "dev", {"workers": {"cpu": 3000}}, "workers.cpu"),
     ("min-above-desired", "dev", {"backend": {"min_count": 2, "desired_count": 1}}, "backend.min_count"),

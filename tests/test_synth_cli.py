@@ -39,7 +39,7 @@ def test_cdktf_cli_synth_writes_every_stack(env: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert (out / "stacks" / "base" / "cdk.tf.json").is_file()
-    assert set(manifest["stacks"]) == {"base", "workers"}
+    assert set(manifest["stacks"]) == {"base", "workers", "platform"}
 
 
 @pytest.mark.slow

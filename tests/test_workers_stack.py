@@ -63,7 +63,7 @@ def test_repositories_scan_on_push_with_the_environment_key(dev: Stacks) -> None
 def test_sha_tags_are_immutable_and_only_latest_moves(dev: Stacks) -> None:
     for repo in resources(dev["workers"], "aws_ecr_repository"):
         assert repo["image_tag_mutability"] == "IMMUTABLE_WITH_EXCLUSION"
-        assert repo["image_tag_mutability_exclusion_filter"] == [{"filter": "*-latest", "filter_type": "WILDCARD"}]
+        assert repo["image_tag_mutability_exclusion_filter"] == [{"filter": "*latest", "filter_type": "WILDCARD"}]
 
 
 def test_lifecycle_expires_untagged_and_keeps_newest_per_environment(dev: Stacks) -> None:
@@ -205,8 +205,8 @@ def test_baseline_task_definitions(each_env: Env, image: str) -> None:
 def test_task_definitions_use_the_worker_roles(dev: Stacks) -> None:
     workers = dev["workers"]
     for task in resources(workers, "aws_ecs_task_definition"):
-        _, execution = target(workers, task["execution_role_arn"].replace(".arn}", ".id}"))
-        _, task_role = target(workers, task["task_role_arn"].replace(".arn}", ".id}"))
+        _, execution = target(workers, task["execution_role_arn"])
+        _, task_role = target(workers, task["task_role_arn"])
         assert (execution["name"], task_role["name"]) == (
             "viberglass-dev-worker-execution",
             "viberglass-dev-worker-task",

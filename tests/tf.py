@@ -62,3 +62,22 @@ def statement(document: str, sid: str) -> Json:
 def outputs(stack: Json) -> Json:
     out: Json = stack.get("output", {})
     return out
+
+
+_REMOTE = re.compile(r"^\$\{data\.terraform_remote_state\.cross-stack-reference-input-([a-z]+)\.outputs\.([^}]+)\}$")
+
+
+def remote(stacks: dict[str, Json], value: str) -> tuple[str, str]:
+    """Follow a cross-stack reference to (source stack, the value the source stack exports)."""
+    match = _REMOTE.match(value)
+    assert match, f"not a cross-stack reference: {value!r}"
+    source, output = match.groups()
+    exported: str = stacks[source]["output"][output]["value"]
+    return source, exported
+
+
+def resolve(stacks: dict[str, Json], stack: str, value: str) -> tuple[str, Json]:
+    """(type, body) of the resource ``value`` references, following cross-stack references."""
+    if _REMOTE.match(value):
+        stack, value = remote(stacks, value)
+    return target(stacks[stack], value)

@@ -1,0 +1,144 @@
+"""The React SPA on Amplify Hosting: app, branch, optional custom domain with a us-east-1 certificate."""
+
+from __future__ import annotations
+
+from imports.aws import (
+    AmplifyApp,
+    AmplifyAppCustomRule,
+    AmplifyBranch,
+    AmplifyDomainAssociation,
+    AmplifyDomainAssociationCertificateSettings,
+    AmplifyDomainAssociationSubDomain,
+    AwsProvider,
+    DataAwsSsmParameter,
+    Route53Record,
+)
+from imports.cdktf import Construct, Fn, TerraformOutput, Token
+from modules.load_balancer import DnsValidatedCertificate
+
+
+def build_spec(app_root: str) -> str:
+    """Amplify monorepo build: install the workspace once, build its packages, then the frontend."""
+    return f"""version: 1
+applications:
+  - appRoot: {app_root}
+    frontend:
+      phases:
+        preBuild:
+          commands:
+            - cd ../.. && npm ci
+        build:
+          commands:
+            - cd ../.. && npm run build --workspaces --if-present --include-workspace-root=false
+      artifacts:
+        baseDirectory: dist
+        files:
+          - '**/*'
+      cache:
+        paths:
+          - ../../node_modules/**/*
+"""
+
+
+class Frontend(Construct):
+    """An Amplify app for one branch of a monorepo.
+
+    :param name: app name.
+    :param repository: ``https://github.com/<owner>/<repo>``.
+    :param branch: the branch deployed. Default: ``main``.
+    :param app_root: the frontend's folder in the monorepo.
+    :param token_parameter: SSM name of the GitHub token Amplify uses to read the repository (the value
+        never appears in configuration or code; Terraform reads it at apply time).
+    :param api_url: the backend's public URL, given to the build as ``VITE_API_URL``.
+    :param production: stage ``PRODUCTION`` (else ``DEVELOPMENT``). Default: ``False``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        repository: str,
+        branch: str,
+        app_root: str,
+        token_parameter: str,
+        api_url: str,
+        production: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        token = DataAwsSsmParameter(self, "github-token", name=token_parameter, with_decryption=True)
+        variables = {"AMPLIFY_MONOREPO_APP_ROOT": app_root, "VITE_API_URL": api_url}
+        self.app = AmplifyApp(
+            self,
+            "app",
+            name=name,
+            repository=repository,
+            access_token=token.value,
+            platform="WEB",
+            build_spec=build_spec(app_root),
+            # Every unknown path serves the SPA shell; the router takes it from there.
+            custom_rule=[AmplifyAppCustomRule(source="/<*>", target="/index.html", status="404-200")],
+            environment_variables=variables,
+            enable_branch_auto_build=True,
+        )
+        self.branch = AmplifyBranch(
+            self,
+            "branch",
+            app_id=self.app.id,
+            branch_name=branch,
+            framework="React",
+            stage="PRODUCTION" if production else "DEVELOPMENT",
+            enable_auto_build=True,
+            environment_variables={"VITE_API_URL": api_url},
+        )
+        self.custom_domain: str | None = None
+
+    @property
+    def branch_url(self) -> str:
+        """Amplify's own URL for the branch: ``https://<branch>.<app default domain>``."""
+        return f"https://{self.branch.branch_name}.{self.app.default_domain}"
+
+    @property
+    def url(self) -> str:
+        """The URL users open: the custom domain when there is one, else the branch URL."""
+        return f"https://{self.custom_domain}" if self.custom_domain else self.branch_url
+
+    def add_domain(self, *, domain: str, zone_id: str | None, us_east_1: AwsProvider) -> None:
+        """Serve the branch on ``domain`` with a certificate issued in us-east-1 (Amplify's requirement).
+
+        With ``zone_id`` the validation and CNAME records are created; without it they are outputs for
+        whoever runs the DNS.
+        """
+        self.custom_domain = domain
+        certificate = None
+        if zone_id:
+            certificate = DnsValidatedCertificate(
+                self, "certificate", domain=domain, zone_id=zone_id, provider=us_east_1
+            )
+        association = AmplifyDomainAssociation(
+            self,
+            "domain",
+            app_id=self.app.id,
+            domain_name=domain,
+            sub_domain=[AmplifyDomainAssociationSubDomain(branch_name=self.branch.branch_name, prefix="")],
+            certificate_settings=(
+                AmplifyDomainAssociationCertificateSettings(type="CUSTOM", custom_certificate_arn=certificate.arn)
+                if certificate
+                else AmplifyDomainAssociationCertificateSettings(type="AMPLIFY_MANAGED")
+            ),
+            wait_for_verification=False,
+        )
+        # sub_domain is a set of one; dns_record reads " CNAME dxxxx.cloudfront.net" (no prefix).
+        first = Fn.element(Fn.tolist(Token.as_any(association.sub_domain)), 0)
+        target = Fn.regex("[^ ]+$", Fn.trimspace(Token.as_string(Fn.lookup(first, "dns_record", ""))))
+        if zone_id:
+            Route53Record(self, "cname", zone_id=zone_id, name=domain, type="CNAME", ttl=300, records=[target])
+        else:
+            TerraformOutput(self, "app-domain-cname", value={"name": domain, "type": "CNAME", "value": target})
+            TerraformOutput(
+                self,
+                "app-domain-verification",
+                value=association.certificate_verification_dns_record,
+                description="create this record to let Amplify issue the certificate",
+            )

@@ -1,0 +1,128 @@
+"""A Fargate service behind a target group, with circuit-breaker rollback and CPU target tracking."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from imports.aws import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+    AppautoscalingTarget,
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+    Subnet,
+)
+from imports.cdktf import Construct, TerraformResourceLifecycle
+from modules.ecs import Cluster, FargateTask
+from modules.load_balancer import LoadBalancer
+from modules.security_groups import Firewall
+
+
+class WebService(Construct):
+    """An always-on Fargate service registered in ``load_balancer``'s target group.
+
+    Deploys outside Terraform (``ops deploy backend``) register new task-definition revisions and the
+    autoscaler changes the desired count, so both are ignored after creation: Terraform would otherwise
+    roll every deploy back on the next apply.
+
+    :param name: service name.
+    :param cluster: where it runs.
+    :param task: its task definition (the first revision).
+    :param subnets: task subnets.
+    :param firewall: task security group.
+    :param assign_public_ip: needed in public subnets without NAT (``standard`` mode).
+    :param load_balancer: the ALB whose target group receives the tasks.
+    :param desired_count: initial task count.
+    :param min_count: autoscaling floor.
+    :param max_count: autoscaling ceiling.
+    :param cpu_target: average CPU % the autoscaler aims for. Default: 60.
+    :param grace_period_seconds: health-check grace after a task starts (migrations run at start).
+        Default: 180.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        cluster: Cluster,
+        task: FargateTask,
+        subnets: Sequence[Subnet],
+        firewall: Firewall,
+        assign_public_ip: bool,
+        load_balancer: LoadBalancer,
+        desired_count: int,
+        min_count: int,
+        max_count: int,
+        cpu_target: int = 60,
+        grace_period_seconds: int = 180,
+    ) -> None:
+        super().__init__(scope, id)
+        assert task.container.port is not None
+        self.service = EcsService(
+            self,
+            "service",
+            name=name,
+            cluster=cluster.arn,
+            task_definition=task.arn,
+            desired_count=desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=[s.id for s in subnets], security_groups=[firewall.id], assign_public_ip=assign_public_ip
+            ),
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=load_balancer.target_group.arn,
+                    container_name=task.container.name,
+                    container_port=task.container.port,
+                )
+            ],
+            health_check_grace_period_seconds=grace_period_seconds,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            enable_execute_command=True,
+            propagate_tags="SERVICE",
+            wait_for_steady_state=False,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["task_definition", "desired_count"]),
+            # The target group must be attached to a listener before a service can register in it.
+            depends_on=[load_balancer.listener],
+        )
+        resource_id = f"service/{cluster.name}/{self.service.name}"
+        target = AppautoscalingTarget(
+            self,
+            "scaling-target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=resource_id,
+            min_capacity=min_count,
+            max_capacity=max_count,
+        )
+        AppautoscalingPolicy(
+            self,
+            "cpu-tracking",
+            name=f"{name}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                target_value=cpu_target,
+                predefined_metric_specification=(
+                    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                        predefined_metric_type="ECSServiceAverageCPUUtilization"
+                    )
+                ),
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+            ),
+        )
+
+    @property
+    def name(self) -> str:
+        return self.service.name

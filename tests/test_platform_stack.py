@@ -1,0 +1,448 @@
+"""The platform stack, part 1: backend service, database, uploads bucket, load balancer (SPEC §4)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import Stacks, SynthFn
+from tests.tf import one, outputs, policy, ref, resolve, resources, statement, target
+
+Env = tuple[str, Stacks]
+VIBERATOR_VARS = {
+    "VIBERATOR_ECS_EXECUTION_ROLE_ARN", "VIBERATOR_ECS_TASK_ROLE_ARN", "VIBERATOR_ECS_CONTAINER_IMAGE",
+    "VIBERATOR_WORKER_REGISTRY", "VIBERATOR_LAMBDA_IMAGE_URI", "VIBERATOR_LAMBDA_ROLE_ARN",
+    "VIBERATOR_ECS_CLUSTER_ARN", "VIBERATOR_ECS_SUBNET_IDS", "VIBERATOR_ECS_SECURITY_GROUP_IDS",
+    "VIBERATOR_ECS_LOG_GROUP",
+}  # fmt: skip
+PLAIN_VARS = {
+    "NODE_ENV", "PORT", "AWS_REGION", "DB_SSL", "RUN_MIGRATIONS_ON_STARTUP", "ALLOWED_ORIGINS",
+    "PLATFORM_API_URL", "PLATFORM_FRONTEND_URL", "AWS_S3_BUCKET", "TICKET_MEDIA_S3_PREFIX",
+}  # fmt: skip
+
+
+def _container(stacks: Stacks) -> dict[str, Any]:
+    task = one(stacks["platform"], "aws_ecs_task_definition")
+    (container,) = json.loads(task["container_definitions"])
+    return dict(container)
+
+
+def _env(stacks: Stacks) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in _container(stacks)["environment"]}
+
+
+def _role_policy(stacks: Stacks, name: str) -> dict[str, Any]:
+    platform = stacks["platform"]
+    (key,) = [k for k, r in platform["resource"]["aws_iam_role"].items() if r["name"] == name]
+    return policy(one(platform, "aws_iam_role_policy", role=f"${{aws_iam_role.{key}.id}}")["policy"])
+
+
+def _sid(doc: dict[str, Any], sid: str) -> dict[str, Any]:
+    found = [s for s in doc["Statement"] if s["Sid"] == sid]
+    assert len(found) == 1, sid
+    return dict(found[0])
+
+
+# -- dependencies ------------------------------------------------------------------------------------------
+
+
+def test_manifest_orders_base_workers_platform(each_env: Env) -> None:
+    _, stacks = each_env
+    deps = {name: set(s["dependencies"]) for name, s in stacks["manifest"]["stacks"].items()}
+    assert deps == {"base": set(), "workers": {"base"}, "platform": {"base", "workers"}}
+
+
+# -- backend repository ----------------------------------------------------------------------------------------
+
+
+def test_backend_repository(each_env: Env) -> None:
+    env, stacks = each_env
+    repo = one(stacks["platform"], "aws_ecr_repository", name=f"{env}-viberglass-backend")
+    assert repo["image_scanning_configuration"] == {"scan_on_push": True}
+    assert repo["encryption_configuration"][0]["encryption_type"] == "KMS"
+    rules = json.loads(one(stacks["platform"], "aws_ecr_lifecycle_policy")["policy"])["rules"]
+    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+
+
+# -- database ------------------------------------------------------------------------------------------------
+
+
+def _db(stacks: Stacks) -> dict[str, Any]:
+    return one(stacks["platform"], "aws_db_instance")
+
+
+def test_database_is_private_encrypted_gp3(each_env: Env) -> None:
+    env, stacks = each_env
+    db = _db(stacks)
+    assert (db["engine"], db["storage_type"], db["storage_encrypted"], db["publicly_accessible"]) == (
+        "postgres", "gp3", True, False,
+    )  # fmt: skip
+    assert db["identifier"] == f"viberglass-{env}-postgres"
+    assert db["kms_key_id"].startswith("${data.terraform_remote_state.cross-stack-reference-input-base")
+
+
+def test_database_uses_the_rds_group_and_private_subnets(each_env: Env) -> None:
+    _, stacks = each_env
+    db = _db(stacks)
+    (sg,) = db["vpc_security_group_ids"]
+    _, group = resolve(stacks, "platform", sg)
+    assert group["name"].endswith("-rds-sg")
+    subnets = one(stacks["platform"], "aws_db_subnet_group")["subnet_ids"]
+    bodies = [resolve(stacks, "platform", s)[1] for s in subnets]
+    assert [b["map_public_ip_on_launch"] for b in bodies] == [False, False]
+
+
+def test_database_forces_tls(each_env: Env) -> None:
+    _, stacks = each_env
+    params = one(stacks["platform"], "aws_db_parameter_group")["parameter"]
+    assert {"name": "rds.force_ssl", "value": "1"} in params
+
+
+def test_database_logs_and_insights(each_env: Env) -> None:
+    _, stacks = each_env
+    db = _db(stacks)
+    assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
+    assert (db["performance_insights_enabled"], db["monitoring_interval"]) == (True, 60)
+
+
+def test_prod_database_is_protected(prod: Stacks) -> None:
+    db = _db(prod)
+    assert (db["multi_az"], db["backup_retention_period"], db["deletion_protection"]) == (True, 30, True)
+    assert (db["skip_final_snapshot"], db["final_snapshot_identifier"]) == (False, "viberglass-prod-postgres-final")
+    assert db["lifecycle"] == {"prevent_destroy": True}
+
+
+def test_dev_database_is_disposable(dev: Stacks) -> None:
+    db = _db(dev)
+    assert (db["multi_az"], db["backup_retention_period"], db["deletion_protection"]) == (False, 7, False)
+    assert db["skip_final_snapshot"] is True
+    assert "final_snapshot_identifier" not in db and "lifecycle" not in db
+
+
+def test_storage_autoscaling_follows_config(dev: Stacks, prod: Stacks) -> None:
+    assert (_db(dev)["allocated_storage"], _db(dev)["max_allocated_storage"]) == (20, 100)
+    assert (_db(prod)["allocated_storage"], _db(prod)["max_allocated_storage"]) == (100, 500)
+
+
+def test_database_password_is_generated_url_safe(each_env: Env) -> None:
+    _, stacks = each_env
+    password = one(stacks["platform"], "random_password")
+    assert password["length"] >= 32
+    assert set(password["override_special"]) <= set("-_.~")
+    assert _db(stacks)["password"] == ref(stacks["platform"], "random_password", "result")
+
+
+@pytest.mark.parametrize("name", ["username", "password", "url", "host"])
+def test_database_credentials_are_secure_strings_with_the_key(each_env: Env, name: str) -> None:
+    env, stacks = each_env
+    param = one(stacks["platform"], "aws_ssm_parameter", name=f"/viberglass/{env}/database/{name}")
+    assert param["type"] == "SecureString"
+    assert param["key_id"].startswith("${data.terraform_remote_state.cross-stack-reference-input-base")
+
+
+def test_database_url_has_the_port_once(each_env: Env) -> None:
+    env, stacks = each_env
+    url = one(stacks["platform"], "aws_ssm_parameter", name=f"/viberglass/{env}/database/url")["value"]
+    assert re.fullmatch(
+        r"postgresql://viberglass:\$\{random_password\.[^}]+\.result\}@\$\{aws_db_instance\.[^}]+\.address\}:5432/"
+        r"viberglass\?sslmode=require",
+        url,
+    ), url
+    assert url.count(":5432") == 1 and ".endpoint}" not in url
+
+
+# -- uploads bucket --------------------------------------------------------------------------------------------
+
+
+def test_uploads_bucket_name(each_env: Env) -> None:
+    env, stacks = each_env
+    assert one(stacks["platform"], "aws_s3_bucket")["bucket"] == f"{env}-viberglass-uploads"
+
+
+def test_uploads_block_all_public_access(each_env: Env) -> None:
+    _, stacks = each_env
+    block = one(stacks["platform"], "aws_s3_bucket_public_access_block")
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                                          "restrict_public_buckets"))  # fmt: skip
+
+
+def test_uploads_objects_owned_by_the_bucket_owner(each_env: Env) -> None:
+    _, stacks = each_env
+    rule = one(stacks["platform"], "aws_s3_bucket_ownership_controls")["rule"]
+    assert rule == {"object_ownership": "BucketOwnerEnforced"}
+
+
+def test_uploads_encrypted_with_kms(each_env: Env) -> None:
+    _, stacks = each_env
+    (rule,) = one(stacks["platform"], "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    sse = rule["apply_server_side_encryption_by_default"]
+    assert sse["sse_algorithm"] == "aws:kms"
+    assert sse["kms_master_key_id"].startswith("${data.terraform_remote_state.")
+
+
+def test_uploads_deny_plain_http(each_env: Env) -> None:
+    _, stacks = each_env
+    deny = statement(one(stacks["platform"], "aws_s3_bucket_policy")["policy"], "DenyInsecureTransport")
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_uploads_versioning_off_in_dev_on_in_prod(dev: Stacks, prod: Stacks) -> None:
+    status = [one(s["platform"], "aws_s3_bucket_versioning")["versioning_configuration"]["status"] for s in (dev, prod)]
+    assert status == ["Suspended", "Enabled"]
+
+
+def test_uploads_lifecycle_aborts_multipart_and_expires_old_versions(each_env: Env) -> None:
+    _, stacks = each_env
+    rules = {r["id"]: r for r in one(stacks["platform"], "aws_s3_bucket_lifecycle_configuration")["rule"]}
+    assert rules["abort-incomplete-multipart-uploads"]["abort_incomplete_multipart_upload"] == [
+        {"days_after_initiation": 7}
+    ]
+    assert rules["expire-noncurrent-versions"]["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
+
+
+# -- load balancer ------------------------------------------------------------------------------------------
+
+
+def test_alb_is_public_and_strict(each_env: Env) -> None:
+    _, stacks = each_env
+    alb = one(stacks["platform"], "aws_alb")
+    assert (alb["internal"], alb["drop_invalid_header_fields"], alb["enable_http2"]) == (False, True, True)
+    bodies = [resolve(stacks, "platform", s)[1] for s in alb["subnets"]]
+    assert all(b["map_public_ip_on_launch"] for b in bodies)
+
+
+def test_target_group_port_3000_health_check(each_env: Env) -> None:
+    _, stacks = each_env
+    tg = one(stacks["platform"], "aws_alb_target_group")
+    assert (tg["port"], tg["target_type"], tg["health_check"]["path"]) == (3000, "ip", "/health")
+
+
+def test_alb_group_is_open_only_on_listener_ports(dev: Stacks, prod: Stacks) -> None:
+    for stacks, ports in ((dev, [80]), (prod, [80, 443])):
+        platform = stacks["platform"]
+        alb_sg = ref(platform, "aws_security_group", name=one(platform, "aws_security_group")["name"])
+        rules = resources(platform, "aws_vpc_security_group_ingress_rule", security_group_id=alb_sg)
+        assert sorted(r["from_port"] for r in rules) == ports
+        assert {r["cidr_ipv4"] for r in rules} == {"0.0.0.0/0"}
+
+
+def test_alb_egress_only_to_the_backend_group(dev: Stacks) -> None:
+    platform = dev["platform"]
+    (egress,) = resources(platform, "aws_vpc_security_group_egress_rule")
+    _, group = resolve(dev, "platform", egress["referenced_security_group_id"])
+    assert (group["name"], egress["from_port"]) == ("viberglass-dev-backend-sg", 3000)
+
+
+def test_backend_group_admits_the_alb_group(dev: Stacks) -> None:
+    platform = dev["platform"]
+    alb_sg = ref(platform, "aws_security_group")
+    (rule,) = resources(platform, "aws_vpc_security_group_ingress_rule", referenced_security_group_id=alb_sg)
+    _, group = resolve(dev, "platform", rule["security_group_id"])
+    assert (group["name"], rule["from_port"]) == ("viberglass-dev-backend-sg", 3000)
+
+
+def test_dev_without_domain_forwards_plain_http(dev: Stacks) -> None:
+    platform = dev["platform"]
+    (listener,) = resources(platform, "aws_alb_listener")
+    assert (listener["port"], listener["protocol"], listener["default_action"][0]["type"]) == (80, "HTTP", "forward")
+    assert resources(platform, "aws_acm_certificate") == []
+
+
+def test_prod_https_listener_uses_tls13_policy_and_validated_certificate(prod: Stacks) -> None:
+    platform = prod["platform"]
+    https = one(platform, "aws_alb_listener", protocol="HTTPS")
+    assert (https["port"], https["ssl_policy"]) == (443, "ELBSecurityPolicy-TLS13-1-2-2021-06")
+    _, validation = target(platform, https["certificate_arn"])
+    _, certificate = target(platform, validation["certificate_arn"])
+    assert (certificate["domain_name"], certificate["validation_method"]) == ("api.viberglass.io", "DNS")
+
+
+def test_prod_http_redirects_to_https(prod: Stacks) -> None:
+    http = one(prod["platform"], "aws_alb_listener", protocol="HTTP")
+    (action,) = http["default_action"]
+    assert action["redirect"] == {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
+
+
+def test_prod_api_alias_record(prod: Stacks) -> None:
+    record = one(prod["platform"], "aws_route53_record", name="api.viberglass.io")
+    assert (record["type"], record["zone_id"], record["alias"]["evaluate_target_health"]) == (
+        "A", "Z0123456789ABCDEFGHIJ", True,
+    )  # fmt: skip
+
+
+def test_certificate_validation_records_live_in_the_zone(prod: Stacks) -> None:
+    records = [r for r in resources(prod["platform"], "aws_route53_record") if "for_each" in r]
+    assert records and all(r["zone_id"] == "Z0123456789ABCDEFGHIJ" for r in records)
+
+
+# -- backend service ----------------------------------------------------------------------------------------
+
+
+def test_backend_cluster_is_its_own(each_env: Env) -> None:
+    env, stacks = each_env
+    assert one(stacks["platform"], "aws_ecs_cluster")["name"] == f"viberglass-{env}-backend"
+
+
+def test_task_definition_image_and_sizes(dev: Stacks, prod: Stacks) -> None:
+    for stacks, tag, cpu, memory in ((dev, "latest", "256", "512"), (prod, "prod-latest", "512", "1024")):
+        task = one(stacks["platform"], "aws_ecs_task_definition")
+        image = _container(stacks)["image"]
+        repo, image_tag = image.rsplit(":", 1)
+        assert target(stacks["platform"], repo)[0] == "aws_ecr_repository"
+        assert (image_tag, task["cpu"], task["memory"]) == (tag, cpu, memory)
+
+
+def test_container_logs_to_the_backend_log_group(each_env: Env) -> None:
+    env, stacks = each_env
+    options = _container(stacks)["logConfiguration"]["options"]
+    _, exported = resolve(stacks, "platform", options["awslogs-group"])
+    assert exported["name"] == f"/ecs/viberglass-{env}-backend"
+
+
+def test_container_health_check_hits_health(each_env: Env) -> None:
+    _, stacks = each_env
+    check = _container(stacks)["healthCheck"]["command"]
+    assert "http://localhost:3000/health" in check[-1]
+
+
+def test_environment_list_is_exact(each_env: Env) -> None:
+    _, stacks = each_env
+    assert set(_env(stacks)) == PLAIN_VARS | VIBERATOR_VARS
+
+
+def test_plain_settings(dev: Stacks) -> None:
+    env = _env(dev)
+    assert (env["NODE_ENV"], env["PORT"], env["DB_SSL"], env["RUN_MIGRATIONS_ON_STARTUP"]) == (
+        "production", "3000", "true", "true",
+    )  # fmt: skip
+    assert env["TICKET_MEDIA_S3_PREFIX"] == "ticket-media/"
+
+
+def test_viberator_settings_come_from_the_workers_stack(dev: Stacks) -> None:
+    env = _env(dev)
+    _, execution = resolve(dev, "platform", env["VIBERATOR_ECS_EXECUTION_ROLE_ARN"])
+    assert execution["name"] == "viberglass-dev-worker-execution"
+    assert resolve(dev, "platform", env["VIBERATOR_LAMBDA_ROLE_ARN"])[1]["name"] == "viberglass-dev-worker-lambda"
+    assert resolve(dev, "platform", env["VIBERATOR_ECS_CLUSTER_ARN"])[1]["name"] == "viberglass-dev-workers"
+
+
+def test_subnet_ids_are_comma_joined_worker_subnets(dev: Stacks) -> None:
+    subnets = _env(dev)["VIBERATOR_ECS_SUBNET_IDS"].split(",")
+    bodies = [resolve(dev, "platform", s)[1] for s in subnets]
+    assert sorted(b["cidr_block"] for b in bodies) == ["10.0.10.0/24", "10.0.11.0/24"]
+
+
+def test_secrets_list_is_exact_and_from_ssm(each_env: Env) -> None:
+    env, stacks = each_env
+    platform = stacks["platform"]
+    secrets = {s["name"]: s["valueFrom"] for s in _container(stacks)["secrets"]}
+    assert set(secrets) == {"DATABASE_URL", "WEBHOOK_SECRET_ENCRYPTION_KEY", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"}
+    names = {k: target(platform, v)[1]["name"] for k, v in secrets.items()}
+    assert names["DATABASE_URL"] == f"/viberglass/{env}/database/url"
+    assert names["SLACK_BOT_TOKEN"] == f"/viberglass/{env}/backend/slackBotToken"
+
+
+@pytest.mark.parametrize("name", ["webhookSecretEncryptionKey", "slackSigningSecret", "slackBotToken"])
+def test_operator_secrets_start_as_placeholders_terraform_never_overwrites(each_env: Env, name: str) -> None:
+    env, stacks = each_env
+    param = one(stacks["platform"], "aws_ssm_parameter", name=f"/viberglass/{env}/backend/{name}")
+    assert (param["type"], param["lifecycle"]) == ("SecureString", {"ignore_changes": ["value"]})
+    assert param["value"].startswith("unset:")
+
+
+def test_service_has_circuit_breaker_with_rollback(each_env: Env) -> None:
+    _, stacks = each_env
+    service = one(stacks["platform"], "aws_ecs_service")
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert service["health_check_grace_period_seconds"] > 0
+    assert service["enable_execute_command"] is True
+
+
+def test_service_ignores_task_definition_drift(each_env: Env) -> None:
+    _, stacks = each_env
+    assert "task_definition" in one(stacks["platform"], "aws_ecs_service")["lifecycle"]["ignore_changes"]
+
+
+def test_service_desired_count(dev: Stacks, prod: Stacks) -> None:
+    assert [one(s["platform"], "aws_ecs_service")["desired_count"] for s in (dev, prod)] == [1, 2]
+
+
+def test_service_placement_per_network_mode(dev: Stacks, synth: SynthFn) -> None:
+    enterprise = one(dev["platform"], "aws_ecs_service")["network_configuration"]
+    standard_stacks = synth("dev", {"network": {"mode": "standard"}})
+    standard = one(standard_stacks["platform"], "aws_ecs_service")["network_configuration"]
+    assert (enterprise["assign_public_ip"], standard["assign_public_ip"]) == (False, True)
+    public = [resolve(standard_stacks, "platform", s)[1]["map_public_ip_on_launch"] for s in standard["subnets"]]
+    assert public == [True, True]
+
+
+def test_autoscaling_range(dev: Stacks, prod: Stacks) -> None:
+    ranges = [(t["min_capacity"], t["max_capacity"]) for t in
+              (one(s["platform"], "aws_appautoscaling_target") for s in (dev, prod))]  # fmt: skip
+    assert ranges == [(1, 3), (2, 10)]
+
+
+def test_autoscaling_tracks_cpu(each_env: Env) -> None:
+    _, stacks = each_env
+    config = one(stacks["platform"], "aws_appautoscaling_policy")["target_tracking_scaling_policy_configuration"]
+    assert config["predefined_metric_specification"]["predefined_metric_type"] == "ECSServiceAverageCPUUtilization"
+
+
+# -- roles --------------------------------------------------------------------------------------------------
+
+
+def test_execution_role_reads_only_the_backend_secrets(dev: Stacks) -> None:
+    inject = _sid(_role_policy(dev, "viberglass-dev-backend-execution"), "InjectSecrets")
+    assert len(inject["Resource"]) == 4
+    assert all(r.startswith("${aws_ssm_parameter.") for r in inject["Resource"])
+
+
+def test_task_role_pass_role_names_the_worker_roles_and_services(dev: Stacks) -> None:
+    doc = _role_policy(dev, "viberglass-dev-backend-task")
+    ecs, lam = _sid(doc, "PassWorkerRolesToEcs"), _sid(doc, "PassWorkerRoleToLambda")
+    names = sorted(resolve(dev, "platform", r)[1]["name"] for r in ecs["Resource"])
+    assert names == ["viberglass-dev-worker-execution", "viberglass-dev-worker-task"]
+    assert ecs["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert [resolve(dev, "platform", r)[1]["name"] for r in lam["Resource"]] == ["viberglass-dev-worker-lambda"]
+    assert lam["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+
+
+def test_task_role_lambda_rights_limited_to_the_clanker_prefix(dev: Stacks) -> None:
+    (resource,) = _sid(_role_policy(dev, "viberglass-dev-backend-task"), "ManageClankerFunctions")["Resource"]
+    assert resource.endswith(":function:viberator-*")
+
+
+def test_task_role_runs_clankers_only_on_the_workers_cluster(dev: Stacks) -> None:
+    run = _sid(_role_policy(dev, "viberglass-dev-backend-task"), "RunClankerTasks")
+    assert run["Resource"][0].endswith(":task-definition/viberglass-dev-worker-*")
+    _, cluster = resolve(dev, "platform", run["Condition"]["ArnEquals"]["ecs:cluster"])
+    assert cluster["name"] == "viberglass-dev-workers"
+
+
+def test_task_role_secrets_rights(dev: Stacks) -> None:
+    doc = _role_policy(dev, "viberglass-dev-backend-task")
+    own = _sid(doc, "ReadOwnParameters")["Resource"]
+    assert [r.split(":parameter")[1] for r in own] == ["/viberglass/dev/*"]
+    writes = _sid(doc, "WriteWorkerSecrets")["Resource"]
+    assert [r.split(":parameter")[1] for r in writes] == ["/viberator/secrets/*"]
+
+
+def test_platform_wildcards_are_only_the_aws_required_ones(each_env: Env) -> None:
+    _, stacks = each_env
+    wildcard = set()
+    for body in resources(stacks["platform"], "aws_iam_role_policy"):
+        for s in policy(body["policy"])["Statement"]:
+            assert "*" not in s["Action"] and not any(a.endswith(":*") for a in s["Action"])
+            if "*" in s.get("Resource", []):
+                wildcard.add(s["Sid"])
+    assert wildcard == {"PullBackendImageToken", "RegisterClankerTaskDefinitions", "EcsExecChannels"}
+
+
+def test_outputs(each_env: Env) -> None:
+    _, stacks = each_env
+    assert {"api_url", "frontend_url", "alb_dns_name", "backend_repository_url", "uploads_bucket"} <= set(
+        outputs(stacks["platform"])
+    )
