@@ -30,6 +30,7 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget as AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup as CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm as CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity as DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition as DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter as DataAwsSsmParameter
@@ -118,6 +119,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration as S3BucketVersioningVersioningConfiguration,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup as SecurityGroup
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic as SnsTopic
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter as SsmParameter
 from cdktf_cdktf_provider_aws.subnet import Subnet as Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc as Vpc

@@ -69,6 +69,15 @@ class EnvironmentKey(Construct):
                     wildcard_reason="in a key policy, * means this key",
                 ),
                 Statement(
+                    # Alarms publish to the environment's encrypted SNS topic.
+                    sid="CloudWatchAlarmsUse",
+                    principals={"Service": "cloudwatch.amazonaws.com"},
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": account.id}},
+                    wildcard_reason="in a key policy, * means this key",
+                ),
+                Statement(
                     sid="CloudWatchLogsUses",
                     principals={"Service": f"logs.{account.region}.amazonaws.com"},
                     actions=_USE_ACTIONS,

@@ -4,11 +4,13 @@ parameters deploy workflows use to find it."""
 from __future__ import annotations
 
 from config.schema import EnvironmentConfig
+from core import discovery
 from core.iam import Statement, policy_document, service_trust
 from imports.aws import AwsProvider, AwsProviderDefaultTags
 from imports.cdktf import Construct, TerraformOutput
 from imports.random import RandomProvider
 from modules import grants
+from modules.alarms import Alarms
 from modules.database import Database
 from modules.ecr import Repository, pull_statements
 from modules.ecs import Cluster, Container, FargateTask
@@ -186,6 +188,21 @@ class PlatformStack(ViberglassStack):
             desired_count=cfg.backend.desired_count,
             min_count=cfg.backend.min_count,
             max_count=cfg.backend.max_count,
+        )
+        self.alarms = (
+            Alarms(
+                self,
+                "alarms",
+                naming=naming,
+                key=base.key,
+                cluster=self.cluster,
+                service=self.service,
+                load_balancer=self.load_balancer,
+                database=self.database,
+                allocated_storage_gib=cfg.database.allocated_storage,
+            )
+            if cfg.alarms.enabled
+            else None
         )
         self.deploy_role = self._frontend_deploy_role()
         self.discovery = self._discovery_parameters()
@@ -389,7 +406,7 @@ class PlatformStack(ViberglassStack):
 
     def _discovery_parameters(self) -> dict[str, DiscoveryParameter]:
         naming, cfg = self.naming, self.config
-        values = {
+        values: dict[str, str] = {
             "deployment/region": cfg.aws.region,
             "deployment/ecrRepository": self.repository.url,
             "deployment/oidcRoleArn": self.deploy_role.arn,
@@ -403,9 +420,16 @@ class PlatformStack(ViberglassStack):
             "amplify/branchName": self.frontend.branch.branch_name,
             "amplify/region": cfg.aws.region,
         }
+        if self.alarms is not None:
+            values[discovery.ALARM_TOPIC] = self.alarms.topic_arn
+        assert set(values) - {discovery.ALARM_TOPIC} == set(discovery.PARAMETERS)
         return {
             path: DiscoveryParameter(
-                self, f"discovery-{path.replace('/', '-')}", name=naming.parameter(*path.split("/")), value=value
+                self,
+                f"discovery-{path.replace('/', '-')}",
+                name=naming.parameter(*path.split("/")),
+                value=value,
+                description=discovery.PARAMETERS.get(path, "alarm notifications topic"),
             )
             for path, value in values.items()
         }
