@@ -5,9 +5,29 @@ from __future__ import annotations
 # CloudWatch Logs PutRetentionPolicy accepts exactly these (0 = never expire, which we refuse:
 # retention must be finite).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 # Fargate task sizes (CPU units -> accepted memory in MiB), from the ECS task-size table.
 _FARGATE: dict[int, range | tuple[int, ...]] = {

@@ -64,8 +64,16 @@ class Alarms(Construct):
         rds = {"DBInstanceIdentifier": database.identifier}
         alarms: dict[str, tuple[Threshold, dict[str, str]]] = {
             "backend-no-running-tasks": (
-                Threshold("ECS/ContainerInsights", "RunningTaskCount", "LessThanThreshold", 1, "Minimum",
-                          periods=3, missing="breaching", description="no backend task is running"),
+                Threshold(
+                    "ECS/ContainerInsights",
+                    "RunningTaskCount",
+                    "LessThanThreshold",
+                    1,
+                    "Minimum",
+                    periods=3,
+                    missing="breaching",
+                    description="no backend task is running",
+                ),
                 ecs,
             ),
             "backend-cpu-high": (
@@ -77,18 +85,38 @@ class Alarms(Construct):
                 ecs,
             ),
             "alb-target-5xx": (
-                Threshold("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "GreaterThanThreshold", 10, "Sum",
-                          period=300, periods=1, description="backend answered 5xx"),
+                Threshold(
+                    "AWS/ApplicationELB",
+                    "HTTPCode_Target_5XX_Count",
+                    "GreaterThanThreshold",
+                    10,
+                    "Sum",
+                    period=300,
+                    periods=1,
+                    description="backend answered 5xx",
+                ),
                 alb,
             ),
             "alb-unhealthy-targets": (
-                Threshold("AWS/ApplicationELB", "UnHealthyHostCount", "GreaterThanThreshold", 0, "Maximum",
-                          periods=3, description="a backend target failed its health check"),
+                Threshold(
+                    "AWS/ApplicationELB",
+                    "UnHealthyHostCount",
+                    "GreaterThanThreshold",
+                    0,
+                    "Maximum",
+                    periods=3,
+                    description="a backend target failed its health check",
+                ),
                 target,
             ),
             "alb-target-latency": (
-                Threshold("AWS/ApplicationELB", "TargetResponseTime", "GreaterThanThreshold", 2,
-                          description="average backend response time above 2 s"),
+                Threshold(
+                    "AWS/ApplicationELB",
+                    "TargetResponseTime",
+                    "GreaterThanThreshold",
+                    2,
+                    description="average backend response time above 2 s",
+                ),
                 alb,
             ),
             "rds-cpu-high": (
@@ -96,16 +124,28 @@ class Alarms(Construct):
                 rds,
             ),
             "rds-free-storage-low": (
-                Threshold("AWS/RDS", "FreeStorageSpace", "LessThanThreshold", allocated_storage_gib * GIB // 10,
-                          "Minimum", description="database storage below 10 % free"),
+                Threshold(
+                    "AWS/RDS",
+                    "FreeStorageSpace",
+                    "LessThanThreshold",
+                    allocated_storage_gib * GIB // 10,
+                    "Minimum",
+                    description="database storage below 10 % free",
+                ),
                 rds,
             ),
             "rds-connections-high": (
-                Threshold("AWS/RDS", "DatabaseConnections", "GreaterThanThreshold", 200, "Maximum",
-                          description="database connections above 200"),
+                Threshold(
+                    "AWS/RDS",
+                    "DatabaseConnections",
+                    "GreaterThanThreshold",
+                    200,
+                    "Maximum",
+                    description="database connections above 200",
+                ),
                 rds,
             ),
-        }  # fmt: skip
+        }
         self.alarms = {
             name: CloudwatchMetricAlarm(
                 self,

@@ -47,11 +47,15 @@ def main(argv: list[str] | None = None) -> int:
                 result = checkov_gate.evaluate(env, report, checkov_gate.construct_paths(stacks_dir), skips)
                 results.append(result)
                 problems += result.failed
-                print(f"checkov {env}: {result.passed} passed, {len(result.failed)} failed, "
-                      f"{len(result.skipped)} accepted (security/checkov-skips.yaml)")  # fmt: skip
+                print(
+                    f"checkov {env}: {result.passed} passed, {len(result.failed)} failed, "
+                    f"{len(result.skipped)} accepted (security/checkov-skips.yaml)"
+                )
         if results and set(envs) >= set(available_environments()):
-            problems += [f"stale exception: {s.check} {list(s.paths)} matches nothing"
-                         for s in checkov_gate.stale(skips, results)]  # fmt: skip
+            problems += [
+                f"stale exception: {s.check} {list(s.paths)} matches nothing"
+                for s in checkov_gate.stale(skips, results)
+            ]
     print(f"policy rules: {len(rules.RULES)} rules on {', '.join(envs)}")
     for line in problems:
         print(f"FAIL {line}")

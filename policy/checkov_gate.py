@@ -65,10 +65,22 @@ def construct_paths(stacks_dir: Path) -> dict[tuple[str, str], str]:
 def run_checkov(stacks_dir: Path, checkov: Path = CHECKOV) -> dict[str, Any]:
     # --skip-download: offline, no platform calls; the JSON report goes to stdout.
     result = subprocess.run(  # noqa: S603 (fixed argv, no shell)
-        [str(checkov), "-d", str(stacks_dir), "--framework", "terraform_json", "--quiet", "--compact",
-         "--skip-download", "-o", "json"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            str(checkov),
+            "-d",
+            str(stacks_dir),
+            "--framework",
+            "terraform_json",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode not in (0, 1) or not result.stdout.strip():
         raise RuntimeError(f"checkov failed ({result.returncode}): {result.stderr.strip()[-500:]}")
     report = json.loads(result.stdout)

@@ -4,7 +4,7 @@ configuration variant is synthesized once per test session and every test reads 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +59,37 @@ def each_env(request: pytest.FixtureRequest, synth: SynthFn) -> tuple[str, Stack
     """Run a test once per shipped environment."""
     env: str = request.param
     return env, synth(env)
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (real HTTP; boto3 is not patched), shared by the session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """Point boto3 at the moto server with fake credentials, starting from an empty account.
+
+    Tests marked ``managed_policies`` also get AWS managed IAM policies (ReadOnlyAccess, ...): moto parses
+    ~1,200 of them on every reset (~0.7 s), so only the tests that attach them pay for it. The server runs
+    in this process and reads the variable when it rebuilds its IAM backend.
+    """
+    import urllib.request
+
+    wanted = request.node.get_closest_marker("managed_policies") is not None
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true" if wanted else "false")
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    return moto_url

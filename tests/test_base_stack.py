@@ -16,14 +16,20 @@ def test_dev_vpc_has_cidr_and_dns(dev: Stacks) -> None:
 
 
 def test_dev_public_subnets_map_public_ips_in_two_zones(dev: Stacks) -> None:
-    public = {s["cidr_block"]: s["availability_zone"] for s in resources(dev["base"], "aws_subnet")
-              if s["map_public_ip_on_launch"]}  # fmt: skip
+    public = {
+        s["cidr_block"]: s["availability_zone"]
+        for s in resources(dev["base"], "aws_subnet")
+        if s["map_public_ip_on_launch"]
+    }
     assert public == {"10.0.1.0/24": "eu-west-1a", "10.0.2.0/24": "eu-west-1b"}
 
 
 def test_dev_private_subnets_in_two_zones(dev: Stacks) -> None:
-    private = {s["cidr_block"]: s["availability_zone"] for s in resources(dev["base"], "aws_subnet")
-               if not s["map_public_ip_on_launch"]}  # fmt: skip
+    private = {
+        s["cidr_block"]: s["availability_zone"]
+        for s in resources(dev["base"], "aws_subnet")
+        if not s["map_public_ip_on_launch"]
+    }
     assert private == {"10.0.10.0/24": "eu-west-1a", "10.0.11.0/24": "eu-west-1b"}
 
 
@@ -94,8 +100,11 @@ def test_backend_group_admits_the_container_port_from_the_vpc(dev: Stacks) -> No
     base = dev["base"]
     rule = one(base, "aws_vpc_security_group_ingress_rule", security_group_id=_group(base, "backend-sg"))
     assert (rule["cidr_ipv4"], rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (
-        "10.0.0.0/16", 3000, 3000, "tcp",
-    )  # fmt: skip
+        "10.0.0.0/16",
+        3000,
+        3000,
+        "tcp",
+    )
 
 
 def test_rds_group_admits_5432_only_from_the_backend_group(dev: Stacks) -> None:
@@ -143,8 +152,10 @@ def test_prod_flow_logs_capture_all_traffic_to_an_encrypted_group(prod: Stacks) 
     flow = one(base, "aws_flow_log")
     _, group = target(base, flow["log_destination"])
     assert (flow["traffic_type"], group["name"], "kms_key_id" in group) == (
-        "ALL", "/aws/vpc/viberglass-prod-flow-logs", True,
-    )  # fmt: skip
+        "ALL",
+        "/aws/vpc/viberglass-prod-flow-logs",
+        True,
+    )
 
 
 def test_flow_log_role_trusts_only_the_service_for_this_account(prod: Stacks) -> None:
@@ -189,8 +200,9 @@ def test_prod_kms_key_cannot_be_destroyed(prod: Stacks, dev: Stacks) -> None:
     assert "lifecycle" not in one(dev["base"], "aws_kms_key")
 
 
-@pytest.mark.parametrize("name", ["/aws/lambda/viberglass-{env}-worker", "/ecs/viberglass-{env}-worker",
-                                  "/ecs/viberglass-{env}-backend"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["/aws/lambda/viberglass-{env}-worker", "/ecs/viberglass-{env}-worker", "/ecs/viberglass-{env}-backend"]
+)
 def test_log_groups_have_retention_and_the_key(each_env: tuple[str, Stacks], name: str) -> None:
     env, stacks = each_env
     base = stacks["base"]
@@ -201,9 +213,19 @@ def test_log_groups_have_retention_and_the_key(each_env: tuple[str, Stacks], nam
 
 def test_outputs_cover_network_groups_key_and_logs(each_env: tuple[str, Stacks]) -> None:
     _, stacks = each_env
-    expected = {"vpc_id", "public_subnet_ids", "private_subnet_ids", "backend_security_group_id",
-                "rds_security_group_id", "worker_security_group_id", "kms_key_arn", "kms_alias_name",
-                "lambda_worker_log_group_name", "ecs_worker_log_group_name", "backend_log_group_name"}  # fmt: skip
+    expected = {
+        "vpc_id",
+        "public_subnet_ids",
+        "private_subnet_ids",
+        "backend_security_group_id",
+        "rds_security_group_id",
+        "worker_security_group_id",
+        "kms_key_arn",
+        "kms_alias_name",
+        "lambda_worker_log_group_name",
+        "ecs_worker_log_group_name",
+        "backend_log_group_name",
+    }
     assert expected <= set(outputs(stacks["base"]))
 
 

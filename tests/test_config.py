@@ -16,16 +16,21 @@ def test_shipped_environments_are_dev_and_prod() -> None:
 def test_dev_defaults() -> None:
     cfg = config.load("dev")
     assert (cfg.tier, cfg.network.single_nat_gateway, cfg.network.flow_logs, cfg.logs.retention_days) == (
-        "development", True, False, 7,
-    )  # fmt: skip
+        "development",
+        True,
+        False,
+        7,
+    )
 
 
 def test_prod_is_production_with_prod_sizes() -> None:
     cfg = config.load("prod")
     assert (cfg.production, cfg.backend.desired_count, cfg.backend.min_count, cfg.backend.max_count) == (True, 2, 2, 10)
     assert (cfg.database.multi_az, cfg.database.backup_retention_days, cfg.database.deletion_protection) == (
-        True, 30, True,
-    )  # fmt: skip
+        True,
+        30,
+        True,
+    )
 
 
 def test_default_environment_is_dev(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,7 +64,11 @@ def test_listed_zones_are_used() -> None:
 def test_default_worker_catalog_has_eleven_images() -> None:
     images = config.load("dev").workers.images
     assert sorted(i.repository for i in images.values()) == sorted(
-        ["viberator-base-worker", "viberator-lambda-worker", "viberator-worker-multi-agent",
-         "viberator-worker-claude-code-ecs"] + [f"viberator-worker-{a}" for a in
-         ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")]
-    )  # fmt: skip
+        [
+            "viberator-base-worker",
+            "viberator-lambda-worker",
+            "viberator-worker-multi-agent",
+            "viberator-worker-claude-code-ecs",
+        ]
+        + [f"viberator-worker-{a}" for a in ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")]
+    )

@@ -40,8 +40,11 @@ def test_shortened_distinct_long_names_stay_distinct(a: str, b: str) -> None:
 def test_naming_forms() -> None:
     n = Naming("dev")
     assert (n.name("backend-sg"), n.env_first("uploads"), n.log_group("ecs", "worker"), n.kms_alias("ssm")) == (
-        "viberglass-dev-backend-sg", "dev-viberglass-uploads", "/ecs/viberglass-dev-worker", "alias/viberglass-dev-ssm",
-    )  # fmt: skip
+        "viberglass-dev-backend-sg",
+        "dev-viberglass-uploads",
+        "/ecs/viberglass-dev-worker",
+        "alias/viberglass-dev-ssm",
+    )
     assert n.parameter("database", "url") == "/viberglass/dev/database/url"
 
 

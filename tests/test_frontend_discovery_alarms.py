@@ -33,8 +33,10 @@ def test_amplify_app_is_a_web_spa(each_env: Env) -> None:
     env, stacks = each_env
     app = one(stacks["platform"], "aws_amplify_app")
     assert (app["name"], app["platform"], app["repository"]) == (
-        f"viberglass-{env}-frontend", "WEB", "https://github.com/ilities/viberglass",
-    )  # fmt: skip
+        f"viberglass-{env}-frontend",
+        "WEB",
+        "https://github.com/ilities/viberglass",
+    )
     assert app["custom_rule"] == [{"source": "/<*>", "target": "/index.html", "status": "404-200"}]
 
 
@@ -88,8 +90,9 @@ def test_prod_domain_association_uses_the_custom_certificate(prod: Stacks) -> No
     association = one(prod["platform"], "aws_amplify_domain_association")
     assert association["domain_name"] == "app.viberglass.io"
     assert association["certificate_settings"]["type"] == "CUSTOM"
-    assert association["sub_domain"] == [{"branch_name": "${aws_amplify_branch.frontend_branch_B102B34B.branch_name}",
-                                          "prefix": ""}]  # fmt: skip
+    assert association["sub_domain"] == [
+        {"branch_name": "${aws_amplify_branch.frontend_branch_B102B34B.branch_name}", "prefix": ""}
+    ]
 
 
 def test_prod_frontend_records_in_the_zone(prod: Stacks) -> None:
@@ -127,8 +130,10 @@ def test_dev_api_url_is_the_alb(dev: Stacks) -> None:
 def test_prod_urls_use_the_custom_domains(prod: Stacks) -> None:
     env = _env_vars(prod)
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"], env["PLATFORM_API_URL"]) == (
-        "https://app.viberglass.io", "https://app.viberglass.io", "https://api.viberglass.io",
-    )  # fmt: skip
+        "https://app.viberglass.io",
+        "https://app.viberglass.io",
+        "https://api.viberglass.io",
+    )
     assert one(prod["platform"], "aws_amplify_branch")["environment_variables"] == {
         "VITE_API_URL": "https://api.viberglass.io"
     }
@@ -176,8 +181,10 @@ def test_frontend_deploy_role_rights_limited_to_this_app(dev: Stacks) -> None:
     assert {"amplify:StartJob", "amplify:GetJob", "amplify:ListJobs", "amplify:GetApp"} <= set(release["Action"])
     reads = statement(doc, "ReadDiscovery")["Resource"]
     assert [r.split(":parameter")[1] for r in reads] == [
-        "/viberglass/dev/deployment/*", "/viberglass/dev/frontend/*", "/viberglass/dev/amplify/*",
-    ]  # fmt: skip
+        "/viberglass/dev/deployment/*",
+        "/viberglass/dev/frontend/*",
+        "/viberglass/dev/amplify/*",
+    ]
 
 
 # -- discovery parameters --------------------------------------------------------------------------------------
@@ -214,15 +221,25 @@ def test_discovery_values_point_at_the_targets(dev: Stacks) -> None:
 # -- alarms -----------------------------------------------------------------------------------------------------
 
 
-ALARMS = {"backend-no-running-tasks", "backend-cpu-high", "backend-memory-high", "alb-target-5xx",
-          "alb-unhealthy-targets", "alb-target-latency", "rds-cpu-high", "rds-free-storage-low",
-          "rds-connections-high"}  # fmt: skip
+ALARMS = {
+    "backend-no-running-tasks",
+    "backend-cpu-high",
+    "backend-memory-high",
+    "alb-target-5xx",
+    "alb-unhealthy-targets",
+    "alb-target-latency",
+    "rds-cpu-high",
+    "rds-free-storage-low",
+    "rds-connections-high",
+}
 
 
 def test_alarms_only_where_enabled(dev: Stacks, prod: Stacks) -> None:
     assert resources(dev["platform"], "aws_cloudwatch_metric_alarm") == []
-    names = {a["alarm_name"].removeprefix("viberglass-prod-") for a in
-             resources(prod["platform"], "aws_cloudwatch_metric_alarm")}  # fmt: skip
+    names = {
+        a["alarm_name"].removeprefix("viberglass-prod-")
+        for a in resources(prod["platform"], "aws_cloudwatch_metric_alarm")
+    }
     assert names == ALARMS
 
 
@@ -277,8 +294,9 @@ def test_contract_fails_when_a_read_name_is_not_created(dev: Stacks, tmp_path: P
     created = _created(dev, "dev")
     assert discovery.missing(discovery.reads_in([workflow]), created) == {"ecs/clusterName": {str(workflow)}}
     assert discovery.missing(discovery.reads_in([workflow]), created - {"ecs/cluster"}).keys() == {
-        "ecs/cluster", "ecs/clusterName",
-    }  # fmt: skip
+        "ecs/cluster",
+        "ecs/clusterName",
+    }
 
 
 @pytest.mark.parametrize(

@@ -13,15 +13,29 @@ from tests.tf import one, outputs, policy, ref, resolve, resources, statement, t
 
 Env = tuple[str, Stacks]
 VIBERATOR_VARS = {
-    "VIBERATOR_ECS_EXECUTION_ROLE_ARN", "VIBERATOR_ECS_TASK_ROLE_ARN", "VIBERATOR_ECS_CONTAINER_IMAGE",
-    "VIBERATOR_WORKER_REGISTRY", "VIBERATOR_LAMBDA_IMAGE_URI", "VIBERATOR_LAMBDA_ROLE_ARN",
-    "VIBERATOR_ECS_CLUSTER_ARN", "VIBERATOR_ECS_SUBNET_IDS", "VIBERATOR_ECS_SECURITY_GROUP_IDS",
+    "VIBERATOR_ECS_EXECUTION_ROLE_ARN",
+    "VIBERATOR_ECS_TASK_ROLE_ARN",
+    "VIBERATOR_ECS_CONTAINER_IMAGE",
+    "VIBERATOR_WORKER_REGISTRY",
+    "VIBERATOR_LAMBDA_IMAGE_URI",
+    "VIBERATOR_LAMBDA_ROLE_ARN",
+    "VIBERATOR_ECS_CLUSTER_ARN",
+    "VIBERATOR_ECS_SUBNET_IDS",
+    "VIBERATOR_ECS_SECURITY_GROUP_IDS",
     "VIBERATOR_ECS_LOG_GROUP",
-}  # fmt: skip
+}
 PLAIN_VARS = {
-    "NODE_ENV", "PORT", "AWS_REGION", "DB_SSL", "RUN_MIGRATIONS_ON_STARTUP", "ALLOWED_ORIGINS",
-    "PLATFORM_API_URL", "PLATFORM_FRONTEND_URL", "AWS_S3_BUCKET", "TICKET_MEDIA_S3_PREFIX",
-}  # fmt: skip
+    "NODE_ENV",
+    "PORT",
+    "AWS_REGION",
+    "DB_SSL",
+    "RUN_MIGRATIONS_ON_STARTUP",
+    "ALLOWED_ORIGINS",
+    "PLATFORM_API_URL",
+    "PLATFORM_FRONTEND_URL",
+    "AWS_S3_BUCKET",
+    "TICKET_MEDIA_S3_PREFIX",
+}
 
 
 def _container(stacks: Stacks) -> dict[str, Any]:
@@ -78,8 +92,11 @@ def test_database_is_private_encrypted_gp3(each_env: Env) -> None:
     env, stacks = each_env
     db = _db(stacks)
     assert (db["engine"], db["storage_type"], db["storage_encrypted"], db["publicly_accessible"]) == (
-        "postgres", "gp3", True, False,
-    )  # fmt: skip
+        "postgres",
+        "gp3",
+        True,
+        False,
+    )
     assert db["identifier"] == f"viberglass-{env}-postgres"
     assert db["kms_key_id"].startswith("${data.terraform_remote_state.cross-stack-reference-input-base")
 
@@ -165,8 +182,10 @@ def test_uploads_bucket_name(each_env: Env) -> None:
 def test_uploads_block_all_public_access(each_env: Env) -> None:
     _, stacks = each_env
     block = one(stacks["platform"], "aws_s3_bucket_public_access_block")
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                          "restrict_public_buckets"))  # fmt: skip
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
 
 
 def test_uploads_objects_owned_by_the_bucket_owner(each_env: Env) -> None:
@@ -269,8 +288,10 @@ def test_prod_http_redirects_to_https(prod: Stacks) -> None:
 def test_prod_api_alias_record(prod: Stacks) -> None:
     record = one(prod["platform"], "aws_route53_record", name="api.viberglass.io")
     assert (record["type"], record["zone_id"], record["alias"]["evaluate_target_health"]) == (
-        "A", "Z0123456789ABCDEFGHIJ", True,
-    )  # fmt: skip
+        "A",
+        "Z0123456789ABCDEFGHIJ",
+        True,
+    )
 
 
 def test_certificate_validation_records_live_in_the_zone(prod: Stacks) -> None:
@@ -316,8 +337,11 @@ def test_environment_list_is_exact(each_env: Env) -> None:
 def test_plain_settings(dev: Stacks) -> None:
     env = _env(dev)
     assert (env["NODE_ENV"], env["PORT"], env["DB_SSL"], env["RUN_MIGRATIONS_ON_STARTUP"]) == (
-        "production", "3000", "true", "true",
-    )  # fmt: skip
+        "production",
+        "3000",
+        "true",
+        "true",
+    )
     assert env["TICKET_MEDIA_S3_PREFIX"] == "ticket-media/"
 
 
@@ -380,8 +404,10 @@ def test_service_placement_per_network_mode(dev: Stacks, synth: SynthFn) -> None
 
 
 def test_autoscaling_range(dev: Stacks, prod: Stacks) -> None:
-    ranges = [(t["min_capacity"], t["max_capacity"]) for t in
-              (one(s["platform"], "aws_appautoscaling_target") for s in (dev, prod))]  # fmt: skip
+    ranges = [
+        (t["min_capacity"], t["max_capacity"])
+        for t in (one(s["platform"], "aws_appautoscaling_target") for s in (dev, prod))
+    ]
     assert ranges == [(1, 3), (2, 10)]
 
 

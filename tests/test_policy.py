@@ -71,19 +71,37 @@ def test_every_checkov_exception_has_a_reason() -> None:
 
 
 def test_checkov_findings_outside_the_list_fail() -> None:
-    report = {"summary": {"passed": 3},
-              "results": {"failed_checks": [{"check_id": "CKV_AWS_18", "check_name": "logging",
-                                             "resource": "resource.other_bucket_ABCDEF12",
-                                             "file_path": "/platform/cdk.tf.json"}]}}  # fmt: skip
+    report = {
+        "summary": {"passed": 3},
+        "results": {
+            "failed_checks": [
+                {
+                    "check_id": "CKV_AWS_18",
+                    "check_name": "logging",
+                    "resource": "resource.other_bucket_ABCDEF12",
+                    "file_path": "/platform/cdk.tf.json",
+                }
+            ]
+        },
+    }
     paths = {("/platform/cdk.tf.json", "other_bucket_ABCDEF12"): "platform/other/bucket"}
     result = checkov_gate.evaluate("dev", report, paths, checkov_gate.load_skips())
     assert result.failed == ["dev: CKV_AWS_18 platform/other/bucket: logging"]
 
 
 def test_env_scoped_exception_does_not_cover_prod() -> None:
-    report = {"results": {"failed_checks": [{"check_id": "CKV_AWS_157", "check_name": "multi-az",
-                                             "resource": "resource.database_instance_1",
-                                             "file_path": "/platform/cdk.tf.json"}]}}  # fmt: skip
+    report = {
+        "results": {
+            "failed_checks": [
+                {
+                    "check_id": "CKV_AWS_157",
+                    "check_name": "multi-az",
+                    "resource": "resource.database_instance_1",
+                    "file_path": "/platform/cdk.tf.json",
+                }
+            ]
+        }
+    }
     paths = {("/platform/cdk.tf.json", "database_instance_1"): "platform/database/instance"}
     skips = checkov_gate.load_skips()
     assert checkov_gate.evaluate("dev", report, paths, skips).failed == []

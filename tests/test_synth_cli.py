@@ -34,8 +34,13 @@ def test_cdktf_cli_synth_writes_every_stack(env: str, tmp_path: Path) -> None:
     out = tmp_path / "cdktf.out"
     result = subprocess.run(
         [str(CDKTF), "synth", "--output", str(out)],
-        cwd=ROOT, env=_env(VIBERGLASS_ENV=env), capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=_env(VIBERGLASS_ENV=env),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert (out / "stacks" / "base" / "cdk.tf.json").is_file()
@@ -50,8 +55,11 @@ def test_fast_and_eager_imports_synthesize_identical_bytes(tmp_path: Path) -> No
         out = tmp_path / mode
         subprocess.run(
             [sys.executable, "-m", "stacks", "--outdir", str(out), "dev", "prod"],
-            cwd=ROOT, env=_env(**extra), check=True, timeout=600,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=_env(**extra),
+            check=True,
+            timeout=600,
+        )
         outputs[mode] = out
     fast, eager = outputs["fast"], outputs["eager"]
     assert _tree(fast) == _tree(eager)
@@ -63,6 +71,9 @@ def test_fast_and_eager_imports_synthesize_identical_bytes(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_fast_path_loads_only_the_submodules_in_use() -> None:
     code = "import sys, stacks; print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))"
-    loaded = int(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True,
-                                text=True, check=True).stdout)  # fmt: skip
+    loaded = int(
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True, check=True
+        ).stdout
+    )
     assert 0 < loaded < 150

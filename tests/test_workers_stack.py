@@ -11,10 +11,12 @@ from tests.conftest import Stacks, SynthFn
 from tests.tf import one, outputs, policy, resources, statement, target
 
 CATALOG = [
-    "viberator-base-worker", "viberator-lambda-worker", "viberator-worker-multi-agent",
-    "viberator-worker-claude-code-ecs", *(f"viberator-worker-{a}" for a in
-                                          ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")),
-]  # fmt: skip
+    "viberator-base-worker",
+    "viberator-lambda-worker",
+    "viberator-worker-multi-agent",
+    "viberator-worker-claude-code-ecs",
+    *(f"viberator-worker-{a}" for a in ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")),
+]
 Env = tuple[str, Stacks]
 
 
@@ -110,9 +112,14 @@ def test_container_insights_follows_config(synth: SynthFn) -> None:
     assert cluster["setting"] == [{"name": "containerInsights", "value": "disabled"}]
 
 
-@pytest.mark.parametrize(("suffix", "service"), [("worker-execution", "ecs-tasks.amazonaws.com"),
-                                                 ("worker-task", "ecs-tasks.amazonaws.com"),
-                                                 ("worker-lambda", "lambda.amazonaws.com")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("suffix", "service"),
+    [
+        ("worker-execution", "ecs-tasks.amazonaws.com"),
+        ("worker-task", "ecs-tasks.amazonaws.com"),
+        ("worker-lambda", "lambda.amazonaws.com"),
+    ],
+)
 def test_roles_trust_one_service_for_this_account(each_env: Env, suffix: str, service: str) -> None:
     env, stacks = each_env
     role, _ = _role(stacks, env, suffix)
@@ -189,8 +196,11 @@ def test_baseline_task_definitions(each_env: Env, image: str) -> None:
     env, stacks = each_env
     task = one(stacks["workers"], "aws_ecs_task_definition", family=f"viberglass-{env}-worker-{image}")
     assert (task["network_mode"], task["requires_compatibilities"], task["cpu"], task["memory"]) == (
-        "awsvpc", ["FARGATE"], "2048", "4096",
-    )  # fmt: skip
+        "awsvpc",
+        ["FARGATE"],
+        "2048",
+        "4096",
+    )
     (container,) = json.loads(task["container_definitions"])
     repository, tag = container["image"].rsplit(":", 1)
     if repository.startswith("${aws_ecr_repository."):  # the owner references its own repository
@@ -215,8 +225,18 @@ def test_task_definitions_use_the_worker_roles(dev: Stacks) -> None:
 
 def test_outputs(each_env: Env) -> None:
     _, stacks = each_env
-    expected = {"execution_role_arn", "task_role_arn", "lambda_role_arn", "registry_host", "cluster_arn",
-                "subnet_ids", "security_group_id", "assign_public_ip", "ecs_image_uri", "lambda_image_uri"}  # fmt: skip
+    expected = {
+        "execution_role_arn",
+        "task_role_arn",
+        "lambda_role_arn",
+        "registry_host",
+        "cluster_arn",
+        "subnet_ids",
+        "security_group_id",
+        "assign_public_ip",
+        "ecs_image_uri",
+        "lambda_image_uri",
+    }
     assert expected <= set(outputs(stacks["workers"]))
 
 
