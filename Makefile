@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
 export VIBERGLASS_ENV ?= dev
 
-.PHONY: setup synth test check bench lock clean
+.PHONY: setup synth test check bench docs lock clean
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -43,6 +43,10 @@ check: setup
 ## bench: synth timings and memory (docs/performance.md).
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/synth_bench.py
+
+## docs: regenerate the generated parts of docs/ (example plan comment).
+docs: $(VENV)/.installed
+	$(PY) scripts/docs.py
 
 ## lock: refresh constraints.txt from a clean install of pyproject.toml.
 lock:

@@ -19,8 +19,9 @@ THUMBPRINTS = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf07
 INLINE_POLICY = "viberglass-terraform"
 
 
-def trust_policy(provider_arn: str, subject: str) -> dict[str, Any]:
-    """Only tokens for ``subject`` with GitHub's STS audience, compared exactly (StringEquals)."""
+def trust_policy(provider_arn: str, subject: str | list[str]) -> dict[str, Any]:
+    """Only tokens for ``subject`` (one, or a list of exact alternatives) with GitHub's STS audience,
+    compared exactly (StringEquals, never StringLike)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -60,7 +61,7 @@ def state_statements(
 @dataclass(frozen=True)
 class RoleSpec:
     name: str
-    subject: str
+    subject: str | list[str]
     managed_policies: tuple[str, ...]
     inline: dict[str, Any]
     store_as: str
@@ -104,7 +105,8 @@ class OidcBootstrap:
 
     def ensure_role(self, spec: RoleSpec) -> str:
         r = self.report
-        r.section(f"Role {spec.name} (trusted for {spec.subject})")
+        subjects = spec.subject if isinstance(spec.subject, list) else [spec.subject]
+        r.section(f"Role {spec.name} (trusted for {', '.join(subjects)})")
         trust = trust_policy(self.provider_arn, spec.subject)
         arn = f"arn:aws:iam::{self.account}:role/{spec.name}"
         try:
@@ -228,7 +230,10 @@ def role_specs(env: str, *, account: str, subject_prefix: str) -> list[RoleSpec]
     return [
         RoleSpec(
             name=f"{prefix}github-plan",
-            subject=f"{subject_prefix}:pull_request",
+            # Pull requests, and the plan job of the prod deploy workflow, which runs in the GitHub
+            # Environment "<env>-plan" (no reviewers) so that reviewers approve the apply job after
+            # reading its plan.
+            subject=[f"{subject_prefix}:pull_request", f"{subject_prefix}:environment:{env}-plan"],
             managed_policies=("arn:aws:iam::aws:policy/ReadOnlyAccess",),
             inline={"Version": "2012-10-17", "Statement": [*state_plan, decrypt_via_ssm]},
             store_as="AWS_PLAN_ROLE_ARN",

@@ -13,20 +13,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 import config as configuration
 from config.schema import EnvironmentConfig
+from ops.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, InputError, OpsError
 
-EXIT_OK, EXIT_AWS, EXIT_INPUT = 0, 1, 2
-
-
-class OpsError(Exception):
-    """An expected failure: one line for the operator, no traceback."""
-
-    exit_code = EXIT_AWS
-
-
-class InputError(OpsError):
-    """Bad input: an unknown environment, a missing setting, a refused name."""
-
-    exit_code = EXIT_INPUT
+__all__ = ["EXIT_AWS", "EXIT_INPUT", "EXIT_OK", "InputError", "OpsError", "Report", "aws_call", "client"]
 
 
 def load_config(env: str) -> EnvironmentConfig:

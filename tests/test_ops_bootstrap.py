@@ -230,7 +230,10 @@ def test_plan_role_trusts_only_pull_requests_of_the_repository(oidc_account: dic
     assert trust["Condition"] == {
         "StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": "repo:ilities/viberglass:pull_request",
+            "token.actions.githubusercontent.com:sub": [
+                "repo:ilities/viberglass:pull_request",
+                "repo:ilities/viberglass:environment:dev-plan",
+            ],
         }
     }
 
@@ -256,7 +259,8 @@ def test_no_other_subject_matches_either_prod_role(oidc_account: dict[str, str],
     for role in ("viberglass-prod-github-plan", "viberglass-prod-github-apply"):
         condition = _trust(role)["Condition"]
         assert list(condition) == ["StringEquals"]  # exact match: no StringLike wildcards
-        assert condition["StringEquals"]["token.actions.githubusercontent.com:sub"] != subject
+        allowed = condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
+        assert subject not in (allowed if isinstance(allowed, list) else [allowed])
 
 
 def test_roles_get_their_rights(oidc_account: dict[str, str]) -> None:
@@ -303,7 +307,10 @@ def test_oidc_second_run_changes_nothing(aws: str, capsys: pytest.CaptureFixture
 def test_oidc_custom_subject_prefix(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "bootstrap-github-oidc", "--env", "dev", "--subject-prefix", "repository_owner_id:1:repository_id:2")
     sub = _trust("viberglass-dev-github-plan")["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    assert sub == "repository_owner_id:1:repository_id:2:pull_request"
+    assert sub == [
+        "repository_owner_id:1:repository_id:2:pull_request",
+        "repository_owner_id:1:repository_id:2:environment:dev-plan",
+    ]
 
 
 def test_oidc_dry_run_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
