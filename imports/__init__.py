@@ -9,4 +9,6 @@ Node.js runtime jsii will start (:mod:`imports.runtime`) and installs the provid
 from imports import _fastpath, runtime
 
 runtime.prefer_project_node()
+if not _fastpath.eager():
+    runtime.lazy_provider_modules()
 _fastpath.install()

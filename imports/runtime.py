@@ -18,10 +18,23 @@ PROJECT_NODE = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" 
 _QUIET_JSII = "--disable-warning=DEP0044"
 
 
+LAZY_PROVIDER_HOOK = Path(__file__).resolve().parent / "lazy_provider.cjs"
+
+
+def _add_node_option(option: str) -> None:
+    options = os.environ.get("NODE_OPTIONS", "")
+    if option not in options.split():
+        os.environ["NODE_OPTIONS"] = f"{options} {option}".strip()
+
+
 def prefer_project_node() -> None:
     if "JSII_NODE" not in os.environ and PROJECT_NODE.exists():
         os.environ["JSII_NODE"] = str(PROJECT_NODE)
     if os.environ.get("JSII_NODE") == str(PROJECT_NODE):
-        options = os.environ.get("NODE_OPTIONS", "")
-        if _QUIET_JSII not in options:
-            os.environ["NODE_OPTIONS"] = f"{options} {_QUIET_JSII}".strip()
+        _add_node_option(_QUIET_JSII)
+
+
+def lazy_provider_modules() -> None:
+    """Make the jsii Node process load provider modules on first use (``imports/lazy_provider.cjs``)."""
+    if " " not in str(LAZY_PROVIDER_HOOK):  # NODE_OPTIONS cannot quote a path with spaces
+        _add_node_option(f"--require={LAZY_PROVIDER_HOOK}")

@@ -17,7 +17,11 @@ CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"VIBERGLASS_EAGER_IMPORTS", "VIBERGLASS_CONFIG_DIR"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"VIBERGLASS_EAGER_IMPORTS", "VIBERGLASS_CONFIG_DIR", "NODE_OPTIONS", "JSII_NODE"}
+    }
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     env["CHECKPOINT_DISABLE"] = "1"
     env.update(extra)
@@ -53,13 +57,12 @@ def test_fast_and_eager_imports_synthesize_identical_bytes(tmp_path: Path) -> No
     outputs = {}
     for mode, extra in (("fast", {}), ("eager", {"VIBERGLASS_EAGER_IMPORTS": "1"})):
         out = tmp_path / mode
-        subprocess.run(
+        result = subprocess.run(
             [sys.executable, "-m", "stacks", "--outdir", str(out), "dev", "prod"],
-            cwd=ROOT,
-            env=_env(**extra),
-            check=True,
-            timeout=600,
-        )
+            cwd=ROOT, env=_env(**extra), capture_output=True, text=True, check=True, timeout=600,
+        )  # fmt: skip
+        # Nothing on stderr: no Node end-of-life banner, no deprecation noise.
+        assert result.stderr == "", result.stderr
         outputs[mode] = out
     fast, eager = outputs["fast"], outputs["eager"]
     assert _tree(fast) == _tree(eager)
@@ -77,3 +80,29 @@ def test_fast_path_loads_only_the_submodules_in_use() -> None:
         ).stdout
     )
     assert 0 < loaded < 150
+
+
+def test_node_hook_turns_provider_index_requires_into_lazy_getters(tmp_path: Path) -> None:
+    """imports/lazy_provider.cjs: requiring the provider index loads no resource module until it is used."""
+    lib = tmp_path / "cache" / "@cdktf" / "provider-aws" / "1.0.0" / "lib"
+    (lib / "vpc").mkdir(parents=True)
+    (lib / "vpc" / "index.js").write_text(
+        "globalThis.loaded = (globalThis.loaded || []).concat('vpc'); exports.Vpc = 1;\n"
+    )
+    (lib / "index.js").write_text('"use strict";\nexports.vpc = void 0;\nexports.vpc = require("./vpc");\n')
+    script = (
+        f"const p = require({json.dumps(str(lib / 'index.js'))});"
+        "const before = (globalThis.loaded || []).length;"
+        "const keys = Object.keys(p).join();"
+        "const value = p.vpc.Vpc;"
+        "console.log(JSON.stringify([before, keys, value, globalThis.loaded]));"
+    )
+    node = ROOT / "node_modules" / ".bin" / "node"
+    hook = ROOT / "imports" / "lazy_provider.cjs"
+    clean = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    lazy = subprocess.run(
+        [str(node), f"--require={hook}", "-e", script], env=clean, capture_output=True, text=True, check=True
+    )
+    eager = subprocess.run([str(node), "-e", script], env=clean, capture_output=True, text=True, check=True)
+    assert json.loads(lazy.stdout) == [0, "vpc", 1, ["vpc"]]
+    assert json.loads(eager.stdout) == [1, "vpc", 1, ["vpc"]]
