@@ -50,5 +50,10 @@ def reads_in(paths: Iterable[Path]) -> dict[str, set[str]]:
 
 
 def missing(reads: dict[str, set[str]], created: set[str]) -> dict[str, set[str]]:
-    """Reads that no stack creates (``created`` holds suffixes)."""
-    return {suffix: files for suffix, files in reads.items() if suffix not in created}
+    """Reads that no stack creates (``created`` holds suffixes). A read that stops at a templated part
+    (``backend/{name}`` reads as ``backend``) is satisfied by any created parameter under that path."""
+
+    def exists(suffix: str) -> bool:
+        return suffix in created or any(name.startswith(f"{suffix}/") for name in created)
+
+    return {suffix: files for suffix, files in reads.items() if not exists(suffix)}

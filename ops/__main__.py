@@ -30,6 +30,86 @@ def _bootstrap_oidc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timing(args: argparse.Namespace) -> Any:
+    from ops.waiting import Timing
+
+    return Timing(timeout=args.timeout, interval=args.interval)
+
+
+def _deploy_backend(args: argparse.Namespace) -> int:
+    from ops import backend
+
+    backend.deploy(args.env, args.image, timing=_timing(args))
+    return 0
+
+
+def _rollback_backend(args: argparse.Namespace) -> int:
+    from ops import backend
+
+    backend.rollback(args.env, to_revision=args.to_revision, timing=_timing(args))
+    return 0
+
+
+def _restart_backend(args: argparse.Namespace) -> int:
+    from ops import backend
+
+    backend.restart(args.env, timing=_timing(args))
+    return 0
+
+
+def _deploy_frontend(args: argparse.Namespace) -> int:
+    from ops import frontend
+
+    frontend.deploy(args.env, commit=args.commit, url=args.url, timing=_timing(args))
+    return 0
+
+
+def _deploy_workers(args: argparse.Namespace) -> int:
+    from ops import workers
+
+    workers.deploy(args.env, tag=args.tag, context=Path(args.context), plan_only=args.plan)
+    return 0
+
+
+def _secrets_set(args: argparse.Namespace) -> int:
+    from ops import secrets
+
+    secrets.set_secret(args.env, args.name)
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from ops import discovery
+
+    targets = discovery.read(args.env, *args.names)
+    for name in args.names:
+        # key=value lines, ready for $GITHUB_OUTPUT (ecs/cluster -> ecs_cluster).
+        print(f"{name.replace('/', '_')}={targets[name]}")
+    return 0
+
+
+def _registry_login(args: argparse.Namespace) -> int:
+    from ops import workers
+
+    host = workers.docker_login(args.env)
+    print(f"registry={host}")
+    return 0
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    from ops import smoke
+
+    smoke.run(args.env, frontend=args.frontend_url, timing=_timing(args))
+    return 0
+
+
+def _waits(parser: argparse.ArgumentParser, timeout: float = 900) -> None:
+    parser.add_argument(
+        "--timeout", type=float, default=timeout, help=f"seconds to wait at most (default {timeout:.0f})"
+    )
+    parser.add_argument("--interval", type=float, default=10, help="seconds between checks (default 10)")
+
+
 def _pairs(values: list[str] | None, flag: str) -> list[tuple[str, str]]:
     pairs = []
     for value in values or []:
@@ -76,6 +156,128 @@ def _command(sub: Any, name: str, handler: Handler, help: str, example: str) -> 
     return parser
 
 
+def _add_shipping_commands(sub: Any) -> None:
+    """deploy, rollback, restart, secrets, smoke."""
+    deploy = sub.add_parser(
+        "deploy",
+        help="Ship the backend, the frontend or the worker images.",
+        description="Ship the backend, the frontend or the worker images.",
+    )
+    deploy_sub = deploy.add_subparsers(dest="target", required=True, metavar="TARGET")
+    p = _command(
+        deploy_sub,
+        "backend",
+        _deploy_backend,
+        "Register a revision pinned to the image digest, update the service, wait, smoke /health; "
+        "roll back on failure.",
+        "python -m ops deploy backend --env dev --image 3f2c1ab",
+    )
+    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--image", required=True, help="a tag of the backend repository, <repo>:<tag> or <repo>@sha256:...")
+    _waits(p)
+    p = _command(
+        deploy_sub,
+        "frontend",
+        _deploy_frontend,
+        "Start an Amplify release (or follow the auto-build of --commit), wait for it, smoke the site.",
+        "python -m ops deploy frontend --env prod --commit 3f2c1ab9e8d7",
+    )
+    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--commit", help="follow the auto-build job of this commit instead of starting a release")
+    p.add_argument("--url", help="URL to smoke-test (default: the custom domain or the branch URL)")
+    _waits(p, timeout=1800)
+    p = _command(
+        deploy_sub,
+        "workers",
+        _deploy_workers,
+        "Build and push every worker image tagged <env>-<sha> and <env>-latest (base image first).",
+        "python -m ops deploy workers --env dev --tag dev-3f2c1ab --plan",
+    )
+    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--tag", required=True, help="<env>-<git sha>")
+    p.add_argument("--context", default=".", help="application repository root (workers/<image>/Dockerfile)")
+    p.add_argument("--plan", action="store_true", help="print the exact docker commands; build nothing")
+
+    rollback = sub.add_parser(
+        "rollback",
+        help="Put the backend service back on an earlier revision.",
+        description="Put the backend service back on an earlier revision.",
+    )
+    rollback_sub = rollback.add_subparsers(dest="target", required=True, metavar="TARGET")
+    p = _command(
+        rollback_sub,
+        "backend",
+        _rollback_backend,
+        "Point the backend service at an earlier task-definition revision (default: the previous one) and wait.",
+        "python -m ops rollback backend --env prod --to-revision 41",
+    )
+    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--to-revision", type=int, help="revision number of the backend task family")
+    _waits(p)
+
+    restart = sub.add_parser(
+        "restart",
+        help="Restart the backend tasks (e.g. after a secret changed).",
+        description="Restart the backend tasks (e.g. after a secret changed).",
+    )
+    restart_sub = restart.add_subparsers(dest="target", required=True, metavar="TARGET")
+    p = _command(
+        restart_sub,
+        "backend",
+        _restart_backend,
+        "Start a new deployment of the running revision and wait for it.",
+        "python -m ops restart backend --env dev",
+    )
+    p.add_argument("--env", required=True, help="environment")
+    _waits(p)
+
+    secrets = sub.add_parser(
+        "secrets",
+        help="Operator-held secrets (values come from stdin).",
+        description="Operator-held secrets (values come from stdin).",
+    )
+    secrets_sub = secrets.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = _command(
+        secrets_sub,
+        "set",
+        _secrets_set,
+        "Store a secret read from stdin as a SecureString with the environment key.",
+        "pbpaste | python -m ops secrets set slackBotToken --env dev",
+    )
+    p.add_argument("name", help="webhookSecretEncryptionKey, slackSigningSecret, slackBotToken or github-token")
+    p.add_argument("--env", required=True, help="environment")
+
+    p = _command(
+        sub,
+        "discover",
+        _discover,
+        "Print deployment-discovery values of an environment as name=value lines.",
+        "python -m ops discover --env dev deployment/ecrRepository ecs/service",
+    )
+    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("names", nargs="+", help="parameter names under /viberglass/<env>/, e.g. ecs/cluster")
+
+    p = _command(
+        sub,
+        "registry-login",
+        _registry_login,
+        "Log Docker in to the account's ECR registry (token from boto3, password through stdin).",
+        "python -m ops registry-login --env dev",
+    )
+    p.add_argument("--env", required=True, help="environment")
+
+    p = _command(
+        sub,
+        "smoke",
+        _smoke,
+        "Check the API /health, the frontend URL and running vs desired backend tasks.",
+        "python -m ops smoke --env prod",
+    )
+    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--frontend-url", help="URL to check (default: the custom domain or the branch URL)")
+    _waits(p, timeout=60)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description="Viberglass operations commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -107,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="OIDC subject prefix (default repo:<github.repository>; use GitHub's immutable-id form if your "
         "repository customised its subject claim, e.g. repository_owner_id:123:repository_id:456)",
     )
+
+    _add_shipping_commands(sub)
 
     p = _command(
         sub,

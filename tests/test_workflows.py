@@ -111,3 +111,26 @@ def test_plan_comment_needs_only_the_standard_library() -> None:
     code = f"import sys, ops.__main__; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+DEPLOYS = ["deploy-backend.yml", "deploy-frontend.yml", "deploy-viberators.yml"]
+
+
+@pytest.mark.parametrize("name", DEPLOYS)
+def test_deploy_workflows_are_reusable_and_dispatchable(name: str) -> None:
+    assert set(_load(ROOT / ".github" / "workflows" / name)["on"]) == {"workflow_call", "workflow_dispatch"}
+
+
+@pytest.mark.parametrize("name", DEPLOYS)
+def test_deploy_workflows_do_aws_work_only_through_ops(name: str) -> None:
+    runs = [s.get("run", "") for _, s in _steps(_load(ROOT / ".github" / "workflows" / name))]
+    script = "\n".join(runs)
+    assert "python -m ops " in script
+    assert not re.search(r"(^|[\s;(|&])aws\s", script), "use an ops command instead of the AWS CLI"
+
+
+@pytest.mark.parametrize("name", DEPLOYS)
+def test_deploy_jobs_run_in_the_target_environment(name: str) -> None:
+    for job in _load(ROOT / ".github" / "workflows" / name)["jobs"].values():
+        assert job["environment"] == "${{ inputs.environment }}"
+        assert job["concurrency"]["cancel-in-progress"] is False

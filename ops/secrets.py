@@ -1,0 +1,52 @@
+"""``ops secrets set NAME --env ENV``: write an operator-held secret from stdin into its SSM parameter."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import TextIO
+
+from ops.common import InputError, Report, aws_call, client, load_config
+
+# name -> (parameter under /viberglass/<env>/, the backend reads it at start)
+BACKEND = {"webhookSecretEncryptionKey", "slackSigningSecret", "slackBotToken"}
+GITHUB_TOKEN = "github-token"  # noqa: S105 (a name, not a value)
+
+
+def parameter_name(env: str, name: str) -> tuple[str, bool]:
+    """(SSM name, whether the backend must restart to see it) for an allowed secret name."""
+    if name in BACKEND:
+        return f"/viberglass/{env}/backend/{name}", True
+    if name == GITHUB_TOKEN:
+        return load_config(env).frontend.github_token_parameter, False
+    allowed = ", ".join(sorted([*BACKEND, GITHUB_TOKEN]))
+    raise InputError(f"{name!r} is not a secret the stacks define; use one of: {allowed}")
+
+
+def read_value(stdin: TextIO) -> str:
+    """The secret from stdin (a prompt without echo on a terminal); one trailing newline is dropped."""
+    value = getpass.getpass("value (not echoed): ") if stdin.isatty() else stdin.read()
+    value = value[:-1] if value.endswith("\n") else value
+    if not value.strip():
+        raise InputError("no value on stdin; pipe it in, e.g. `pbpaste | python -m ops secrets set ...`")
+    return value
+
+
+def set_secret(env: str, name: str, *, stdin: TextIO | None = None, report: Report | None = None) -> str:
+    report = report or Report()
+    parameter, restart = parameter_name(env, name)
+    value = read_value(stdin or sys.stdin)
+    cfg = load_config(env)
+    ssm = client("ssm", cfg.aws.region)
+    key = f"alias/viberglass-{env}-ssm"
+    aws_call(
+        f"ssm PutParameter {parameter}",
+        lambda: ssm.put_parameter(Name=parameter, Value=value, Type="SecureString", KeyId=key, Overwrite=True),
+    )
+    report.section(f"Stored {parameter} (SecureString, {key}); the value was not printed.")
+    if restart:
+        report.info(
+            "The backend reads it at start: restart it with "
+            f"`python -m ops restart backend --env {env}` (a new deployment of the same revision)."
+        )
+    return parameter

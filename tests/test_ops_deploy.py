@@ -1,0 +1,389 @@
+"""ops deploy / rollback / restart / secrets / smoke against a moto server on 127.0.0.1, with small local
+HTTP stand-ins for the backend's /health and for Amplify (which moto does not implement)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+
+from ops import secrets
+from ops.__main__ import build_parser, main
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+REPO = "dev-viberglass-backend"
+REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
+FAST = ["--timeout", "5", "--interval", "0.05"]
+
+
+class Site:
+    """A local HTTP server answering every GET with ``status``; the test flips it."""
+
+    def __init__(self) -> None:
+        site = self
+        self.status = 200
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(site.status)
+                self.end_headers()
+                self.wfile.write(b"ok" if site.status == 200 else b"broken")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    server = Site()
+    yield server
+    server.close()
+
+
+def _manifest(config_digest: str) -> str:
+    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
+                                  "digest": f"sha256:{config_digest * 64}"}, "layers": []})  # fmt: skip
+
+
+@pytest.fixture
+def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """What the platform stack would have created for dev, in moto."""
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecs = boto3.client("ecs", region_name=REGION)
+    ssm = boto3.client("ssm", region_name=REGION)
+    ecr.create_repository(repositoryName=REPO)
+    digests = {}
+    for tag, seed in (("v1", "1"), ("v2", "2")):
+        pushed = ecr.put_image(repositoryName=REPO, imageManifest=_manifest(seed), imageTag=tag)
+        digests[tag] = pushed["image"]["imageId"]["imageDigest"]
+    ecs.create_cluster(clusterName="viberglass-dev-backend")
+    ecs.register_task_definition(
+        family="viberglass-dev-backend", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+        memory="512", executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-backend-execution",
+        containerDefinitions=[{"name": "backend", "image": f"{REPO_URL}:latest", "essential": True,
+                               "environment": [{"name": "NODE_ENV", "value": "production"}]}],
+    )  # fmt: skip
+    ecs.create_service(cluster="viberglass-dev-backend", serviceName="viberglass-dev-backend",
+                       taskDefinition="viberglass-dev-backend:1", desiredCount=1, launchType="FARGATE")  # fmt: skip
+    values = {
+        "deployment/region": REGION, "deployment/ecrRepository": REPO_URL,
+        "deployment/oidcRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-frontend-deploy",
+        "ecs/cluster": "viberglass-dev-backend", "ecs/service": "viberglass-dev-backend",
+        "ecs/taskFamily": "viberglass-dev-backend", "ecs/containerName": "backend", "alb/dns": "alb.example",
+        "frontend/apiUrl": site.url, "amplify/appId": "d1app", "amplify/branchName": "main", "amplify/region": REGION,
+    }  # fmt: skip
+    for suffix, value in values.items():
+        ssm.put_parameter(Name=f"/viberglass/dev/{suffix}", Value=value, Type="String")
+    return digests
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def service_revision() -> str:
+    ecs = boto3.client("ecs", region_name=REGION)
+    service = ecs.describe_services(cluster="viberglass-dev-backend", services=["viberglass-dev-backend"])
+    return str(service["services"][0]["taskDefinition"].rsplit("/", 1)[-1])
+
+
+def container(revision: str) -> dict[str, Any]:
+    definition = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    return dict(definition["taskDefinition"]["containerDefinitions"][0])
+
+
+# -- deploy backend ----------------------------------------------------------------------------------------
+
+
+def test_deploy_registers_a_digest_pinned_revision_and_updates_the_service(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    assert status == 0, output
+    assert service_revision() == "viberglass-dev-backend:2"
+    assert container("viberglass-dev-backend:2")["image"] == f"{REPO_URL}@{platform['v2']}"
+
+
+def test_deploy_copies_everything_but_the_image(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "deploy", "backend", "--env", "dev", "--image", f"{REPO_URL}:v2", *FAST)
+    old, new = container("viberglass-dev-backend:1"), container("viberglass-dev-backend:2")
+    assert {k: v for k, v in new.items() if k != "image"} == {k: v for k, v in old.items() if k != "image"}
+    definition = boto3.client("ecs", region_name=REGION).describe_task_definition(
+        taskDefinition="viberglass-dev-backend:2"
+    )
+    assert (definition["taskDefinition"]["cpu"], definition["taskDefinition"]["memory"]) == ("256", "512")
+
+
+def test_deploy_shows_progress(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    _, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    assert "waiting for a steady state: COMPLETED, 1/1 tasks running" in output
+    assert "/health: 200" in output
+
+
+def test_missing_discovery_parameter_names_the_stack(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/viberglass/dev/ecs/cluster")
+    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    assert status == 1
+    assert "/viberglass/dev/ecs/cluster not found" in output and "cdktf deploy base platform workers" in output
+    assert service_revision() == "viberglass-dev-backend:1"
+
+
+def test_unknown_image_tag_is_an_error_and_changes_nothing(platform: dict[str, str],
+                                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "nope", *FAST)
+    assert status == 1 and "ImageNotFoundException" in output
+    assert service_revision() == "viberglass-dev-backend:1"
+
+
+def test_failed_health_check_rolls_back_to_the_previous_revision(
+    platform: dict[str, str], site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.status = 500
+    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    assert status == 1
+    assert "rolling back to viberglass-dev-backend:1" in output
+    assert "rolled back to viberglass-dev-backend:1" in output
+    assert service_revision() == "viberglass-dev-backend:1"
+
+
+# -- rollback / restart -------------------------------------------------------------------------------------
+
+
+def test_rollback_defaults_to_the_previous_revision(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    status, _ = run(capsys, "rollback", "backend", "--env", "dev", *FAST)
+    assert (status, service_revision()) == (0, "viberglass-dev-backend:1")
+
+
+def test_rollback_to_a_given_revision(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v1", *FAST)
+    assert service_revision() == "viberglass-dev-backend:3"
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-revision", "2", *FAST)
+    assert (status, service_revision()) == (0, "viberglass-dev-backend:2")
+    assert "from viberglass-dev-backend:3 to viberglass-dev-backend:2" in output
+
+
+def test_rollback_with_no_earlier_revision_is_an_error(platform: dict[str, str],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", *FAST)
+    assert status == 1 and "no earlier active revision" in output
+
+
+def test_restart_keeps_the_revision(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = run(capsys, "restart", "backend", "--env", "dev", *FAST)
+    assert (status, service_revision()) == (0, "viberglass-dev-backend:1")
+
+
+# -- workers --------------------------------------------------------------------------------------------------
+
+
+def test_worker_plan_covers_the_whole_catalog_base_first(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "dev-3f2c1ab", "--plan",
+                         "--context", "/src/viberglass")  # fmt: skip
+    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+    builds = [line for line in output.splitlines() if line.startswith("docker build")]
+    pushes = [line for line in output.splitlines() if line.startswith("docker push")]
+    assert status == 0
+    assert len(builds) == 11 and len(pushes) == 22
+    assert builds[0].startswith("docker build --file /src/viberglass/workers/base/Dockerfile "
+                                f"--tag {registry}/viberator-base-worker:dev-3f2c1ab")  # fmt: skip
+    codex = next(b for b in builds if "viberator-worker-codex:dev-3f2c1ab" in b)
+    assert f"--build-arg BASE_IMAGE={registry}/viberator-base-worker:dev-3f2c1ab" in codex
+    assert f"--tag {registry}/viberator-worker-codex:dev-latest" in codex
+    assert "docker login --username AWS --password-stdin" in output
+
+
+def test_worker_tag_must_carry_the_environment(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "prod-3f2c1ab", "--plan")
+    assert status == 2 and "expected dev-<git sha>" in output
+
+
+# -- secrets --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def key(aws: str) -> str:
+    kms = boto3.client("kms", region_name=REGION)
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/viberglass-dev-ssm", TargetKeyId=key_id)
+    return str(key_id)
+
+
+def test_secrets_set_reads_stdin_and_writes_a_secure_string(key: str, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("xoxb-not-a-real-token\n"))
+    status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
+    parameter = boto3.client("ssm", region_name=REGION).get_parameter(
+        Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True
+    )["Parameter"]
+    assert status == 0
+    assert (parameter["Type"], parameter["Value"]) == ("SecureString", "xoxb-not-a-real-token")
+    assert "xoxb-not-a-real-token" not in output
+    assert "restart backend --env dev" in output
+
+
+def test_secrets_set_refuses_unknown_names(key: str, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
+    status, output = run(capsys, "secrets", "set", "DATABASE_URL", "--env", "dev")
+    assert status == 2 and "not a secret the stacks define" in output
+
+
+def test_secrets_set_refuses_empty_stdin(key: str, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
+    assert status == 2 and "no value on stdin" in output
+
+
+def test_secret_names_are_the_stacks_operator_parameters() -> None:
+    from stacks.platform import BACKEND_SECRETS
+
+    assert set(BACKEND_SECRETS.values()) == secrets.BACKEND
+
+
+# -- frontend (Amplify stand-in) ---------------------------------------------------------------------------------
+
+
+class AmplifyStandIn:
+    """moto has no Amplify: this local HTTP server speaks the few REST calls ops uses (StartJob, GetJob,
+    ListJobs, GetApp, ListDomainAssociations) and boto3 reaches it through AWS_ENDPOINT_URL_AMPLIFY."""
+
+    def __init__(self, final: str = "SUCCEED") -> None:
+        stand_in = self
+        self.final = final
+        self.started: list[str] = []
+        self.polls = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def _json(self, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _summary(self, status: str, job_id: str = "7", commit: str = "abc") -> dict[str, Any]:
+                return {"jobArn": f"arn:aws:amplify:{REGION}:{ACCOUNT}:apps/d1app/branches/main/jobs/{job_id}",
+                        "jobId": job_id, "commitId": commit, "commitMessage": "m", "commitTime": 0,
+                        "startTime": 0, "status": status, "jobType": "RELEASE"}  # fmt: skip
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                stand_in.started.append(self.path)
+                self._json({"jobSummary": self._summary("PENDING")})
+
+            def do_GET(self) -> None:
+                if self.path.endswith("/jobs/7"):
+                    stand_in.polls += 1
+                    status = "RUNNING" if stand_in.polls < 3 else stand_in.final
+                    self._json({"job": {"summary": self._summary(status), "steps": []}})
+                elif "/jobs" in self.path:
+                    self._json({"jobSummaries": [self._summary("RUNNING", "7", "3f2c1ab")]})
+                elif self.path.endswith("/domains"):
+                    self._json({"domainAssociations": []})
+                else:
+                    app = {"appId": "d1app", "appArn": "arn", "name": "n", "defaultDomain": "d1app.amplifyapp.com",
+                           "platform": "WEB", "createTime": 0, "updateTime": 0, "repository": "r",
+                           "environmentVariables": {}, "enableBranchAutoBuild": True, "enableBasicAuth": False,
+                           "description": ""}  # fmt: skip
+                    self._json({"app": app})
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def amplify(platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[AmplifyStandIn]:
+    stand_in = AmplifyStandIn()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_AMPLIFY", stand_in.url)
+    yield stand_in
+    stand_in.server.shutdown()
+
+
+def test_frontend_release_job_is_started_awaited_and_smoked(amplify: AmplifyStandIn, site: Site,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--url", site.url, *FAST)
+    assert status == 0, output
+    assert amplify.started == ["/apps/d1app/branches/main/jobs"]
+    assert "Amplify job 7: RUNNING" in output and "Amplify job 7: SUCCEED" in output
+
+
+def test_frontend_follows_the_job_of_a_commit(amplify: AmplifyStandIn, site: Site,
+                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", "3f2c1ab", "--url", site.url, *FAST)
+    assert (status, amplify.started) == (0, [])
+    assert "following auto-build job 7 of commit 3f2c1ab" in output
+
+
+def test_frontend_failed_job_is_an_error(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str]) -> None:
+    amplify.final = "FAILED"
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", *FAST)
+    assert status == 1 and "ended FAILED" in output
+
+
+# -- smoke ----------------------------------------------------------------------------------------------------
+
+
+def test_smoke_passes_when_everything_answers(amplify: AmplifyStandIn, site: Site,
+                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    status, output = run(capsys, "smoke", "--env", "dev", "--frontend-url", site.url, *FAST)
+    assert status == 0, output
+    assert "backend tasks: 1 running / 1 desired" in output
+
+
+def test_smoke_fails_on_a_broken_api(amplify: AmplifyStandIn, site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    site.status = 503
+    status, output = run(capsys, "smoke", "--env", "dev", "--frontend-url", site.url, *FAST)
+    assert status == 1 and "smoke test of dev failed: API" in output
+
+
+# -- help -----------------------------------------------------------------------------------------------------
+
+
+COMMANDS = [["bootstrap-state"], ["bootstrap-github-oidc"], ["deploy", "backend"], ["deploy", "frontend"],
+            ["deploy", "workers"], ["rollback", "backend"], ["restart", "backend"], ["secrets", "set"], ["smoke"],
+            ["plan-comment"], ["discover"], ["registry-login"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([*command, "--help"])
+    text = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "example:\n  " in text
+    assert f"python -m ops {' '.join(command)}" in text
+
+
+def test_discover_prints_github_output_lines(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "discover", "--env", "dev", "deployment/ecrRepository", "ecs/service")
+    assert status == 0
+    assert output.splitlines() == [f"deployment_ecrRepository={REPO_URL}", "ecs_service=viberglass-dev-backend"]
