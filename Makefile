@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
 export VIBERGLASS_ENV ?= dev
 
-.PHONY: setup synth test check bench docs lock clean
+.PHONY: setup synth test check bench docs diagram lock clean
 
 setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -47,6 +47,14 @@ bench: $(VENV)/.installed node_modules/.installed
 ## docs: regenerate the generated parts of docs/ (example plan comment).
 docs: $(VENV)/.installed
 	$(PY) scripts/docs.py
+
+## diagram: docs/architecture.{dot,svg,png} for dev, drawn from the synthesized stacks (needs Graphviz).
+diagram: $(VENV)/.installed node_modules/.installed
+	@command -v dot > /dev/null || { echo "installing Graphviz (Debian: graphviz)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q graphviz > /dev/null; }
+	rm -rf .tools/diagram-synth
+	VIBERGLASS_ENV=dev $(PY) -m stacks --outdir .tools/diagram-synth dev
+	$(PY) -m ops diagram --synth-dir .tools/diagram-synth/dev --out docs/architecture --title "Viberglass infrastructure (dev)"
 
 ## lock: refresh constraints.txt from a clean install of pyproject.toml.
 lock:

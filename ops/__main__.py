@@ -110,6 +110,34 @@ def _waits(parser: argparse.ArgumentParser, timeout: float = 900) -> None:
     parser.add_argument("--interval", type=float, default=10, help="seconds between checks (default 10)")
 
 
+def _diagram(args: argparse.Namespace) -> int:
+    from ops import diagram
+
+    try:
+        stacks = diagram.load(Path(args.synth_dir))
+    except FileNotFoundError as error:
+        raise InputError(str(error)) from None
+    graph = diagram.build(stacks)
+    missing = diagram.missing_types(stacks, graph)
+    if missing:
+        raise OpsError(f"main resource types missing from the picture: {', '.join(missing)}")
+    if args.check:
+        print(f"diagram: {len(graph.nodes)} nodes, {len(graph.edges)} edges; every main resource type is drawn")
+        return 0
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    source = diagram.to_dot(graph, args.title)
+    out.with_suffix(".dot").write_text(source, encoding="utf-8")
+    written = [out.with_suffix(".dot")]
+    if not args.no_render:
+        try:
+            written += diagram.render(source, out)
+        except FileNotFoundError as error:
+            raise InputError(str(error)) from None
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def _pairs(values: list[str] | None, flag: str) -> list[tuple[str, str]]:
     pairs = []
     for value in values or []:
@@ -311,6 +339,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_shipping_commands(sub)
+
+    p = _command(
+        sub,
+        "diagram",
+        _diagram,
+        "Draw the architecture (Graphviz DOT, SVG, PNG) from synthesized stacks.",
+        "python -m ops diagram --synth-dir cdktf.out --out docs/architecture",
+    )
+    p.add_argument("--synth-dir", default="cdktf.out", help="synthesized output (default cdktf.out)")
+    p.add_argument("--out", default="docs/architecture", help="output path without extension")
+    p.add_argument("--title", default="Viberglass infrastructure", help="picture title")
+    p.add_argument("--check", action="store_true", help="only check every main resource type is drawn")
+    p.add_argument("--no-render", action="store_true", help="write the DOT source only")
 
     p = _command(
         sub,
