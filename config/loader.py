@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from config.defaults import TIER_DEFAULTS, merge, tier_for
 from config.errors import ConfigError
 from config.rules import check_all
 from config.schema import EnvironmentConfig
+from core.walk import leaves
 
 CONFIG_DIR = Path(__file__).resolve().parent
 ENV_VAR = "VIBERGLASS_ENV"
@@ -72,20 +72,9 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _walk(child, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            yield from _walk(child, f"{path}[{i}]")
-    else:
-        yield path, value
-
-
 def refuse_literal_secrets(raw: dict[str, Any]) -> None:
     """Raise on any value that looks like a secret. The value itself is never repeated in the message."""
-    for path, value in _walk(raw):
+    for path, value in leaves(raw):
         if not isinstance(value, str) or not value:
             continue
         leaf = re.sub(r"(\[\d+\])+$", "", path).rsplit(".", 1)[-1]

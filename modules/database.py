@@ -15,10 +15,11 @@ from imports.aws import (
     IamRolePolicyAttachment,
     Subnet,
 )
-from imports.cdktf import Construct, TerraformResourceLifecycle
+from imports.cdktf import Construct
 from imports.random import Password
 from modules.account import Account
 from modules.encryption import EnvironmentKey
+from modules.lifecycle import keep
 from modules.parameters import SecretParameter
 from modules.security_groups import Firewall
 
@@ -144,7 +145,7 @@ class Database(Construct):
             iam_database_authentication_enabled=True,
             auto_minor_version_upgrade=True,
             apply_immediately=False,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if deletion_protection else None,
+            lifecycle=keep(deletion_protection),
         )
         self.database_name = database_name
         self.username = username

@@ -18,7 +18,8 @@ from imports.aws import (
     EcrRepositoryImageScanningConfiguration,
     EcrRepositoryImageTagMutabilityExclusionFilter,
 )
-from imports.cdktf import Construct, TerraformResourceLifecycle
+from imports.cdktf import Construct
+from modules import lifecycle
 from modules.account import Account
 from modules.encryption import EnvironmentKey
 
@@ -102,7 +103,7 @@ class Repository(Construct):
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
             encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=key.arn)],
             force_delete=False,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if protect else None,
+            lifecycle=lifecycle.keep(protect),
         )
         EcrLifecyclePolicy(
             self, "lifecycle", repository=self.repository.name, policy=lifecycle_rules(tag_prefixes, keep)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from core.iam import Statement, policy_document
 from core.naming import Naming
 from imports.aws import KmsAlias, KmsKey
-from imports.cdktf import Construct, TerraformResourceLifecycle
+from imports.cdktf import Construct
 from modules.account import Account
+from modules.lifecycle import keep
 
 _ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
@@ -94,7 +95,7 @@ class EnvironmentKey(Construct):
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
             policy=policy,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if protect else None,
+            lifecycle=keep(protect),
         )
         self.alias = KmsAlias(self, "alias", name=naming.kms_alias("ssm"), target_key_id=self.key.key_id)
 

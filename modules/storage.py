@@ -20,9 +20,10 @@ from imports.aws import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
-from imports.cdktf import Construct, TerraformResourceLifecycle
+from imports.cdktf import Construct
 from modules import grants
 from modules.encryption import EnvironmentKey
+from modules.lifecycle import keep
 
 
 class PrivateBucket(Construct):
@@ -54,7 +55,7 @@ class PrivateBucket(Construct):
             "bucket",
             bucket=name,
             force_destroy=False,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if protect else None,
+            lifecycle=keep(protect),
         )
         S3BucketPublicAccessBlock(
             self,

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.walk import strings
+
 # Main resource types -> (label, shape). Everything else is detail the picture leaves out.
 MAIN: dict[str, tuple[str, str]] = {
     "aws_vpc": ("VPC", "box3d"),
@@ -63,17 +65,6 @@ class Graph:
     edges: set[tuple[str, str, str, str]] = field(default_factory=set)  # (from, to, label, style)
     members: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (stack, type, key) -> node id
     types: set[str] = field(default_factory=set)  # main types drawn
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for child in value.values():
-            yield from _strings(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _strings(child)
 
 
 def _group(stack: str, rtype: str, body: dict[str, Any], key: str) -> tuple[str, str]:  # noqa: PLR0911 (one case per kind)
@@ -163,7 +154,7 @@ def build(stacks: dict[str, dict[str, Any]]) -> Graph:  # noqa: PLR0912 (one pas
                 here = graph.members[(stack, rtype, key)]
                 if rtype == "aws_ssm_parameter":
                     continue  # parameters point at everything they describe: noise, not architecture
-                for text in _strings({k: v for k, v in body.items() if k not in {"//", "policy"}}):
+                for text in strings({k: v for k, v in body.items() if k not in {"//", "policy"}}):
                     for target, remote in targets(stack, text):
                         if target != here:
                             style = ("", "dotted") if remote else ("", "solid")

