@@ -6,6 +6,8 @@ import runpy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ops import plan_comment
 from ops.__main__ import main
@@ -214,3 +216,33 @@ def test_docs_example_is_what_the_tool_renders() -> None:
     doc = (ROOT / "docs" / "plan-comment-example.md").read_text()
     committed = doc.split("<!-- begin -->\n", 1)[1].rsplit("\n<!-- end -->", 1)[0]
     assert committed == docs["example_comment"]()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    stacks=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=400),  # creates
+            st.integers(min_value=0, max_value=200),  # deletes
+            st.integers(min_value=1, max_value=300),  # address length
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_plan_fits_the_github_limit_and_keeps_its_summary(stacks: list[tuple[int, int, int]]) -> None:
+    plans = []
+    for n, (creates, deletes, width) in enumerate(stacks):
+        changes = [{"address": f"aws_s3_object.{'c' * width}{i}", "change": {"actions": ["create"], "after": {}}}
+                   for i in range(creates)]  # fmt: skip
+        changes += [{"address": f"aws_s3_object.{'d' * width}{i}", "change": {"actions": ["delete"], "before": {}}}
+                    for i in range(deletes)]  # fmt: skip
+        plans.append(plan_comment.parse_plan(f"dev/s{n}", {"format_version": "1.2", "resource_changes": changes}))
+    text = render(plans)
+    assert len(text) <= GITHUB_LIMIT
+    assert text.startswith(MARKER)
+    for n, (creates, deletes, _) in enumerate(stacks):
+        if creates or deletes:
+            assert f"| `dev/s{n}` | {creates or ''} |  | {deletes or ''} |" in text
+    if any(d for _, d, _ in stacks):
+        assert "[!CAUTION]" in text
