@@ -6,6 +6,7 @@ Add a class here when a module needs it; importing the submodule is what makes i
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate as AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation as AcmCertificateValidation
 from cdktf_cdktf_provider_aws.alb import Alb as Alb
+from cdktf_cdktf_provider_aws.alb import AlbAccessLogs as AlbAccessLogs
 from cdktf_cdktf_provider_aws.alb_listener import AlbListener as AlbListener
 from cdktf_cdktf_provider_aws.alb_listener import AlbListenerDefaultAction as AlbListenerDefaultAction
 from cdktf_cdktf_provider_aws.alb_listener import AlbListenerDefaultActionRedirect as AlbListenerDefaultActionRedirect
@@ -32,6 +33,7 @@ from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup as CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm as CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity as DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount as DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition as DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter as DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.db_instance import DbInstance as DbInstance
@@ -88,6 +90,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload as S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfigurationRuleExpiration as S3BucketLifecycleConfigurationRuleExpiration,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter as S3BucketLifecycleConfigurationRuleFilter,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.iam import Statement
 from core.naming import Naming
 from imports.aws import (
     AcmCertificate,
     AcmCertificateValidation,
     Alb,
+    AlbAccessLogs,
     AlbListener,
     AlbListenerDefaultAction,
     AlbListenerDefaultActionRedirect,
@@ -21,9 +23,12 @@ from imports.aws import (
     Vpc,
 )
 from imports.cdktf import Construct, TerraformIterator, TerraformProvider, TerraformResourceLifecycle, Token
+from modules.account import Account
 from modules.security_groups import Firewall
+from modules.storage import PrivateBucket
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+ACCESS_LOG_PREFIX = "alb"
 HTTP_PORT, HTTPS_PORT = 80, 443
 
 
@@ -86,6 +91,8 @@ class LoadBalancer(Construct):
     :param domain: API domain; with ``zone_id`` the ALB serves HTTPS on it. Default: HTTP only.
     :param zone_id: Route53 hosted zone of ``domain``. Default: none.
     :param deletion_protection: Default: ``False``.
+    :param log_bucket: write access logs under ``alb/`` here (an SSE-S3 bucket whose policy lets ELB
+        deliver). Default: no access logs.
     """
 
     def __init__(
@@ -102,6 +109,7 @@ class LoadBalancer(Construct):
         domain: str | None = None,
         zone_id: str | None = None,
         deletion_protection: bool = False,
+        log_bucket: PrivateBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.domain = domain
@@ -117,6 +125,11 @@ class LoadBalancer(Construct):
             enable_http2=True,
             idle_timeout=60,
             enable_deletion_protection=deletion_protection,
+            access_logs=(
+                AlbAccessLogs(bucket=log_bucket.name, prefix=ACCESS_LOG_PREFIX, enabled=True) if log_bucket else None
+            ),
+            # ELB checks it may write to the bucket when logging is switched on.
+            depends_on=[log_bucket.policy] if log_bucket else None,
         )
         self.target_group = AlbTargetGroup(
             self,
@@ -201,3 +214,15 @@ class LoadBalancer(Construct):
     @property
     def arn_suffix(self) -> str:
         return self.alb.arn_suffix
+
+
+def log_delivery_statements(account: Account, bucket_arn: str, elb_account_arn: str) -> list[Statement]:
+    """Let Elastic Load Balancing write this account's access logs under ``alb/``: the regional ELB
+    account (regions older than August 2022) and the log-delivery service principal (newer ones)."""
+    objects = [f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account.id}/*"]
+    return [
+        Statement(sid="ElbAccountDelivers", principals={"AWS": elb_account_arn}, actions=["s3:PutObject"],
+                  resources=objects),
+        Statement(sid="ElbServiceDelivers", principals={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                  actions=["s3:PutObject"], resources=objects),
+    ]  # fmt: skip

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.iam import Statement, policy_document
 from imports.aws import (
     S3Bucket,
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
     S3BucketOwnershipControls,
@@ -30,10 +33,13 @@ class PrivateBucket(Construct):
     """An S3 bucket nobody outside the account can reach and nobody can reach over plain HTTP.
 
     :param name: globally unique bucket name.
-    :param key: SSE-KMS key (bucket keys on, to cut KMS requests).
+    :param key: SSE-KMS key (bucket keys on, to cut KMS requests); ``None`` only for a bucket AWS services
+        must write with SSE-S3 (ALB access logs cannot use a customer key).
     :param versioning: keep object versions. Default: ``True``.
     :param noncurrent_version_days: expire old versions after this many days. Default: 30.
     :param abort_multipart_days: abort incomplete multipart uploads after this many days. Default: 7.
+    :param expire_days: expire current objects after this many days (log buckets). Default: never.
+    :param writers: extra policy statements letting AWS services deliver objects. Default: none.
     :param protect: ``prevent_destroy``. Default: ``False``.
     """
 
@@ -43,10 +49,12 @@ class PrivateBucket(Construct):
         id: str,
         *,
         name: str,
-        key: EnvironmentKey,
+        key: EnvironmentKey | None,
         versioning: bool = True,
         noncurrent_version_days: int = 30,
         abort_multipart_days: int = 7,
+        expire_days: int | None = None,
+        writers: Sequence[Statement] = (),
         protect: bool = False,
     ) -> None:
         super().__init__(scope, id)
@@ -82,8 +90,12 @@ class PrivateBucket(Construct):
                         S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                             sse_algorithm="aws:kms", kms_master_key_id=key.arn
                         )
+                        if key
+                        else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="AES256"
+                        )
                     ),
-                    bucket_key_enabled=True,
+                    bucket_key_enabled=key is not None,
                 )
             ],
         )
@@ -110,6 +122,18 @@ class PrivateBucket(Construct):
                         )
                     ],
                 ),
+                *(
+                    [
+                        S3BucketLifecycleConfigurationRule(
+                            id="expire-objects",
+                            status="Enabled",
+                            filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                            expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expire_days)],
+                        )
+                    ]
+                    if expire_days
+                    else []
+                ),
                 S3BucketLifecycleConfigurationRule(
                     id="expire-noncurrent-versions",
                     status="Enabled",
@@ -122,12 +146,13 @@ class PrivateBucket(Construct):
                 ),
             ],
         )
-        S3BucketPolicy(
+        self.policy = S3BucketPolicy(
             self,
             "policy",
             bucket=self.bucket.id,
             policy=policy_document(
                 [
+                    *writers,
                     Statement(
                         sid="DenyInsecureTransport",
                         effect="Deny",
@@ -135,7 +160,7 @@ class PrivateBucket(Construct):
                         actions=["s3:*"],
                         resources=[self.bucket.arn, f"{self.bucket.arn}/*"],
                         conditions={"Bool": {"aws:SecureTransport": "false"}},
-                    )
+                    ),
                 ]
             ),
         )

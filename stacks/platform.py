@@ -6,7 +6,7 @@ from __future__ import annotations
 from config.schema import EnvironmentConfig
 from core import discovery
 from core.iam import Statement, policy_document, service_trust
-from imports.aws import AwsProvider, AwsProviderDefaultTags
+from imports.aws import AwsProvider, AwsProviderDefaultTags, DataAwsElbServiceAccount
 from imports.cdktf import Construct, TerraformOutput
 from imports.random import RandomProvider
 from modules import grants
@@ -16,7 +16,7 @@ from modules.ecr import Repository, pull_statements
 from modules.ecs import Cluster, Container, FargateTask
 from modules.frontend import Frontend
 from modules.iam import Role
-from modules.load_balancer import LoadBalancer
+from modules.load_balancer import LoadBalancer, log_delivery_statements
 from modules.parameters import DiscoveryParameter, SecretParameter
 from modules.security_groups import Firewall
 from modules.service import WebService
@@ -101,6 +101,19 @@ class PlatformStack(ViberglassStack):
             for variable, name in BACKEND_SECRETS.items()
         }
 
+        alb_logs_name = naming.env_first("alb-logs")
+        elb_account = DataAwsElbServiceAccount(self, "elb-account")
+        self.alb_logs = PrivateBucket(
+            self,
+            "alb-logs",
+            name=alb_logs_name,
+            key=None,  # ALB access logs support SSE-S3 only
+            noncurrent_version_days=7,
+            expire_days=cfg.logs.retention_days,
+            writers=log_delivery_statements(account, grants.bucket_arn(account, alb_logs_name), elb_account.arn),
+            protect=protect,
+        )
+
         # Load balancer: its own group, open to the internet on its listener ports only, talking only to
         # the backend group on the container port.
         port = cfg.backend.container_port
@@ -123,6 +136,7 @@ class PlatformStack(ViberglassStack):
             domain=cfg.domains.api_domain,
             zone_id=cfg.domains.route53_zone_id,
             deletion_protection=protect,
+            log_bucket=self.alb_logs,
         )
         for listener_port in self.load_balancer.ports:
             self.alb_sg.allow_from_cidr("0.0.0.0/0", listener_port, "public listener", rule_id="internet")

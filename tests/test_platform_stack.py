@@ -174,14 +174,20 @@ def test_database_url_has_the_port_once(each_env: Env) -> None:
 # -- uploads bucket --------------------------------------------------------------------------------------------
 
 
+def _uploads(stacks: Stacks) -> str:
+    (key,) = [k for k, b in stacks["platform"]["resource"]["aws_s3_bucket"].items()
+              if b["bucket"].endswith("-viberglass-uploads")]  # fmt: skip
+    return f"${{aws_s3_bucket.{key}.id}}"
+
+
 def test_uploads_bucket_name(each_env: Env) -> None:
     env, stacks = each_env
-    assert one(stacks["platform"], "aws_s3_bucket")["bucket"] == f"{env}-viberglass-uploads"
+    assert f"{env}-viberglass-uploads" in {b["bucket"] for b in resources(stacks["platform"], "aws_s3_bucket")}
 
 
 def test_uploads_block_all_public_access(each_env: Env) -> None:
     _, stacks = each_env
-    block = one(stacks["platform"], "aws_s3_bucket_public_access_block")
+    block = one(stacks["platform"], "aws_s3_bucket_public_access_block", bucket=_uploads(stacks))
     assert all(
         block[k] is True
         for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
@@ -190,13 +196,15 @@ def test_uploads_block_all_public_access(each_env: Env) -> None:
 
 def test_uploads_objects_owned_by_the_bucket_owner(each_env: Env) -> None:
     _, stacks = each_env
-    rule = one(stacks["platform"], "aws_s3_bucket_ownership_controls")["rule"]
+    rule = one(stacks["platform"], "aws_s3_bucket_ownership_controls", bucket=_uploads(stacks))["rule"]
     assert rule == {"object_ownership": "BucketOwnerEnforced"}
 
 
 def test_uploads_encrypted_with_kms(each_env: Env) -> None:
     _, stacks = each_env
-    (rule,) = one(stacks["platform"], "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    (rule,) = one(stacks["platform"], "aws_s3_bucket_server_side_encryption_configuration", bucket=_uploads(stacks))[
+        "rule"
+    ]
     sse = rule["apply_server_side_encryption_by_default"]
     assert sse["sse_algorithm"] == "aws:kms"
     assert sse["kms_master_key_id"].startswith("${data.terraform_remote_state.")
@@ -204,18 +212,26 @@ def test_uploads_encrypted_with_kms(each_env: Env) -> None:
 
 def test_uploads_deny_plain_http(each_env: Env) -> None:
     _, stacks = each_env
-    deny = statement(one(stacks["platform"], "aws_s3_bucket_policy")["policy"], "DenyInsecureTransport")
+    deny = statement(
+        one(stacks["platform"], "aws_s3_bucket_policy", bucket=_uploads(stacks))["policy"], "DenyInsecureTransport"
+    )
     assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
 
 
 def test_uploads_versioning_off_in_dev_on_in_prod(dev: Stacks, prod: Stacks) -> None:
-    status = [one(s["platform"], "aws_s3_bucket_versioning")["versioning_configuration"]["status"] for s in (dev, prod)]
+    status = [
+        one(s["platform"], "aws_s3_bucket_versioning", bucket=_uploads(s))["versioning_configuration"]["status"]
+        for s in (dev, prod)
+    ]
     assert status == ["Suspended", "Enabled"]
 
 
 def test_uploads_lifecycle_aborts_multipart_and_expires_old_versions(each_env: Env) -> None:
     _, stacks = each_env
-    rules = {r["id"]: r for r in one(stacks["platform"], "aws_s3_bucket_lifecycle_configuration")["rule"]}
+    rules = {
+        r["id"]: r
+        for r in one(stacks["platform"], "aws_s3_bucket_lifecycle_configuration", bucket=_uploads(stacks))["rule"]
+    }
     assert rules["abort-incomplete-multipart-uploads"]["abort_incomplete_multipart_upload"] == [
         {"days_after_initiation": 7}
     ]
@@ -472,3 +488,50 @@ def test_outputs(each_env: Env) -> None:
     assert {"api_url", "frontend_url", "alb_dns_name", "backend_repository_url", "uploads_bucket"} <= set(
         outputs(stacks["platform"])
     )
+
+
+# -- ALB access logs -------------------------------------------------------------------------------------------
+
+
+def _log_bucket_key(stacks: Stacks, env: str) -> str:
+    (key,) = [k for k, b in stacks["platform"]["resource"]["aws_s3_bucket"].items()
+              if b["bucket"] == f"{env}-viberglass-alb-logs"]  # fmt: skip
+    return f"${{aws_s3_bucket.{key}.id}}"
+
+
+def test_alb_writes_access_logs_to_its_log_bucket(each_env: Env) -> None:
+    env, stacks = each_env
+    alb = one(stacks["platform"], "aws_alb")
+    logs = alb["access_logs"]
+    assert (logs["prefix"], logs["enabled"]) == ("alb", True)
+    assert target(stacks["platform"], logs["bucket"])[1]["bucket"] == f"{env}-viberglass-alb-logs"
+    assert [d.split(".")[0] for d in alb["depends_on"]] == ["aws_s3_bucket_policy"]
+
+
+def test_alb_log_bucket_uses_sse_s3_as_elb_requires(each_env: Env) -> None:
+    env, stacks = each_env
+    bucket = _log_bucket_key(stacks, env)
+    (rule,) = one(stacks["platform"], "aws_s3_bucket_server_side_encryption_configuration", bucket=bucket)["rule"]
+    assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
+
+
+def test_alb_log_bucket_lets_only_elb_write_this_accounts_prefix(each_env: Env) -> None:
+    env, stacks = each_env
+    doc = one(stacks["platform"], "aws_s3_bucket_policy", bucket=_log_bucket_key(stacks, env))["policy"]
+    account, service = statement(doc, "ElbAccountDelivers"), statement(doc, "ElbServiceDelivers")
+    assert account["Principal"]["AWS"].startswith("${data.aws_elb_service_account.")
+    assert service["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    for s in (account, service):
+        assert s["Action"] == ["s3:PutObject"]
+        (resource,) = s["Resource"]
+        assert f":s3:::{env}-viberglass-alb-logs/alb/AWSLogs/" in resource
+    assert statement(doc, "DenyInsecureTransport")["Effect"] == "Deny"
+
+
+def test_alb_logs_expire_with_the_log_retention(dev: Stacks, prod: Stacks) -> None:
+    for env, stacks, days in (("dev", dev, 7), ("prod", prod, 90)):
+        lifecycle = one(
+            stacks["platform"], "aws_s3_bucket_lifecycle_configuration", bucket=_log_bucket_key(stacks, env)
+        )
+        rules = {r["id"]: r for r in lifecycle["rule"]}
+        assert rules["expire-objects"]["expiration"] == [{"days": days}]
