@@ -127,6 +127,7 @@ class WorkerRegistry(Construct):
     :param key: the KMS key (used only when ``owns``).
     :param tag_prefixes: environments whose images the owner keeps (lifecycle rules).
     :param keep: images kept per environment prefix.
+    :param protect: ``prevent_destroy`` on the repositories. Default: ``False``.
     """
 
     def __init__(
