@@ -13,6 +13,11 @@ from typing import Any
 
 Conditions = Mapping[str, Mapping[str, str | Sequence[str]]]
 
+# GitHub Actions' OIDC issuer and the audience its AWS tokens carry (the trust policies of the stacks,
+# the bootstrap command and the policy rule that checks them all use these).
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+
 
 @dataclass(frozen=True)
 class Statement:

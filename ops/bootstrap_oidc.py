@@ -10,10 +10,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 from ops.common import Report, aws_call, client, error_code, load_config
 
-GITHUB_HOST = "token.actions.githubusercontent.com"
-AUDIENCE = "sts.amazonaws.com"
 # AWS no longer checks these for GitHub's provider, but the API still asks for at least one.
 THUMBPRINTS = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
 INLINE_POLICY = "viberglass-terraform"
@@ -30,7 +29,12 @@ def trust_policy(provider_arn: str, subject: str | list[str]) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Principal": {"Federated": provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{GITHUB_HOST}:aud": AUDIENCE, f"{GITHUB_HOST}:sub": subject}},
+                "Condition": {
+                    "StringEquals": {
+                        f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+                        f"{GITHUB_OIDC_HOST}:sub": subject,
+                    }
+                },
             }
         ],
     }
@@ -75,7 +79,7 @@ class OidcBootstrap:
 
     @property
     def provider_arn(self) -> str:
-        return f"arn:aws:iam::{self.account}:oidc-provider/{GITHUB_HOST}"
+        return f"arn:aws:iam::{self.account}:oidc-provider/{GITHUB_OIDC_HOST}"
 
     def ensure_provider(self) -> None:
         r = self.report
@@ -83,22 +87,22 @@ class OidcBootstrap:
         providers = aws_call("iam ListOpenIDConnectProviders", self.iam.list_open_id_connect_providers)
         if any(p["Arn"] == self.provider_arn for p in providers.get("OpenIDConnectProviderList", [])):
             provider = self.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=self.provider_arn)
-            if AUDIENCE not in provider.get("ClientIDList", []):
+            if GITHUB_OIDC_AUDIENCE not in provider.get("ClientIDList", []):
                 r.change(
-                    f"add the {AUDIENCE} audience",
+                    f"add the {GITHUB_OIDC_AUDIENCE} audience",
                     lambda: self.iam.add_client_id_to_open_id_connect_provider(
-                        OpenIDConnectProviderArn=self.provider_arn, ClientID=AUDIENCE
+                        OpenIDConnectProviderArn=self.provider_arn, ClientID=GITHUB_OIDC_AUDIENCE
                     ),
                 )
             else:
-                r.ok(f"{GITHUB_HOST} exists (shared by every environment of the account)")
+                r.ok(f"{GITHUB_OIDC_HOST} exists (shared by every environment of the account)")
             return
         r.change(
-            f"create the {GITHUB_HOST} provider",
+            f"create the {GITHUB_OIDC_HOST} provider",
             lambda: aws_call(
                 "iam CreateOpenIDConnectProvider",
                 lambda: self.iam.create_open_id_connect_provider(
-                    Url=f"https://{GITHUB_HOST}", ClientIDList=[AUDIENCE], ThumbprintList=THUMBPRINTS
+                    Url=f"https://{GITHUB_OIDC_HOST}", ClientIDList=[GITHUB_OIDC_AUDIENCE], ThumbprintList=THUMBPRINTS
                 ),
             ),
         )

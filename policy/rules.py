@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from core import discovery
+from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 
 Json = dict[str, Any]
 Stacks = dict[str, Json]
@@ -28,7 +29,6 @@ WILDCARD_RESOURCE_ACTIONS = frozenset(
         "ssmmessages:OpenDataChannel",
     }
 )
-GITHUB_OIDC = "token.actions.githubusercontent.com"
 PUBLIC_PORTS = {80, 443}
 
 
@@ -83,10 +83,10 @@ def _trust_problem(statement: Json) -> str | None:
     equals = conditions.get("StringEquals", {})
     if "Service" in principal:
         return None if "aws:SourceAccount" in equals else "service trust without aws:SourceAccount"
-    if "Federated" in principal and str(principal["Federated"]).endswith(f"oidc-provider/{GITHUB_OIDC}"):
-        if equals.get(f"{GITHUB_OIDC}:aud") != "sts.amazonaws.com":
+    if "Federated" in principal and str(principal["Federated"]).endswith(f"oidc-provider/{GITHUB_OIDC_HOST}"):
+        if equals.get(f"{GITHUB_OIDC_HOST}:aud") != GITHUB_OIDC_AUDIENCE:
             return "GitHub OIDC trust without aud = sts.amazonaws.com"
-        subjects = _list(equals.get(f"{GITHUB_OIDC}:sub", []))
+        subjects = _list(equals.get(f"{GITHUB_OIDC_HOST}:sub", []))
         if not subjects or any("*" in s for s in subjects) or "StringLike" in conditions:
             return "GitHub OIDC trust without an exact sub"
         return None

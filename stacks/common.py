@@ -15,6 +15,20 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
     return {"Project": "viberglass", "Environment": config.name, "ManagedBy": "terraform"}
 
 
+def aws_provider(
+    stack: TerraformStack, id: str, config: EnvironmentConfig, *, region: str, alias: str | None = None
+) -> AwsProvider:
+    """An AWS provider with the environment's default tags and, when configured, its one allowed account."""
+    return AwsProvider(
+        stack,
+        id,
+        region=region,
+        alias=alias,
+        default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
+        allowed_account_ids=[config.aws.account_id] if config.aws.account_id else None,
+    )
+
+
 def configure_backend(stack: TerraformStack, config: EnvironmentConfig, stack_name: str) -> None:
     """Point ``stack`` at its own state: one S3 key, HCP workspace or local file per environment and stack."""
     state = config.state
@@ -55,12 +69,6 @@ class ViberglassStack(TerraformStack):
         super().__init__(scope, stack_name)
         self.config = config
         self.naming = Naming(config.name)
-        AwsProvider(
-            self,
-            "aws",
-            region=config.aws.region,
-            default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
-            allowed_account_ids=[config.aws.account_id] if config.aws.account_id else None,
-        )
+        aws_provider(self, "aws", config, region=config.aws.region)
         configure_backend(self, config, stack_name)
         self.account = Account(self, "account", region=config.aws.region)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from config.schema import EnvironmentConfig
 from core import discovery
-from core.iam import Statement, policy_document, service_trust
-from imports.aws import AwsProvider, AwsProviderDefaultTags, DataAwsElbServiceAccount
+from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, Statement, policy_document, service_trust
+from imports.aws import DataAwsElbServiceAccount
 from imports.cdktf import Construct, TerraformOutput
 from imports.random import RandomProvider
 from modules import grants
@@ -22,11 +22,10 @@ from modules.security_groups import Firewall
 from modules.service import WebService
 from modules.storage import PrivateBucket
 from stacks.base import BaseStack
-from stacks.common import ViberglassStack, default_tags
+from stacks.common import ViberglassStack, aws_provider
 from stacks.workers import WorkersStack, uploads_bucket_name
 
 CONTAINER_NAME = "backend"
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 # Operator-set secrets of the backend: variable -> parameter name under /viberglass/<env>/backend/.
 BACKEND_SECRETS = {
     "WEBHOOK_SECRET_ENCRYPTION_KEY": "webhookSecretEncryptionKey",
@@ -155,14 +154,7 @@ class PlatformStack(ViberglassStack):
             production=cfg.production,
         )
         if cfg.domains.app_domain:
-            us_east_1 = AwsProvider(
-                self,
-                "aws-us-east-1",
-                alias="us_east_1",
-                region="us-east-1",
-                default_tags=[AwsProviderDefaultTags(tags=default_tags(cfg))],
-                allowed_account_ids=[cfg.aws.account_id] if cfg.aws.account_id else None,
-            )
+            us_east_1 = aws_provider(self, "aws-us-east-1", cfg, region="us-east-1", alias="us_east_1")
             self.frontend.add_domain(
                 domain=cfg.domains.app_domain, zone_id=cfg.domains.route53_zone_id, us_east_1=us_east_1
             )
@@ -380,7 +372,7 @@ class PlatformStack(ViberglassStack):
                     actions=["sts:AssumeRoleWithWebIdentity"],
                     conditions={
                         "StringEquals": {
-                            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+                            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
                             f"{GITHUB_OIDC_HOST}:sub": [
                                 f"repo:{repo}:ref:refs/heads/{cfg.frontend.branch}",
                                 f"repo:{repo}:environment:{cfg.name}",
