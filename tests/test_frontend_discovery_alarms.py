@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,9 @@ import pytest
 
 from core import discovery
 from tests.conftest import ROOT, Stacks, SynthFn
-from tests.tf import one, ref, resources, statement
+from tests.tf import container_env, one, ref, resources, role_policy, sid, statement
 
 Env = tuple[str, Stacks]
-
-
-def _env_vars(stacks: Stacks) -> dict[str, str]:
-    (container,) = json.loads(one(stacks["platform"], "aws_ecs_task_definition")["container_definitions"])
-    return {e["name"]: e["value"] for e in container["environment"]}
 
 
 def _parameters(stacks: Stacks, env: str) -> dict[str, dict[str, Any]]:
@@ -117,18 +111,18 @@ def test_dev_frontend_url_is_the_real_branch_url(dev: Stacks) -> None:
     branch = ref(platform, "aws_amplify_branch", "branch_name")
     domain = ref(platform, "aws_amplify_app", "default_domain")
     expected = f"https://{branch}.{domain}"
-    env = _env_vars(dev)
+    env = container_env(dev["platform"])
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"]) == (expected, expected)
 
 
 def test_dev_api_url_is_the_alb(dev: Stacks) -> None:
     expected = f"http://{ref(dev['platform'], 'aws_alb', 'dns_name')}"
-    assert _env_vars(dev)["PLATFORM_API_URL"] == expected
+    assert container_env(dev["platform"])["PLATFORM_API_URL"] == expected
     assert one(dev["platform"], "aws_amplify_app")["environment_variables"]["VITE_API_URL"] == expected
 
 
 def test_prod_urls_use_the_custom_domains(prod: Stacks) -> None:
-    env = _env_vars(prod)
+    env = container_env(prod["platform"])
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"], env["PLATFORM_API_URL"]) == (
         "https://app.viberglass.io",
         "https://app.viberglass.io",
@@ -141,7 +135,7 @@ def test_prod_urls_use_the_custom_domains(prod: Stacks) -> None:
 
 def test_api_domain_without_app_domain(synth: SynthFn) -> None:
     stacks = synth("dev", {"domains": {"api_domain": "api.example.com", "route53_zone_id": "Z1"}})
-    env = _env_vars(stacks)
+    env = container_env(stacks["platform"])
     assert env["PLATFORM_API_URL"] == "https://api.example.com"
     assert env["PLATFORM_FRONTEND_URL"].startswith("https://${aws_amplify_branch.")
 
@@ -171,15 +165,12 @@ def test_frontend_deploy_role_trusts_github_oidc_exactly(each_env: Env) -> None:
 
 def test_frontend_deploy_role_rights_limited_to_this_app(dev: Stacks) -> None:
     platform = dev["platform"]
-    (key,) = [
-        k for k, r in platform["resource"]["aws_iam_role"].items() if r["name"] == "viberglass-dev-frontend-deploy"
-    ]
-    doc = one(platform, "aws_iam_role_policy", role=f"${{aws_iam_role.{key}.id}}")["policy"]
-    release = statement(doc, "ReleaseFrontend")
+    doc = role_policy(platform, "viberglass-dev-frontend-deploy")
+    release = sid(doc, "ReleaseFrontend")
     app = ref(platform, "aws_amplify_app", "arn")
     assert all(r.startswith(app) for r in release["Resource"])
     assert {"amplify:StartJob", "amplify:GetJob", "amplify:ListJobs", "amplify:GetApp"} <= set(release["Action"])
-    reads = statement(doc, "ReadDiscovery")["Resource"]
+    reads = sid(doc, "ReadDiscovery")["Resource"]
     assert [r.split(":parameter")[1] for r in reads] == [
         "/viberglass/dev/deployment/*",
         "/viberglass/dev/frontend/*",

@@ -9,7 +9,20 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stacks, SynthFn
-from tests.tf import one, outputs, policy, ref, resolve, resources, statement, target
+from tests.tf import (
+    container,
+    container_env,
+    one,
+    outputs,
+    policy,
+    ref,
+    resolve,
+    resources,
+    role_policy,
+    sid,
+    statement,
+    target,
+)
 
 Env = tuple[str, Stacks]
 VIBERATOR_VARS = {
@@ -36,28 +49,6 @@ PLAIN_VARS = {
     "AWS_S3_BUCKET",
     "TICKET_MEDIA_S3_PREFIX",
 }
-
-
-def _container(stacks: Stacks) -> dict[str, Any]:
-    task = one(stacks["platform"], "aws_ecs_task_definition")
-    (container,) = json.loads(task["container_definitions"])
-    return dict(container)
-
-
-def _env(stacks: Stacks) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in _container(stacks)["environment"]}
-
-
-def _role_policy(stacks: Stacks, name: str) -> dict[str, Any]:
-    platform = stacks["platform"]
-    (key,) = [k for k, r in platform["resource"]["aws_iam_role"].items() if r["name"] == name]
-    return policy(one(platform, "aws_iam_role_policy", role=f"${{aws_iam_role.{key}.id}}")["policy"])
-
-
-def _sid(doc: dict[str, Any], sid: str) -> dict[str, Any]:
-    found = [s for s in doc["Statement"] if s["Sid"] == sid]
-    assert len(found) == 1, sid
-    return dict(found[0])
 
 
 # -- dependencies ------------------------------------------------------------------------------------------
@@ -326,7 +317,7 @@ def test_backend_cluster_is_its_own(each_env: Env) -> None:
 def test_task_definition_image_and_sizes(dev: Stacks, prod: Stacks) -> None:
     for stacks, tag, cpu, memory in ((dev, "latest", "256", "512"), (prod, "prod-latest", "512", "1024")):
         task = one(stacks["platform"], "aws_ecs_task_definition")
-        image = _container(stacks)["image"]
+        image = container(stacks["platform"])["image"]
         repo, image_tag = image.rsplit(":", 1)
         assert target(stacks["platform"], repo)[0] == "aws_ecr_repository"
         assert (image_tag, task["cpu"], task["memory"]) == (tag, cpu, memory)
@@ -334,24 +325,24 @@ def test_task_definition_image_and_sizes(dev: Stacks, prod: Stacks) -> None:
 
 def test_container_logs_to_the_backend_log_group(each_env: Env) -> None:
     env, stacks = each_env
-    options = _container(stacks)["logConfiguration"]["options"]
+    options = container(stacks["platform"])["logConfiguration"]["options"]
     _, exported = resolve(stacks, "platform", options["awslogs-group"])
     assert exported["name"] == f"/ecs/viberglass-{env}-backend"
 
 
 def test_container_health_check_hits_health(each_env: Env) -> None:
     _, stacks = each_env
-    check = _container(stacks)["healthCheck"]["command"]
+    check = container(stacks["platform"])["healthCheck"]["command"]
     assert "http://localhost:3000/health" in check[-1]
 
 
 def test_environment_list_is_exact(each_env: Env) -> None:
     _, stacks = each_env
-    assert set(_env(stacks)) == PLAIN_VARS | VIBERATOR_VARS
+    assert set(container_env(stacks["platform"])) == PLAIN_VARS | VIBERATOR_VARS
 
 
 def test_plain_settings(dev: Stacks) -> None:
-    env = _env(dev)
+    env = container_env(dev["platform"])
     assert (env["NODE_ENV"], env["PORT"], env["DB_SSL"], env["RUN_MIGRATIONS_ON_STARTUP"]) == (
         "production",
         "3000",
@@ -362,7 +353,7 @@ def test_plain_settings(dev: Stacks) -> None:
 
 
 def test_viberator_settings_come_from_the_workers_stack(dev: Stacks) -> None:
-    env = _env(dev)
+    env = container_env(dev["platform"])
     _, execution = resolve(dev, "platform", env["VIBERATOR_ECS_EXECUTION_ROLE_ARN"])
     assert execution["name"] == "viberglass-dev-worker-execution"
     assert resolve(dev, "platform", env["VIBERATOR_LAMBDA_ROLE_ARN"])[1]["name"] == "viberglass-dev-worker-lambda"
@@ -370,7 +361,7 @@ def test_viberator_settings_come_from_the_workers_stack(dev: Stacks) -> None:
 
 
 def test_subnet_ids_are_comma_joined_worker_subnets(dev: Stacks) -> None:
-    subnets = _env(dev)["VIBERATOR_ECS_SUBNET_IDS"].split(",")
+    subnets = container_env(dev["platform"])["VIBERATOR_ECS_SUBNET_IDS"].split(",")
     bodies = [resolve(dev, "platform", s)[1] for s in subnets]
     assert sorted(b["cidr_block"] for b in bodies) == ["10.0.10.0/24", "10.0.11.0/24"]
 
@@ -378,7 +369,7 @@ def test_subnet_ids_are_comma_joined_worker_subnets(dev: Stacks) -> None:
 def test_secrets_list_is_exact_and_from_ssm(each_env: Env) -> None:
     env, stacks = each_env
     platform = stacks["platform"]
-    secrets = {s["name"]: s["valueFrom"] for s in _container(stacks)["secrets"]}
+    secrets = {s["name"]: s["valueFrom"] for s in container(stacks["platform"])["secrets"]}
     assert set(secrets) == {"DATABASE_URL", "WEBHOOK_SECRET_ENCRYPTION_KEY", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"}
     names = {k: target(platform, v)[1]["name"] for k, v in secrets.items()}
     assert names["DATABASE_URL"] == f"/viberglass/{env}/database/url"
@@ -437,14 +428,14 @@ def test_autoscaling_tracks_cpu(each_env: Env) -> None:
 
 
 def test_execution_role_reads_only_the_backend_secrets(dev: Stacks) -> None:
-    inject = _sid(_role_policy(dev, "viberglass-dev-backend-execution"), "InjectSecrets")
+    inject = sid(role_policy(dev["platform"], "viberglass-dev-backend-execution"), "InjectSecrets")
     assert len(inject["Resource"]) == 4
     assert all(r.startswith("${aws_ssm_parameter.") for r in inject["Resource"])
 
 
 def test_task_role_pass_role_names_the_worker_roles_and_services(dev: Stacks) -> None:
-    doc = _role_policy(dev, "viberglass-dev-backend-task")
-    ecs, lam = _sid(doc, "PassWorkerRolesToEcs"), _sid(doc, "PassWorkerRoleToLambda")
+    doc = role_policy(dev["platform"], "viberglass-dev-backend-task")
+    ecs, lam = sid(doc, "PassWorkerRolesToEcs"), sid(doc, "PassWorkerRoleToLambda")
     names = sorted(resolve(dev, "platform", r)[1]["name"] for r in ecs["Resource"])
     assert names == ["viberglass-dev-worker-execution", "viberglass-dev-worker-task"]
     assert ecs["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
@@ -453,22 +444,22 @@ def test_task_role_pass_role_names_the_worker_roles_and_services(dev: Stacks) ->
 
 
 def test_task_role_lambda_rights_limited_to_the_clanker_prefix(dev: Stacks) -> None:
-    (resource,) = _sid(_role_policy(dev, "viberglass-dev-backend-task"), "ManageClankerFunctions")["Resource"]
+    (resource,) = sid(role_policy(dev["platform"], "viberglass-dev-backend-task"), "ManageClankerFunctions")["Resource"]
     assert resource.endswith(":function:viberator-*")
 
 
 def test_task_role_runs_clankers_only_on_the_workers_cluster(dev: Stacks) -> None:
-    run = _sid(_role_policy(dev, "viberglass-dev-backend-task"), "RunClankerTasks")
+    run = sid(role_policy(dev["platform"], "viberglass-dev-backend-task"), "RunClankerTasks")
     assert run["Resource"][0].endswith(":task-definition/viberglass-dev-worker-*")
     _, cluster = resolve(dev, "platform", run["Condition"]["ArnEquals"]["ecs:cluster"])
     assert cluster["name"] == "viberglass-dev-workers"
 
 
 def test_task_role_secrets_rights(dev: Stacks) -> None:
-    doc = _role_policy(dev, "viberglass-dev-backend-task")
-    own = _sid(doc, "ReadOwnParameters")["Resource"]
+    doc = role_policy(dev["platform"], "viberglass-dev-backend-task")
+    own = sid(doc, "ReadOwnParameters")["Resource"]
     assert [r.split(":parameter")[1] for r in own] == ["/viberglass/dev/*"]
-    writes = _sid(doc, "WriteWorkerSecrets")["Resource"]
+    writes = sid(doc, "WriteWorkerSecrets")["Resource"]
     assert [r.split(":parameter")[1] for r in writes] == ["/viberator/secrets/*"]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stacks, SynthFn
-from tests.tf import one, outputs, policy, resources, statement, target
+from tests.tf import one, outputs, policy, resources, role_policy, sid, statement, target
 
 CATALOG = [
     "viberator-base-worker",
@@ -21,17 +21,8 @@ Env = tuple[str, Stacks]
 
 
 def _role(stacks: Stacks, env: str, suffix: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    workers = stacks["workers"]
-    role = one(workers, "aws_iam_role", name=f"viberglass-{env}-{suffix}")
-    (key,) = [k for k, r in workers["resource"]["aws_iam_role"].items() if r is role]
-    policy_body = one(workers, "aws_iam_role_policy", role=f"${{aws_iam_role.{key}.id}}")
-    return role, policy(policy_body["policy"])
-
-
-def _statement(doc: dict[str, Any], sid: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = [s for s in doc["Statement"] if s["Sid"] == sid]
-    assert len(found) == 1, sid
-    return found[0]
+    name = f"viberglass-{env}-{suffix}"
+    return one(stacks["workers"], "aws_iam_role", name=name), role_policy(stacks["workers"], name)
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +82,7 @@ def test_without_ownership_image_uris_still_resolve(shared_account: Stacks) -> N
 
 def test_without_ownership_pull_rights_name_the_repository_arns(shared_account: Stacks) -> None:
     _, doc = _role(shared_account, "dev", "worker-execution")
-    arns = _statement(doc, "PullWorkerImages")["Resource"]
+    arns = sid(doc, "PullWorkerImages")["Resource"]
     assert len(arns) == len(CATALOG)
     assert all(":ecr:eu-west-1:" in a and ":repository/viberator-" in a for a in arns)
 
@@ -151,16 +142,16 @@ def test_roles_decrypt_only_with_the_environment_key(each_env: Env, suffix: str)
 def test_uploads_read_and_write_only_under_conversation_state(each_env: Env, suffix: str) -> None:
     env, stacks = each_env
     _, doc = _role(stacks, env, suffix)
-    write = _statement(doc, "WriteConversationState")
+    write = sid(doc, "WriteConversationState")
     assert [r.split(":s3:::")[1] for r in write["Resource"]] == [f"{env}-viberglass-uploads/conversation-state/*"]
     assert "s3:PutObject" in write["Action"]
-    reads = _statement(doc, "ReadUploadsRead")["Resource"]
+    reads = sid(doc, "ReadUploadsRead")["Resource"]
     assert [r.split(":s3:::")[1] for r in reads] == [f"{env}-viberglass-uploads/*"]
 
 
 def test_execution_role_writes_only_the_ecs_worker_log_group(dev: Stacks) -> None:
     _, doc = _role(dev, "dev", "worker-execution")
-    logs = _statement(doc, "WriteWorkerLogs")
+    logs = sid(doc, "WriteWorkerLogs")
     assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert len(logs["Resource"]) == 2
     assert all(r.startswith("${data.terraform_remote_state.") for r in logs["Resource"])
@@ -168,13 +159,13 @@ def test_execution_role_writes_only_the_ecs_worker_log_group(dev: Stacks) -> Non
 
 def test_lambda_role_logs_to_the_environment_lambda_groups(dev: Stacks) -> None:
     _, doc = _role(dev, "dev", "worker-lambda")
-    resources_ = _statement(doc, "WriteLambdaLogs")["Resource"]
+    resources_ = sid(doc, "WriteLambdaLogs")["Resource"]
     assert resources_[0].endswith(":log-group:/aws/lambda/viberglass-dev-*")
 
 
 def test_lambda_role_manages_enis_in_the_worker_subnets_and_group(dev: Stacks) -> None:
     _, doc = _role(dev, "dev", "worker-lambda")
-    enis = _statement(doc, "ManageFunctionEnis")
+    enis = sid(doc, "ManageFunctionEnis")
     assert "ec2:CreateNetworkInterface" in enis["Action"]
     assert enis["Resource"][0].endswith(":network-interface/*")
     assert len(enis["Resource"]) == 4  # interfaces, two subnets, the worker group

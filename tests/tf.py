@@ -53,10 +53,33 @@ def policy(document: str) -> Json:
     return parsed
 
 
-def statement(document: str, sid: str) -> Json:
-    found: list[Json] = [s for s in policy(document)["Statement"] if s.get("Sid") == sid]
+def sid(document: Json, sid: str) -> Json:
+    """The one statement ``sid`` of a parsed policy document."""
+    found: list[Json] = [s for s in document["Statement"] if s.get("Sid") == sid]
     assert len(found) == 1, f"no single statement {sid!r}"
     return found[0]
+
+
+def statement(document: str, sid_: str) -> Json:
+    """The one statement ``sid_`` of a policy JSON string."""
+    return sid(policy(document), sid_)
+
+
+def role_policy(stack: Json, name: str) -> Json:
+    """The parsed inline policy of the role named ``name``."""
+    keys = [key for key, role in items(stack, "aws_iam_role") if role["name"] == name]
+    assert len(keys) == 1, f"no single role {name!r}"
+    return policy(one(stack, "aws_iam_role_policy", role=f"${{aws_iam_role.{keys[0]}.id}}")["policy"])
+
+
+def container(stack: Json) -> Json:
+    """The container of the stack's one task definition."""
+    (definition,) = json.loads(one(stack, "aws_ecs_task_definition")["container_definitions"])
+    return dict(definition)
+
+
+def container_env(stack: Json) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container(stack)["environment"]}
 
 
 def outputs(stack: Json) -> Json:
