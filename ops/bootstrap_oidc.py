@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
-from ops.common import Report, aws_call, client, error_code, load_config
+from ops.common import Report, aws_call, client, load_config
 
 # AWS no longer checks these for GitHub's provider, but the API still asks for at least one.
 THUMBPRINTS = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
@@ -113,11 +111,9 @@ class OidcBootstrap:
         r.section(f"Role {spec.name} (trusted for {', '.join(subjects)})")
         trust = trust_policy(self.provider_arn, spec.subject)
         arn = f"arn:aws:iam::{self.account}:role/{spec.name}"
-        try:
-            role = self.iam.get_role(RoleName=spec.name)["Role"]
-        except ClientError as error:
-            if error_code(error) != "NoSuchEntity":
-                raise
+        found = aws_call("iam GetRole", partial(self.iam.get_role, RoleName=spec.name), missing={"NoSuchEntity"})
+        role = found["Role"] if found else None
+        if role is None:
             r.change(
                 "create the role",
                 lambda: aws_call(
@@ -130,8 +126,7 @@ class OidcBootstrap:
                     ),
                 ),
             )
-            role = None
-        if role is not None:
+        else:
             current = role["AssumeRolePolicyDocument"]
             current = json.loads(current) if isinstance(current, str) else current
             if current != trust:
@@ -160,12 +155,13 @@ class OidcBootstrap:
                 )
         current = None
         if exists:
-            try:
-                current = self.iam.get_role_policy(RoleName=spec.name, PolicyName=INLINE_POLICY)["PolicyDocument"]
-                current = json.loads(current) if isinstance(current, str) else current
-            except ClientError as error:
-                if error_code(error) != "NoSuchEntity":
-                    raise
+            found = aws_call(
+                "iam GetRolePolicy",
+                partial(self.iam.get_role_policy, RoleName=spec.name, PolicyName=INLINE_POLICY),
+                missing={"NoSuchEntity"},
+            )
+            document = found["PolicyDocument"] if found else None
+            current = json.loads(document) if isinstance(document, str) else document
         if current == spec.inline:
             r.ok(f"inline policy {INLINE_POLICY} as required")
         else:

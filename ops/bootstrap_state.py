@@ -105,14 +105,6 @@ class StateBootstrap:
         self._policy()
         self._lifecycle()
 
-    def _get(self, what: str, call: Any, missing: set[str]) -> Any:
-        try:
-            return call()
-        except ClientError as error:
-            if error_code(error) in missing:
-                return None
-            raise OpsError(f"{what}: {error_code(error)}") from None
-
     def _versioning(self) -> None:
         status = self.s3.get_bucket_versioning(Bucket=self.bucket).get("Status", "never enabled")
         if status == "Enabled":
@@ -124,10 +116,10 @@ class StateBootstrap:
         )
 
     def _encryption(self) -> None:
-        current = self._get(
+        current = aws_call(
             "s3 GetBucketEncryption",
             lambda: self.s3.get_bucket_encryption(Bucket=self.bucket),
-            {"ServerSideEncryptionConfigurationNotFoundError"},
+            missing={"ServerSideEncryptionConfigurationNotFoundError"},
         )
         rules = (current or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         if any(
@@ -151,10 +143,10 @@ class StateBootstrap:
         wanted = dict.fromkeys(
             ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
         )
-        current = self._get(
+        current = aws_call(
             "s3 GetPublicAccessBlock",
             lambda: self.s3.get_public_access_block(Bucket=self.bucket),
-            {"NoSuchPublicAccessBlockConfiguration"},
+            missing={"NoSuchPublicAccessBlockConfiguration"},
         )
         if current and current.get("PublicAccessBlockConfiguration") == wanted:
             self.report.ok("all public access blocked")
@@ -165,10 +157,10 @@ class StateBootstrap:
         )
 
     def _ownership(self) -> None:
-        current = self._get(
+        current = aws_call(
             "s3 GetBucketOwnershipControls",
             lambda: self.s3.get_bucket_ownership_controls(Bucket=self.bucket),
-            {"OwnershipControlsNotFoundError"},
+            missing={"OwnershipControlsNotFoundError"},
         )
         rules = (current or {}).get("OwnershipControls", {}).get("Rules", [])
         if [r.get("ObjectOwnership") for r in rules] == ["BucketOwnerEnforced"]:
@@ -182,8 +174,8 @@ class StateBootstrap:
         )
 
     def _policy(self) -> None:
-        current = self._get(
-            "s3 GetBucketPolicy", lambda: self.s3.get_bucket_policy(Bucket=self.bucket), {"NoSuchBucketPolicy"}
+        current = aws_call(
+            "s3 GetBucketPolicy", lambda: self.s3.get_bucket_policy(Bucket=self.bucket), missing={"NoSuchBucketPolicy"}
         )
         document: dict[str, Any] = (
             json.loads(current["Policy"]) if current else {"Version": "2012-10-17", "Statement": []}
@@ -200,10 +192,10 @@ class StateBootstrap:
         )
 
     def _lifecycle(self) -> None:
-        current = self._get(
+        current = aws_call(
             "s3 GetBucketLifecycleConfiguration",
             lambda: self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket),
-            {"NoSuchLifecycleConfiguration"},
+            missing={"NoSuchLifecycleConfiguration"},
         )
         rules = (current or {}).get("Rules", [])
         ours = [r for r in rules if r.get("ID") == LIFECYCLE_ID]
@@ -238,10 +230,10 @@ class StateBootstrap:
             r.section("Lock table: none configured (state.s3.use_lockfile: S3-native locking)")
             return
         r.section(f"Lock table {self.table}")
-        table = self._get(
+        table = aws_call(
             "dynamodb DescribeTable",
             lambda: self.dynamodb.describe_table(TableName=self.table),
-            {"ResourceNotFoundException"},
+            missing={"ResourceNotFoundException"},
         )
         if table is None:
             r.change("create the table (LockID string key, on-demand, encrypted)", self._create_table)

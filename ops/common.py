@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -71,11 +71,14 @@ class Report:
             print(f"Done: {len(self.changes)} change(s) made.", file=self.out)
 
 
-def aws_call(what: str, call: Callable[[], Any]) -> Any:
-    """Run ``call``; turn an AWS failure into one readable line."""
+def aws_call(what: str, call: Callable[[], Any], *, missing: Collection[str] = ()) -> Any:
+    """Run ``call``; turn an AWS failure into one readable line. An error whose code is in ``missing``
+    (e.g. ``NoSuchEntity`` when reading something that may not exist yet) returns ``None`` instead."""
     try:
         return call()
     except ClientError as error:
+        if error_code(error) in missing:
+            return None
         message = error.response.get("Error", {}).get("Message", str(error))
         raise OpsError(f"{what}: {error_code(error)}: {message}") from None
     except BotoCoreError as error:
