@@ -111,30 +111,44 @@ def _waits(parser: argparse.ArgumentParser, timeout: float = 900) -> None:
 
 
 def _diagram(args: argparse.Namespace) -> int:
-    from ops import diagram
+    from ops import architecture
 
     try:
-        stacks = diagram.load(Path(args.synth_dir))
+        stacks = architecture.load(Path(args.synth_dir))
+        drawn = architecture.pictures(stacks, args.title)
     except FileNotFoundError as error:
         raise InputError(str(error)) from None
-    graph = diagram.build(stacks)
-    missing = diagram.missing_types(stacks, graph)
+    except architecture.UnclassifiedTypes as error:
+        raise OpsError(str(error)) from None
+    missing = architecture.missing_types(stacks, drawn)
     if missing:
-        raise OpsError(f"main resource types missing from the picture: {', '.join(missing)}")
+        raise OpsError(f"main resource types missing from every picture: {', '.join(missing)}")
+    edges = len(drawn["overview"].edges)
+    if edges > architecture.OVERVIEW_EDGE_BUDGET:
+        raise OpsError(
+            f"the overview has {edges} edges, more than {architecture.OVERVIEW_EDGE_BUDGET}: fold or omit more "
+            "kinds in ops/architecture.py (KINDS, OVERVIEW_FLOWS)"
+        )
+    summary = ", ".join(f"{name} {len(p.nodes)} nodes/{len(p.edges)} edges" for name, p in drawn.items())
     if args.check:
-        print(f"diagram: {len(graph.nodes)} nodes, {len(graph.edges)} edges; every main resource type is drawn")
+        print(f"diagram: {summary}; every main resource type is drawn")
         return 0
+    from ops import diagram
+
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    source = diagram.to_dot(graph, args.title)
-    out.with_suffix(".dot").write_text(source, encoding="utf-8")
-    written = [out.with_suffix(".dot")]
-    if not args.no_render:
-        try:
-            written += diagram.render(source, out)
-        except FileNotFoundError as error:
-            raise InputError(str(error)) from None
-    print(f"wrote {', '.join(str(p) for p in written)}")
+    written = []
+    for name, picture in drawn.items():
+        stem = out.with_name(f"{out.name}-{name}")
+        source = diagram.to_dot(picture, "overview" if name == "overview" else "stack")
+        stem.with_suffix(".dot").write_text(source, encoding="utf-8")
+        written.append(stem.with_suffix(".dot"))
+        if not args.no_render:
+            try:
+                written += diagram.render(source, stem)
+            except FileNotFoundError as error:
+                raise InputError(str(error)) from None
+    print(f"diagram: {summary}\nwrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -344,13 +358,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "diagram",
         _diagram,
-        "Draw the architecture (Graphviz DOT, SVG, PNG) from synthesized stacks.",
-        "python -m ops diagram --synth-dir cdktf.out --out docs/architecture",
+        "Draw the architecture from synthesized stacks: an overview and one picture per stack (Graphviz DOT, "
+        "SVG, PNG: <out>-overview.*, <out>-<stack>.*).",
+        "python -m ops diagram --synth-dir cdktf.out --check",
     )
     p.add_argument("--synth-dir", default="cdktf.out", help="synthesized output (default cdktf.out)")
     p.add_argument("--out", default="docs/architecture", help="output path without extension")
     p.add_argument("--title", default="Viberglass infrastructure", help="picture title")
-    p.add_argument("--check", action="store_true", help="only check every main resource type is drawn")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="only check every resource type is classified and drawn, and the "
+        "overview's edge budget; write nothing (needs no Graphviz)",
+    )
     p.add_argument("--no-render", action="store_true", help="write the DOT source only")
 
     p = _command(
