@@ -48,13 +48,16 @@ bench: $(VENV)/.installed node_modules/.installed
 docs: $(VENV)/.installed
 	$(PY) scripts/docs.py
 
-## diagram: docs/architecture.{dot,svg,png} for dev, drawn from the synthesized stacks (needs Graphviz).
+## diagram: docs/architecture-overview.* and docs/architecture-<stack>.* (DOT, SVG, PNG) for prod, drawn from the
+## synthesized stacks with the `diagrams` icons (needs Graphviz: installed with apt when missing).
 diagram: $(VENV)/.installed node_modules/.installed
 	@command -v dot > /dev/null || { echo "installing Graphviz (Debian: graphviz)"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q graphviz > /dev/null; }
 	rm -rf .tools/diagram-synth
-	VIBERGLASS_ENV=dev $(PY) -m stacks --outdir .tools/diagram-synth dev
-	$(PY) -m ops diagram --synth-dir .tools/diagram-synth/dev --out docs/architecture --title "Viberglass infrastructure (dev)"
+	VIBERGLASS_ENV=prod $(PY) -m stacks --outdir .tools/diagram-synth prod
+	rm -f docs/architecture-*.dot docs/architecture-*.svg docs/architecture-*.png
+	$(PY) -m ops diagram --synth-dir .tools/diagram-synth/prod --out docs/architecture \
+	  --title "Viberglass infrastructure (prod)"
 
 ## lock: refresh constraints.txt from a clean install of pyproject.toml.
 lock:

@@ -156,8 +156,8 @@ def report(rows: dict[str, Row], scaling: list[Row], repeat: int) -> str:
         "|---|---|---:|---:|---:|",
     ]
     what = {
-        "eager": "`VIBERGLASS_EAGER_IMPORTS=1 python main.py` (plain `import cdktf_cdktf_provider_aws`)",
-        "project": "`python main.py` (the fast path: `imports/_fastpath.py` + `imports/lazy_provider.cjs`)",
+        "eager": "`VIBERGLASS_EAGER_IMPORTS=1 .venv/bin/python main.py` (plain `import cdktf_cdktf_provider_aws`)",
+        "project": "`.venv/bin/python main.py` (the fast path: `imports/_fastpath.py` + `imports/lazy_provider.cjs`)",
         "cli": "`cdktf synth` (the pinned npm CLI around the same app)",
         "floor": "start Python and the jsii runtime, load the cdktf and provider assemblies; define nothing",
     }
@@ -168,7 +168,7 @@ def report(rows: dict[str, Row], scaling: list[Row], repeat: int) -> str:
         f"**Project / eager (median): {ratio:.2f}x** (target <= 0.3x); project synth {fast.median:.2f} s "
         f"(target <= 8 s), peak {fast.peak:.0f} MiB (target <= 700 MiB).",
         "",
-        "## Environments in one process (`python -m stacks --outdir DIR ENV...`)",
+        "## Environments in one process (`.venv/bin/python -m stacks --outdir DIR ENV...`)",
         "",
         "| environments | min | median | peak RSS |",
         "|---:|---:|---:|---:|",

@@ -1,4 +1,5 @@
-"""``python -m ops`` (or ``viberglass-ops``): operations commands. ``python -m ops COMMAND --help``."""
+"""``viberglass-ops`` (``.venv/bin/viberglass-ops`` after ``make setup``; ``python -m ops`` where the package is
+installed, as in the workflows): operations commands. ``viberglass-ops COMMAND --help``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from ops import plan_comment
 from ops.errors import EXIT_AWS, EXIT_INPUT, InputError, OpsError
 
 Handler = Callable[[argparse.Namespace], int]
+# How the docs run the commands from a clone: the console script `make setup` installs, no activation needed.
+OPS = ".venv/bin/viberglass-ops"
 
 
 def _bootstrap_state(args: argparse.Namespace) -> int:
@@ -111,30 +114,44 @@ def _waits(parser: argparse.ArgumentParser, timeout: float = 900) -> None:
 
 
 def _diagram(args: argparse.Namespace) -> int:
-    from ops import diagram
+    from ops import architecture
 
     try:
-        stacks = diagram.load(Path(args.synth_dir))
+        stacks = architecture.load(Path(args.synth_dir))
+        drawn = architecture.pictures(stacks, args.title)
     except FileNotFoundError as error:
         raise InputError(str(error)) from None
-    graph = diagram.build(stacks)
-    missing = diagram.missing_types(stacks, graph)
+    except architecture.UnclassifiedTypes as error:
+        raise OpsError(str(error)) from None
+    missing = architecture.missing_types(stacks, drawn)
     if missing:
-        raise OpsError(f"main resource types missing from the picture: {', '.join(missing)}")
+        raise OpsError(f"main resource types missing from every picture: {', '.join(missing)}")
+    edges = len(drawn["overview"].edges)
+    if edges > architecture.OVERVIEW_EDGE_BUDGET:
+        raise OpsError(
+            f"the overview has {edges} edges, more than {architecture.OVERVIEW_EDGE_BUDGET}: fold or omit more "
+            "kinds in ops/architecture.py (KINDS, OVERVIEW_FLOWS)"
+        )
+    summary = ", ".join(f"{name} {len(p.nodes)} nodes/{len(p.edges)} edges" for name, p in drawn.items())
     if args.check:
-        print(f"diagram: {len(graph.nodes)} nodes, {len(graph.edges)} edges; every main resource type is drawn")
+        print(f"diagram: {summary}; every main resource type is drawn")
         return 0
+    from ops import diagram
+
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    source = diagram.to_dot(graph, args.title)
-    out.with_suffix(".dot").write_text(source, encoding="utf-8")
-    written = [out.with_suffix(".dot")]
-    if not args.no_render:
-        try:
-            written += diagram.render(source, out)
-        except FileNotFoundError as error:
-            raise InputError(str(error)) from None
-    print(f"wrote {', '.join(str(p) for p in written)}")
+    written = []
+    for name, picture in drawn.items():
+        stem = out.with_name(f"{out.name}-{name}")
+        source = diagram.to_dot(picture, "overview" if name == "overview" else "stack")
+        stem.with_suffix(".dot").write_text(source, encoding="utf-8")
+        written.append(stem.with_suffix(".dot"))
+        if not args.no_render:
+            try:
+                written += diagram.render(source, stem)
+            except FileNotFoundError as error:
+                raise InputError(str(error)) from None
+    print(f"diagram: {summary}\nwrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -198,7 +215,7 @@ def _add_shipping_commands(sub: Any) -> None:
         _deploy_backend,
         "Register a revision pinned to the image digest, update the service, wait, smoke /health; "
         "roll back on failure.",
-        "python -m ops deploy backend --env dev --image 3f2c1ab",
+        f"{OPS} deploy backend --env dev --image 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
     p.add_argument("--env", required=True, help="environment")
     p.add_argument("--image", required=True, help="a tag of the backend repository, <repo>:<tag> or <repo>@sha256:...")
@@ -208,7 +225,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "frontend",
         _deploy_frontend,
         "Start an Amplify release (or follow the auto-build of --commit), wait for it, smoke the site.",
-        "python -m ops deploy frontend --env prod --commit 3f2c1ab9e8d7",
+        f"{OPS} deploy frontend --env prod --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
     p.add_argument("--env", required=True, help="environment")
     p.add_argument("--commit", help="follow the auto-build job of this commit instead of starting a release")
@@ -219,10 +236,10 @@ def _add_shipping_commands(sub: Any) -> None:
         "workers",
         _deploy_workers,
         "Build and push every worker image tagged <env>-<sha> and <env>-latest (base image first).",
-        "python -m ops deploy workers --env dev --tag dev-3f2c1ab --plan",
+        f"{OPS} deploy workers --env dev --tag dev-3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --plan",
     )
     p.add_argument("--env", required=True, help="environment")
-    p.add_argument("--tag", required=True, help="<env>-<git sha>")
+    p.add_argument("--tag", required=True, help="<env>-<git sha> (the full 40-character sha, as the workflows tag)")
     p.add_argument("--context", default=".", help="application repository root (workers/<image>/Dockerfile)")
     p.add_argument("--plan", action="store_true", help="print the exact docker commands; build nothing")
 
@@ -237,7 +254,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "backend",
         _rollback_backend,
         "Point the backend service at an earlier task-definition revision (default: the previous one) and wait.",
-        "python -m ops rollback backend --env prod --to-revision 41",
+        f"{OPS} rollback backend --env prod --to-revision 41",
     )
     p.add_argument("--env", required=True, help="environment")
     p.add_argument("--to-revision", type=int, help="revision number of the backend task family")
@@ -254,7 +271,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "backend",
         _restart_backend,
         "Start a new deployment of the running revision and wait for it.",
-        "python -m ops restart backend --env dev",
+        f"{OPS} restart backend --env dev",
     )
     p.add_argument("--env", required=True, help="environment")
     _waits(p)
@@ -270,7 +287,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "set",
         _secrets_set,
         "Store a secret read from stdin as a SecureString with the environment key.",
-        "pbpaste | python -m ops secrets set slackBotToken --env dev",
+        f"pbpaste | {OPS} secrets set slackBotToken --env dev",
     )
     p.add_argument("name", help="webhookSecretEncryptionKey, slackSigningSecret, slackBotToken or github-token")
     p.add_argument("--env", required=True, help="environment")
@@ -280,7 +297,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "discover",
         _discover,
         "Print deployment-discovery values of an environment as name=value lines.",
-        "python -m ops discover --env dev deployment/ecrRepository ecs/service",
+        f"{OPS} discover --env dev deployment/ecrRepository ecs/service",
     )
     p.add_argument("--env", required=True, help="environment")
     p.add_argument("names", nargs="+", help="parameter names under /viberglass/<env>/, e.g. ecs/cluster")
@@ -290,7 +307,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "registry-login",
         _registry_login,
         "Log Docker in to the account's ECR registry (token from boto3, password through stdin).",
-        "python -m ops registry-login --env dev",
+        f"{OPS} registry-login --env dev",
     )
     p.add_argument("--env", required=True, help="environment")
 
@@ -299,7 +316,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "smoke",
         _smoke,
         "Check the API /health, the frontend URL and running vs desired backend tasks.",
-        "python -m ops smoke --env prod",
+        f"{OPS} smoke --env prod",
     )
     p.add_argument("--env", required=True, help="environment")
     p.add_argument("--frontend-url", help="URL to check (default: the custom domain or the branch URL)")
@@ -307,7 +324,12 @@ def _add_shipping_commands(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops", description="Viberglass operations commands.")
+    parser = argparse.ArgumentParser(
+        prog="viberglass-ops",
+        description="Viberglass operations commands (AWS credentials from your profile or assumed role).",
+        epilog=f"example:\n  {OPS} deploy backend --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = _command(
@@ -315,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bootstrap-state",
         _bootstrap_state,
         "Create or repair the Terraform state bucket and lock table of an environment (idempotent).",
-        "python -m ops bootstrap-state --env dev --dry-run",
+        f"{OPS} bootstrap-state --env dev --dry-run",
     )
     p.add_argument("--env", required=True, help="environment (config/<env>.yaml names the bucket and table)")
     p.add_argument("--dry-run", action="store_true", help="list what would change; change nothing")
@@ -326,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bootstrap-github-oidc",
         _bootstrap_oidc,
         "Create or repair the GitHub OIDC provider and the plan/apply roles of an environment (idempotent).",
-        "python -m ops bootstrap-github-oidc --env prod",
+        f"{OPS} bootstrap-github-oidc --env prod",
     )
     p.add_argument(
         "--env", required=True, help="environment; its apply role trusts the GitHub Environment of that name"
@@ -344,13 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "diagram",
         _diagram,
-        "Draw the architecture (Graphviz DOT, SVG, PNG) from synthesized stacks.",
-        "python -m ops diagram --synth-dir cdktf.out --out docs/architecture",
+        "Draw the architecture from synthesized stacks: an overview and one picture per stack (Graphviz DOT, "
+        "SVG, PNG: <out>-overview.*, <out>-<stack>.*).",
+        f"{OPS} diagram --synth-dir cdktf.out --check",
     )
     p.add_argument("--synth-dir", default="cdktf.out", help="synthesized output (default cdktf.out)")
     p.add_argument("--out", default="docs/architecture", help="output path without extension")
     p.add_argument("--title", default="Viberglass infrastructure", help="picture title")
-    p.add_argument("--check", action="store_true", help="only check every main resource type is drawn")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="only check every resource type is classified and drawn, and the "
+        "overview's edge budget; write nothing (needs no Graphviz)",
+    )
     p.add_argument("--no-render", action="store_true", help="write the DOT source only")
 
     p = _command(
@@ -358,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         "plan-comment",
         _plan_comment,
         "Render terraform show -json plans of several stacks into one pull-request comment (no network).",
-        "python -m ops plan-comment --plan dev/base=base.json --plan dev/workers=workers.json --out comment.md",
+        f"{OPS} plan-comment --plan dev/base=base.json --plan dev/workers=workers.json --out comment.md",
     )
     p.add_argument("--plan", action="append", metavar="STACK=FILE", help="a stack's `terraform show -json` output")
     p.add_argument("--failed", action="append", metavar="STACK=LOG", help="a stack whose plan failed, with its log")

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from ops import secrets
-from ops.__main__ import build_parser, main
+from ops.__main__ import OPS, build_parser, main
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 REPO = "dev-viberglass-backend"
@@ -381,7 +381,7 @@ def test_every_command_has_help_with_an_example(command: list[str], capsys: pyte
     text = capsys.readouterr().out
     assert exit_info.value.code == 0
     assert "example:\n  " in text
-    assert f"python -m ops {' '.join(command)}" in text
+    assert f"{OPS} {' '.join(command)}" in text
 
 
 def test_discover_prints_github_output_lines(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

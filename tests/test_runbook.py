@@ -1,38 +1,220 @@
-"""docs/operations.md only mentions commands that exist, with flags they accept."""
+"""Every command in README.md and docs/*.md runs as written, from the repository root after `make setup`.
+
+Commands are the lines of unlabelled (or sh/bash/shell) code blocks and the inline code spans that start with
+a program; ```text blocks are output. What needs no AWS is executed: `--help`, `plan-comment` on the
+fixtures, `diagram --check` on a synthesized app (in-process through the CLI's `main`, and one through the
+installed console script, as a newcomer runs it). Everything else is checked against the CLI's argparse
+parser, make targets against the Makefile, cdktf stack names against the synthesized app. Commits and image
+tags must be full 40-character SHAs.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
+import itertools
+import json
+import os
 import re
 import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from ops.__main__ import build_parser
-from tests.conftest import ROOT
+from ops.__main__ import OPS, build_parser, main
+from tests.conftest import ROOT, Stacks
 
-RUNBOOK = (ROOT / "docs" / "operations.md").read_text()
-COMMANDS = sorted({m.strip().rstrip("`") for m in re.findall(r"python -m ops ([^`\n|]+)", RUNBOOK)})
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+GENERATED = "<!-- generated below -->"  # what follows is a tool's output, not commands
+BLOCK = re.compile(r"^( *)```([a-z]*)\n(.*?)^\1```", re.M | re.S)
+INLINE = re.compile(r"(?<!`)`([^`]+)`(?!`)")
+# Programs a reader may run; EXTERNAL ones are other tools (credentials and installs of their own, see README).
+PROGRAMS = {OPS, "make", "cdktf", "node_modules/.bin/cdktf", ".venv/bin/python", "export"}
+EXTERNAL = {"aws", "terraform", "git", "docker"}
+PRODUCERS = {"pbpaste", "echo", "printf"}  # what may pipe a secret into a command
+AWS_FREE = {"plan-comment", "diagram"}
+SHA_FLAGS = {"--image", "--commit", "--tag"}
 
 
-def test_the_runbook_mentions_the_commands() -> None:
-    verbs = {c.split()[0] for c in COMMANDS}
-    assert verbs >= {"bootstrap-state", "bootstrap-github-oidc", "secrets", "deploy", "rollback", "restart", "smoke"}
+@dataclass(frozen=True)
+class Command:
+    doc: str
+    text: str
+    before: tuple[str, ...] | None = None  # in a code block: the lines above it there; None: inline
+
+    @property
+    def words(self) -> list[str]:
+        """The command's words without leading VAR=value assignments and a producer's pipe."""
+        words = shlex.split(self.text, comments=True)
+        if "|" in words:
+            producer, words = words[: words.index("|")], words[words.index("|") + 1 :]
+            assert producer[0] in PRODUCERS, f"{self}: only {sorted(PRODUCERS)} pipe into a command"
+        while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", words[0]):
+            words = words[1:]
+        return words
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(w.split("=", 1) for w in shlex.split(self.text) if re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", w))
+
+    def __str__(self) -> str:
+        return f"{self.doc}: {self.text}"
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_runbook_command_parses(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    args = [a if not a.startswith("<") else "x" for a in shlex.split(command)]
-    if args[-1] == "--help":
+def _starts_a_command(span: str) -> bool:
+    """An inline span is a command when it starts with a program and has more than the program's name."""
+    words = span.split()
+    if len(words) < 2:
+        return False  # `.venv/bin/viberglass-ops` alone names the program
+    return words[0] in PROGRAMS | EXTERNAL or words[0].startswith("python") or bool(re.match(r"[A-Z_]+=", words[0]))
+
+
+def commands() -> list[Command]:
+    found: list[Command] = []
+    for path in DOCS:
+        text = path.read_text().split(GENERATED, 1)[0]
+        doc = str(path.relative_to(ROOT))
+        for match in BLOCK.finditer(text):
+            if match.group(2) in {"", "sh", "bash", "shell"}:
+                lines = [line.strip() for line in re.sub(r"\\\n\s*", " ", match.group(3)).splitlines()]
+                found += [Command(doc, line, tuple(lines[:i])) for i, line in enumerate(lines) if line]
+        spans = [" ".join(span.split()) for span in INLINE.findall(BLOCK.sub("", text))]
+        found += [Command(doc, span) for span in spans if _starts_a_command(span)]
+    return [Command(c.doc, part.strip(), c.before) for c in found for part in c.text.split(" && ")]
+
+
+COMMANDS = commands()
+OPS_COMMANDS = [c for c in COMMANDS if c.words and c.words[0] == OPS]
+
+
+def _ops_args(command: Command) -> list[str]:
+    return [re.sub(r"<[^>]+>", "x", w) for w in command.words[1:]]
+
+
+def _needs_no_aws(args: list[str]) -> bool:
+    return "--help" in args or (bool(args) and args[0] in AWS_FREE)
+
+
+def test_the_docs_show_the_commands_a_newcomer_needs() -> None:
+    verbs = {c.words[1] for c in OPS_COMMANDS if len(c.words) > 1}
+    assert verbs >= {"bootstrap-state", "bootstrap-github-oidc", "secrets", "deploy", "rollback", "restart", "smoke",
+                     "discover", "plan-comment", "diagram"}  # fmt: skip
+    assert {"make setup", "make synth", "make test"} <= {c.text.split("#")[0].strip() for c in COMMANDS}
+    assert sum(1 for c in OPS_COMMANDS if _needs_no_aws(_ops_args(c))) >= 3
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=str)
+def test_every_command_uses_a_program_a_fresh_clone_has(command: Command) -> None:
+    words = command.words
+    assert words, f"{command}: empty"
+    assert words[0] in PROGRAMS | EXTERNAL, (
+        f"{command}: run the ops commands as {OPS} and Python as .venv/bin/python (no activation needed)"
+    )
+    if "VIBERGLASS_ENV" in command.env:
+        assert (ROOT / "config" / f"{command.env['VIBERGLASS_ENV']}.yaml").is_file(), command
+
+
+def test_no_doc_runs_python_outside_the_virtualenv() -> None:
+    for path in DOCS:
+        text = path.read_text().split(GENERATED, 1)[0]
+        assert not re.search(r"(?<![\w/.])python3? -m ", text), f"{path.name}: use .venv/bin/python or {OPS}"
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0] == "make"], ids=str)
+def test_every_make_target_exists(command: Command) -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for target in [w for w in command.words[1:] if not w.startswith("-") and "=" not in w]:
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{command}: no target {target}"
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0].endswith("cdktf")], ids=str)
+def test_every_cdktf_command_names_stacks_that_exist(command: Command, dev: Stacks) -> None:
+    words = command.words
+    assert words[1] in {"synth", "deploy", "diff", "destroy", "list", "output"}, command
+    stacks = [w for w in words[2:] if not w.startswith("-")]
+    assert set(stacks) <= set(dev["manifest"]["stacks"]), f"{command}: unknown stacks"
+    if words[0] != "cdktf":  # a path: the pinned CLI `make setup` installs
+        assert words[0] == "node_modules/.bin/cdktf" and "cdktf-cli" in (ROOT / "package.json").read_text()
+    elif command.before is not None:  # a plain `cdktf` to type: the block puts the pinned CLI on PATH first
+        assert any(re.match(r'export PATH="\$PWD/node_modules/\.bin:', line) for line in command.before), command
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0] == ".venv/bin/python"], ids=str)
+def test_every_python_module_or_script_exists(command: Command) -> None:
+    words = command.words
+    if words[1] == "-m":
+        assert importlib.util.find_spec(words[2]) is not None, command
+    else:
+        assert (ROOT / words[1]).is_file(), command
+
+
+@pytest.mark.parametrize("command", OPS_COMMANDS, ids=str)
+def test_every_ops_command_parses_with_full_shas(command: Command) -> None:
+    args = _ops_args(command)
+    if "--help" not in args:
+        assert callable(build_parser().parse_args(args).handler)
+    words = command.words
+    for flag, value in itertools.pairwise(words):
+        if flag in SHA_FLAGS and not value.startswith("<"):
+            sha = value.split("-", 1)[1] if flag == "--tag" else value
+            assert re.fullmatch(r"[0-9a-f]{40}", sha), f"{command}: {flag} takes the full 40-character SHA"
+
+
+@pytest.fixture
+def clone_dir(tmp_path: Path, dev: Stacks, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory like the repository root after `make synth` (dev), with the test fixtures."""
+    for name, doc in dev.items():
+        if name != "manifest":
+            (tmp_path / "cdktf.out" / "stacks" / name).mkdir(parents=True)
+            (tmp_path / "cdktf.out" / "stacks" / name / "cdk.tf.json").write_text(json.dumps(doc))
+    (tmp_path / "tests").symlink_to(ROOT / "tests")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [c for c in OPS_COMMANDS if _needs_no_aws(_ops_args(c))], ids=str)
+def test_every_command_that_needs_no_aws_runs(
+    command: Command, clone_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _ops_args(command)
+    if "--help" in args:
         with pytest.raises(SystemExit) as exit_info:
-            build_parser().parse_args(args)
+            main(args)
         assert exit_info.value.code == 0 and "example:" in capsys.readouterr().out
         return
-    parsed = build_parser().parse_args(args)
-    assert callable(parsed.handler)
+    assert main(args) == 0, capsys.readouterr().err
+    if args[0] == "plan-comment" and command.doc == "docs/plan-comment-example.md":
+        doc = (ROOT / command.doc).read_text()
+        committed = doc.split("<!-- begin -->\n", 1)[1].rsplit("\n<!-- end -->", 1)[0]
+        assert (clone_dir / "comment.md").read_text().strip() == committed
 
 
-def test_every_make_target_in_the_docs_exists() -> None:
-    makefile = (ROOT / "Makefile").read_text()
-    docs = RUNBOOK + (ROOT / "README.md").read_text()
-    for target in set(re.findall(r"\bmake ([a-z][a-z-]*)", docs)):
-        assert re.search(rf"^{target}:", makefile, re.M), target
+def test_the_installed_entry_point_runs_without_activation() -> None:
+    """The README's way: `.venv/bin/viberglass-ops ...` from the root, with no virtualenv on PATH."""
+    first = next(c for c in OPS_COMMANDS if "--help" in c.words)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if ".venv" not in p)
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}} | {"PATH": path}
+    result = subprocess.run(first.words, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: viberglass-ops") and "example:" in result.stdout
+
+
+def _examples(parser: argparse.ArgumentParser) -> list[str]:
+    """The example lines of ``parser``'s epilog and of every subcommand's, recursively."""
+    found = [line.strip() for line in (parser.epilog or "").splitlines()[1:] if line.strip()]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _examples(sub)
+    return found
+
+
+def test_every_help_example_parses_with_full_shas() -> None:
+    examples = _examples(build_parser())
+    assert len(examples) == 14  # the root and every command
+    for example in examples:
+        command = Command("--help", example)
+        assert command.words[0] == OPS, example
+        test_every_ops_command_parses_with_full_shas(command)
