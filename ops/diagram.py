@@ -41,6 +41,9 @@ MAIN: dict[str, tuple[str, str]] = {
     "aws_amplify_app": ("Amplify app", "tab"),
     "aws_sns_topic": ("SNS topic", "cds"),
     "aws_acm_certificate": ("ACM certificate", "signature"),
+    "aws_cloudfront_distribution": ("CloudFront", "invhouse"),
+    "aws_cloudwatch_event_rule": ("EventBridge rule", "cds"),
+    "aws_sfn_state_machine": ("Step Functions", "component"),
 }
 # Types that are architecture whenever they appear: drawn through MAIN, or the check fails (so a new kind
 # of component added to a stack cannot silently stay out of the picture).

@@ -55,5 +55,5 @@ def test_cross_stack_values_are_edges(dev: Stacks) -> None:
 
 def test_repetitive_resources_are_grouped(dev: Stacks) -> None:
     graph = diagram.build(_stacks(dev))
-    assert 'label="ECR worker repositories (11)"' in graph.nodes["workers_worker_repositories"]
+    assert 'label="ECR worker repositories (12)"' in graph.nodes["workers_worker_repositories"]
     assert "(2)" in graph.nodes["base_private_subnets"]
