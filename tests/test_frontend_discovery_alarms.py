@@ -131,7 +131,11 @@ def test_dev_api_url_is_https_through_cloudfront(dev: Stacks) -> None:
 def test_prod_urls_use_the_custom_domains(prod: Stacks) -> None:
     env = container_env(prod["platform"])
     platform = prod["platform"]
-    branch_url = f"https://{ref(platform, 'aws_amplify_branch', 'branch_name')}.{ref(platform, 'aws_amplify_app', 'default_domain')}"
+    branch, domain = (
+        ref(platform, "aws_amplify_branch", "branch_name"),
+        ref(platform, "aws_amplify_app", "default_domain"),
+    )
+    branch_url = f"https://{branch}.{domain}"
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"], env["PLATFORM_API_URL"]) == (
         f"https://app.viberglass.io,{branch_url}",  # the custom domain and the branch URL both serve it
         "https://app.viberglass.io",

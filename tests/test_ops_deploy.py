@@ -325,7 +325,7 @@ def test_secrets_set_refuses_empty_stdin(key: str, capsys: pytest.CaptureFixture
 
 
 def test_secret_names_are_the_contracts_operator_parameters() -> None:
-    assert secrets.BACKEND == {"slackSigningSecret", "slackBotToken"}
+    assert {"slackSigningSecret", "slackBotToken"} == secrets.BACKEND
 
 
 def test_generated_keys_cannot_be_overwritten_by_hand(key: str, capsys: pytest.CaptureFixture[str],
