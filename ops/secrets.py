@@ -48,6 +48,17 @@ def set_secret(env: str, name: str, *, stdin: TextIO | None = None, report: Repo
             f"(`VIBERGLASS_ENV={env} cdktf deploy base`), then set the secret"
         )
     ssm = client("ssm", cfg.aws.region)
+    if restart:
+        # The platform stack creates these parameters; a value written before it would make its create fail.
+        found = aws_call(
+            f"ssm DescribeParameters {parameter}",
+            lambda: ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [parameter]}])["Parameters"],
+        )
+        if not found:
+            raise InputError(
+                f"{parameter} does not exist yet: the platform stack creates it; deploy platform first "
+                f"(`VIBERGLASS_ENV={env} cdktf deploy base workers platform`), then set the secret"
+            )
     aws_call(
         f"ssm PutParameter {parameter}",
         lambda: ssm.put_parameter(Name=parameter, Value=value, Type="SecureString", KeyId=key, Overwrite=True),

@@ -299,6 +299,10 @@ def key(aws: str) -> str:
 def test_secrets_set_reads_stdin_and_writes_a_secure_string(key: str, capsys: pytest.CaptureFixture[str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     fake = "slack" + "-test-value-" + "0" * 8
+    ssm = boto3.client("ssm", region_name=REGION)
+    # Stand-in for the platform stack, which creates the parameter (not-configured, ignore_changes).
+    ssm.put_parameter(Name="/viberglass/dev/backend/slackBotToken", Value="not-configured", Type="SecureString",
+                      KeyId="alias/viberglass-dev-ssm")  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO(fake + "\n"))
     status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     parameter = boto3.client("ssm", region_name=REGION).get_parameter(
