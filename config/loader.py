@@ -150,12 +150,8 @@ def _from_validation(error: ValidationError) -> ConfigError:
     return ConfigError(key, f"{shown}: {message}", "correct the value")
 
 
-def parse(raw: Any, env: str, *, known_envs: list[str] | None = None) -> EnvironmentConfig:
-    """Validate an already-parsed YAML document for environment ``env``.
-
-    :param known_envs: the environments that exist (for the shared worker repositories' lifecycle rules).
-        Default: the files in the config folder.
-    """
+def parse(raw: Any, env: str) -> EnvironmentConfig:
+    """Validate an already-parsed YAML document for environment ``env``."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -171,9 +167,6 @@ def parse(raw: Any, env: str, *, known_envs: list[str] | None = None) -> Environ
     except ValidationError as error:
         raise _from_validation(error) from None
     check_all(cfg)
-    if not cfg.workers.image_environments:
-        envs = sorted({env, *(available_environments() if known_envs is None else known_envs)})
-        cfg = cfg.model_copy(update={"workers": cfg.workers.model_copy(update={"image_environments": envs})})
     return cfg
 
 

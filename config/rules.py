@@ -162,20 +162,6 @@ def check_domains(cfg: EnvironmentConfig) -> None:
         )
 
 
-def check_workers(cfg: EnvironmentConfig) -> None:
-    kinds = [image.kind for image in cfg.workers.images.values()]
-    if "agent" in kinds and kinds.count("base") != 1:
-        raise ConfigError(
-            "workers.images",
-            f"agent images need exactly one image of kind base, found {kinds.count('base')}",
-            "add the base worker image (viberator-base-worker) or remove the extra one",
-        )
-    names = [image.repository for image in cfg.workers.images.values()]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ConfigError("workers.images", f"repository {duplicates[0]} is listed twice", "list each image once")
-
-
 RULES: tuple[Callable[[EnvironmentConfig], None], ...] = (
     check_network,
     check_logs,
@@ -183,7 +169,6 @@ RULES: tuple[Callable[[EnvironmentConfig], None], ...] = (
     check_state,
     check_production,
     check_domains,
-    check_workers,
 )
 
 

@@ -83,10 +83,18 @@ class UploadsSettings(Section):
     versioning: bool
     noncurrent_version_days: Annotated[int, Field(ge=1, le=3650)] = 30
     abort_multipart_days: Annotated[int, Field(ge=1, le=365)] = 7
-    ticket_media_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-/]*/$")] = "ticket-media/"
 
 
 class BackendSettings(Section):
+    """The backend service.
+
+    ``desired_count``/``min_count``/``max_count`` default to 1 in every tier: the application runs its
+    scheduler and job sweepers in every task without a lock and keeps agent-session presence in memory
+    (apps/platform-backend/src/api/server.ts, src/services/agentSession/SessionPresenceService.ts in
+    Ilities/viberglass), so two tasks duplicate scheduled work and split presence. ``max_count`` above 1
+    (e.g. the earlier 1-3) adds CPU autoscaling; use it only once the application supports several tasks.
+    """
+
     cpu: int
     memory: int
     desired_count: Annotated[int, Field(ge=0)]
@@ -116,40 +124,21 @@ class GithubSettings(Section):
     repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = "ilities/viberglass"
 
 
-class WorkerImage(Section):
-    """One worker image in the catalog; ``agent`` images are built on the base image."""
-
-    repository: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._/-]*$")]
-    kind: Literal["base", "lambda", "ecs", "agent"]
-
-
-DEFAULT_AGENTS = ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")
-
-
-def default_catalog() -> dict[str, WorkerImage]:
-    catalog = {
-        "base": WorkerImage(repository="viberator-base-worker", kind="base"),
-        "lambda": WorkerImage(repository="viberator-lambda-worker", kind="lambda"),
-        "multi-agent": WorkerImage(repository="viberator-worker-multi-agent", kind="ecs"),
-        "claude-code-ecs": WorkerImage(repository="viberator-worker-claude-code-ecs", kind="ecs"),
-    }
-    catalog.update(
-        {agent: WorkerImage(repository=f"viberator-worker-{agent}", kind="agent") for agent in DEFAULT_AGENTS}
-    )
-    return catalog
+# An ECR repository path segment (lower-case, `.`, `_`, `-` inside, `/` between segments).
+RepositoryPrefix = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$", max_length=80)
+]
 
 
 class WorkersSettings(Section):
-    images: dict[Name, WorkerImage] = Field(default_factory=default_catalog)
-    owns_repositories: bool = True
-    # Environments whose `<env>-` tags the owner's lifecycle rules keep; filled in by the loader with every
-    # environment in config/ when not written.
-    image_environments: list[Name] = Field(default_factory=list)
+    """Clanker workers. The repositories are the application's catalog (``core.app_contract``), created
+    under ``image_prefix`` (default: the environment name), e.g. ``dev/viberator-worker-multi-agent``."""
+
+    image_prefix: RepositoryPrefix | None = None
     keep_images_per_environment: Annotated[int, Field(ge=1, le=1000)] = 30
     cpu: int = 2048
     memory: int = 4096
     container_insights: bool = True
-    lambda_name_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")] = "viberator-"
 
 
 class AlarmSettings(Section):
@@ -177,6 +166,11 @@ class EnvironmentConfig(Section):
     @property
     def production(self) -> bool:
         return self.tier == "production"
+
+    @property
+    def worker_image_prefix(self) -> str:
+        """Where this environment's worker repositories live: ``workers.image_prefix``, else the name."""
+        return self.workers.image_prefix or self.name
 
     @property
     def availability_zones(self) -> list[str]:

@@ -83,3 +83,45 @@ def service_trust(service: str, account_id: str) -> str:
             )
         ]
     )
+
+
+def resolve(text: str, values: Mapping[str, str | Sequence[str]]) -> str:
+    """``text`` with its ``{placeholders}`` filled from the string entries of ``values``."""
+    return text.format(**{k: v for k, v in values.items() if isinstance(v, str)})
+
+
+def from_permissions(
+    permissions: Sequence[Any], values: Mapping[str, str | Sequence[str]], *, sid_prefix: str = ""
+) -> list[Statement]:
+    """Statements for :class:`core.app_contract.Permission` entries, placeholders filled from ``values``.
+
+    A resource that is exactly one placeholder whose value is a list (``{worker_repository_arns}``)
+    expands to one resource per item.
+    """
+    statements = []
+    for permission in permissions:
+        resources: list[str] = []
+        for pattern in permission.resources:
+            whole = pattern[1:-1] if pattern.startswith("{") and pattern.endswith("}") else ""
+            listed = values.get(whole)
+            if listed is not None and not isinstance(listed, str):
+                resources.extend(listed)
+            else:
+                resources.append(resolve(pattern, values))
+        conditions = {
+            operator: {
+                key: resolve(value, values) if isinstance(value, str) else [resolve(v, values) for v in value]
+                for key, value in entries.items()
+            }
+            for operator, entries in permission.conditions.items()
+        }
+        statements.append(
+            Statement(
+                sid=f"{sid_prefix}{permission.sid}",
+                actions=permission.actions,
+                resources=resources,
+                conditions=conditions,
+                wildcard_reason=permission.wildcard_reason,
+            )
+        )
+    return statements

@@ -30,9 +30,39 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification as AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget as AppautoscalingTarget
+from cdktf_cdktf_provider_aws.cloudfront_distribution import CloudfrontDistribution as CloudfrontDistribution
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistributionDefaultCacheBehavior as CloudfrontDistributionDefaultCacheBehavior,
+)
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistributionOrigin as CloudfrontDistributionOrigin,
+)
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistributionOriginCustomOriginConfig as CloudfrontDistributionOriginCustomOriginConfig,
+)
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistributionRestrictions as CloudfrontDistributionRestrictions,
+)
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistributionRestrictionsGeoRestriction as CloudfrontDistributionRestrictionsGeoRestriction,
+)
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistributionViewerCertificate as CloudfrontDistributionViewerCertificate,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule as CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget as CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup as CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm as CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity as DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_cloudfront_cache_policy import (
+    DataAwsCloudfrontCachePolicy as DataAwsCloudfrontCachePolicy,
+)
+from cdktf_cdktf_provider_aws.data_aws_cloudfront_origin_request_policy import (
+    DataAwsCloudfrontOriginRequestPolicy as DataAwsCloudfrontOriginRequestPolicy,
+)
+from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import (
+    DataAwsEc2ManagedPrefixList as DataAwsEc2ManagedPrefixList,
+)
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount as DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition as DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter as DataAwsSsmParameter
@@ -52,6 +82,7 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
 from cdktf_cdktf_provider_aws.ecr_repository import (
     EcrRepositoryImageTagMutabilityExclusionFilter as EcrRepositoryImageTagMutabilityExclusionFilter,
 )
+from cdktf_cdktf_provider_aws.ecr_repository_policy import EcrRepositoryPolicy as EcrRepositoryPolicy
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as EcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting as EcsClusterSetting
 from cdktf_cdktf_provider_aws.ecs_service import EcsService as EcsService
@@ -124,6 +155,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration as S3BucketVersioningVersioningConfiguration,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup as SecurityGroup
+from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine as SfnStateMachine
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic as SnsTopic
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter as SsmParameter
 from cdktf_cdktf_provider_aws.subnet import Subnet as Subnet

@@ -1,4 +1,4 @@
-"""PostgreSQL on RDS: private, encrypted, TLS-only, with its credentials in SSM."""
+"""PostgreSQL on RDS: private, encrypted, TLS-only; RDS manages the master password in Secrets Manager."""
 
 from __future__ import annotations
 
@@ -16,23 +16,12 @@ from imports.aws import (
     Subnet,
 )
 from imports.cdktf import Construct
-from imports.random import Password
 from modules.account import Account
 from modules.encryption import EnvironmentKey
 from modules.lifecycle import keep
-from modules.parameters import SecretParameter
 from modules.security_groups import Firewall
 
 POSTGRES_PORT = 5432
-# RDS refuses '/', '@', '"' and spaces; a URL also needs ':', '?', '#', '%' and friends escaped. Using
-# only unreserved characters keeps DATABASE_URL valid without escaping (the system this replaces broke
-# on a '%' in the password).
-URL_SAFE_SPECIALS = "-_.~"
-
-
-def database_url(*, username: str, password: str, host: str, port: int | str, name: str) -> str:
-    """``postgresql://user:password@host:port/name?sslmode=require``; ``host`` must not carry a port."""
-    return f"postgresql://{username}:{password}@{host}:{port}/{name}?sslmode=require"
 
 
 class Database(Construct):
@@ -41,7 +30,7 @@ class Database(Construct):
     :param naming: the environment's naming.
     :param subnets: private subnets (two zones at least).
     :param firewall: the database security group (``rds-sg``).
-    :param key: encrypts storage, Performance Insights and the credential parameters.
+    :param key: encrypts storage, Performance Insights and the master-password secret.
     :param account: for the monitoring role's trust.
     :param engine_version: PostgreSQL major (``16``) or major.minor.
     :param instance_class: e.g. ``db.t4g.micro``.
@@ -106,10 +95,6 @@ class Database(Construct):
             role=monitoring.name,
             policy_arn=f"arn:{account.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
         )
-        # Random, URL-safe, and only in state (encrypted S3 / HCP): no literal password anywhere.
-        self.password = Password(
-            self, "password", length=40, special=True, override_special=URL_SAFE_SPECIALS, min_special=2
-        )
         self.instance = DbInstance(
             self,
             "instance",
@@ -119,7 +104,10 @@ class Database(Construct):
             instance_class=instance_class,
             db_name=database_name,
             username=username,
-            password=self.password.result,
+            # RDS generates the password and keeps it in a Secrets Manager secret encrypted with the
+            # environment key (rotated every 7 days by default): no password in code or Terraform state.
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.arn,
             port=POSTGRES_PORT,
             allocated_storage=allocated_storage,
             max_allocated_storage=max_allocated_storage,
@@ -149,33 +137,17 @@ class Database(Construct):
         )
         self.database_name = database_name
         self.username = username
-        self.parameters: dict[str, SecretParameter] = {}
-        values = {
-            "username": username,
-            "password": self.password.result,
-            "host": self.instance.address,
-            # `address` is the host alone; `endpoint` is host:port and would put the port in twice.
-            "url": database_url(
-                username=username,
-                password=self.password.result,
-                host=self.instance.address,
-                port=POSTGRES_PORT,
-                name=database_name,
-            ),
-        }
-        for key_name, value in values.items():
-            self.parameters[key_name] = SecretParameter(
-                self,
-                f"param-{key_name}",
-                name=naming.parameter("database", key_name),
-                key=key,
-                value=value,
-                description=f"PostgreSQL {key_name}",
-            )
+        self.port = POSTGRES_PORT
 
     @property
-    def url_parameter(self) -> SecretParameter:
-        return self.parameters["url"]
+    def secret_arn(self) -> str:
+        """The RDS-managed secret (JSON with ``username`` and ``password``)."""
+        return self.instance.master_user_secret.get(0).secret_arn
+
+    @property
+    def address(self) -> str:
+        """The host name alone (``endpoint`` is ``host:port``)."""
+        return self.instance.address
 
     @property
     def identifier(self) -> str:

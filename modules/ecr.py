@@ -1,22 +1,25 @@
-"""Container registries: the worker image catalog and the backend repository.
+"""Container registries: the backend repository and this environment's worker repositories.
 
-When two environments share one account, exactly one owns the worker repositories
-(``workers.owns_repositories``); the other only computes their names and URIs, so nothing collides and
-image URIs resolve either way.
+Each environment has its own worker repositories under a path prefix (``<prefix>/<repository>``), the
+layout the backend's ``VIBERATOR_WORKER_IMAGE_PREFIX`` expects, so two environments in one account never
+share a tag.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from core.iam import Statement
+from core import app_contract
+from core.app_contract import WorkerImage
+from core.iam import Statement, policy_document
 from imports.aws import (
     EcrLifecyclePolicy,
     EcrRepository,
     EcrRepositoryEncryptionConfiguration,
     EcrRepositoryImageScanningConfiguration,
     EcrRepositoryImageTagMutabilityExclusionFilter,
+    EcrRepositoryPolicy,
 )
 from imports.cdktf import Construct
 from modules import lifecycle
@@ -27,9 +30,8 @@ UNTAGGED_DAYS = 7
 MOVING_TAGS = "*latest"
 
 
-def lifecycle_rules(tag_prefixes: Sequence[str], keep: int) -> str:
-    """Expire untagged images after a week; keep the newest ``keep`` images of each ``<prefix>-`` tag
-    (or, with no prefixes, the newest ``keep`` images overall)."""
+def lifecycle_rules(keep: int) -> str:
+    """Expire untagged images after a week; keep the newest ``keep`` images."""
     rules: list[dict[str, object]] = [
         {
             "rulePriority": 1,
@@ -41,41 +43,23 @@ def lifecycle_rules(tag_prefixes: Sequence[str], keep: int) -> str:
                 "countNumber": UNTAGGED_DAYS,
             },
             "action": {"type": "expire"},
-        }
+        },
+        {
+            "rulePriority": 2,
+            "description": f"keep the newest {keep} images",
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+            "action": {"type": "expire"},
+        },
     ]
-    if not tag_prefixes:
-        rules.append(
-            {
-                "rulePriority": 2,
-                "description": f"keep the newest {keep} images",
-                "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
-                "action": {"type": "expire"},
-            }
-        )
-    for priority, prefix in enumerate(sorted(tag_prefixes), start=2):
-        rules.append(
-            {
-                "rulePriority": priority,
-                "description": f"keep the newest {keep} {prefix}- images",
-                "selection": {
-                    "tagStatus": "tagged",
-                    "tagPrefixList": [f"{prefix}-"],
-                    "countType": "imageCountMoreThan",
-                    "countNumber": keep,
-                },
-                "action": {"type": "expire"},
-            }
-        )
     return json.dumps({"rules": rules})
 
 
 class Repository(Construct):
-    """One ECR repository: scan on push, KMS, ``<env>-<sha>`` tags immutable, ``*-latest`` movable.
+    """One ECR repository: scan on push, KMS, per-commit tags immutable, ``*latest`` movable.
 
     :param name: repository name.
     :param key: the KMS key that encrypts images.
-    :param tag_prefixes: environments whose images live here; one keep-newest rule each.
-    :param keep: images kept per environment prefix.
+    :param keep: images kept.
     :param protect: ``prevent_destroy``. Default: ``False``.
     """
 
@@ -86,7 +70,6 @@ class Repository(Construct):
         *,
         name: str,
         key: EnvironmentKey,
-        tag_prefixes: Sequence[str],
         keep: int,
         protect: bool = False,
     ) -> None:
@@ -95,7 +78,7 @@ class Repository(Construct):
             self,
             "repository",
             name=name,
-            # Tags are immutable except the moving `latest` / `<env>-latest` pointers the deploy tools update.
+            # Tags are immutable except the moving `latest` pointers the deploy tools update.
             image_tag_mutability="IMMUTABLE_WITH_EXCLUSION",
             image_tag_mutability_exclusion_filter=[
                 EcrRepositoryImageTagMutabilityExclusionFilter(filter=MOVING_TAGS, filter_type="WILDCARD")
@@ -105,9 +88,7 @@ class Repository(Construct):
             force_delete=False,
             lifecycle=lifecycle.keep(protect),
         )
-        EcrLifecyclePolicy(
-            self, "lifecycle", repository=self.repository.name, policy=lifecycle_rules(tag_prefixes, keep)
-        )
+        EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name, policy=lifecycle_rules(keep))
 
     @property
     def url(self) -> str:
@@ -119,14 +100,13 @@ class Repository(Construct):
 
 
 class WorkerRegistry(Construct):
-    """The worker image catalog: repositories when this environment owns them, names and URIs always.
+    """This environment's worker repositories: ``<prefix>/<repository>`` for each catalog image.
 
-    :param images: catalog key -> repository name.
-    :param owns: create the repositories (else they belong to another environment in the account).
-    :param account: account and region for URIs and ARNs.
-    :param key: the KMS key (used only when ``owns``).
-    :param tag_prefixes: environments whose images the owner keeps (lifecycle rules).
-    :param keep: images kept per environment prefix.
+    :param images: the application's worker image catalog.
+    :param prefix: the path prefix (``workers.image_prefix``, default the environment name).
+    :param account: account and region (the registry host).
+    :param key: the KMS key that encrypts images.
+    :param keep: images kept per repository.
     :param protect: ``prevent_destroy`` on the repositories. Default: ``False``.
     """
 
@@ -135,50 +115,52 @@ class WorkerRegistry(Construct):
         scope: Construct,
         id: str,
         *,
-        images: Mapping[str, str],
-        owns: bool,
+        images: Sequence[WorkerImage],
+        prefix: str,
         account: Account,
         key: EnvironmentKey,
-        tag_prefixes: Sequence[str],
         keep: int,
         protect: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        self._account = account
+        self.prefix = prefix
         self.host = f"{account.id}.dkr.ecr.{account.region}.amazonaws.com"
-        self.repositories: dict[str, Repository] = {}
-        self.names = dict(images)
-        if owns:
-            for image, name in sorted(images.items()):
-                self.repositories[image] = Repository(
-                    self, image, name=name, key=key, tag_prefixes=tag_prefixes, keep=keep, protect=protect
-                )
+        self.repositories = {
+            image.variant: Repository(
+                self, image.variant, name=f"{prefix}/{image.repository}", key=key, keep=keep, protect=protect
+            )
+            for image in images
+        }
 
-    def uri(self, image: str) -> str:
-        """``<registry host>/<repository>`` of a catalog image (no tag)."""
-        repo = self.repositories.get(image)
-        return repo.url if repo else f"{self.host}/{self.names[image]}"
+    def uri(self, variant: str) -> str:
+        """``<registry host>/<prefix>/<repository>`` of a catalog image (no tag)."""
+        return self.repositories[variant].url
 
-    def arn(self, image: str) -> str:
-        repo = self.repositories.get(image)
-        return repo.arn if repo else self._account.arn("ecr", f"repository/{self.names[image]}")
+    @property
+    def arns(self) -> list[str]:
+        return [self.repositories[variant].arn for variant in sorted(self.repositories)]
 
-    def pull_statements(self, sid: str = "PullWorkerImages") -> list[Statement]:
-        return pull_statements(sid, [self.arn(image) for image in sorted(self.names)])
+    def allow_lambda_pulls(self, variant: str, *, source_arn: str) -> EcrRepositoryPolicy:
+        """Let the Lambda service pull ``variant``'s images for functions matching ``source_arn``: Lambda
+        reads a function's image with its own principal, not the function's role."""
+        repository = self.repositories[variant]
+        return EcrRepositoryPolicy(
+            self,
+            f"{variant}-lambda-pull",
+            repository=repository.repository.name,
+            policy=lambda_pull_policy(source_arn),
+        )
 
 
-def pull_statements(sid: str, repository_arns: Sequence[str]) -> list[Statement]:
-    """Log in to ECR (account-wide by AWS's design) and pull from exactly these repositories."""
-    return [
-        Statement(
-            sid=f"{sid}Token",
-            actions=["ecr:GetAuthorizationToken"],
-            resources=["*"],
-            wildcard_reason="ecr:GetAuthorizationToken supports no resource-level permissions",
-        ),
-        Statement(
-            sid=sid,
-            actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            resources=list(repository_arns),
-        ),
-    ]
+def lambda_pull_policy(source_arn: str) -> str:
+    """The repository policy: the Lambda service may pull, only for the backend's functions."""
+    return policy_document(
+        [
+            Statement(
+                sid="LambdaPullsClankerImages",
+                principals={"Service": "lambda.amazonaws.com"},
+                actions=app_contract.LAMBDA_PULL_ACTIONS,
+                conditions={"StringLike": {"aws:sourceArn": source_arn}},
+            )
+        ]
+    )

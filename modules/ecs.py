@@ -47,36 +47,76 @@ class Cluster(Construct):
 
 @dataclass(frozen=True)
 class Container:
-    """One container of a task definition.
+    """One application container of a task definition.
 
     :param name: container name.
     :param image: image URI with tag or digest.
+    :param user: the image's user (``uid``, ``uid:gid`` or a name the image knows); never root.
     :param environment: plain settings (never secrets). Default: none.
-    :param secrets: variable -> SSM parameter ARN, injected by the execution role. Default: none.
+    :param secrets: variable -> ``valueFrom`` (SSM parameter ARN, or ``<secret arn>:<json key>::``),
+        injected by the execution role. Default: none.
     :param port: container port to map. Default: none.
     :param health_check_path: an HTTP path the container answers on ``port``. Default: none.
-    :param read_only_root: read-only root filesystem; ``scratch`` paths get writable volumes.
-    :param scratch: writable paths (each an ephemeral task volume). Default: none.
-    :param user: run as this ``uid:gid``. Default: ``1000:1000`` (non-root).
+    :param read_only_root: read-only root filesystem; ``writable`` paths get task volumes.
+    :param writable: paths the application writes (each an ephemeral task volume). Default: none.
+    :param stream_prefix: ``awslogs-stream-prefix``. Default: the container name.
     """
 
     name: str
     image: str
+    user: str
     environment: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
     port: int | None = None
     health_check_path: str | None = None
     read_only_root: bool = True
-    scratch: Sequence[str] = ()
-    user: str = "1000:1000"
+    writable: Sequence[str] = ()
+    stream_prefix: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.user.split(":")[0] in {"0", "root"}:
+            raise ValueError(f"container {self.name}: runs as root")
+
+
+INIT_CONTAINER = "prepare-volumes"
+TMP = "/tmp"  # noqa: S108 (a container path)
 
 
 def _volume_name(path: str) -> str:
-    return "scratch" + path.replace("/", "-")
+    return "writable" + path.replace("/", "-")
 
 
-def container_definitions(container: Container, *, log_group: str, region: str, stream_prefix: str) -> str:
-    """The ``container_definitions`` JSON for one container."""
+def _mount(path: str) -> str:
+    """Where the init container mounts the volume that the application sees at ``path``."""
+    return "/mnt/volumes" + path
+
+
+def init_script(container: Container) -> str:
+    """The init container's shell script: give each writable volume what the image had at that path,
+    then hand it to the application's user (``/tmp`` instead gets mode 1777, like any /tmp).
+
+    Fargate creates task volumes empty, root-owned, mode 0755 (aws/containers-roadmap#938, #863), so a
+    non-root application could neither write them nor find files its image keeps there.
+    """
+    steps = []
+    for path in container.writable:
+        target = _mount(path)
+        steps.append(f"if [ -d {path} ]; then cp -a {path}/. {target}/; fi")
+        steps.append(f"chmod 1777 {target}" if path == TMP else f"chown -R {container.user} {target}")
+    return " && ".join(steps)
+
+
+def _log(log_group: str, region: str, prefix: str) -> dict[str, object]:
+    return {
+        "logDriver": "awslogs",
+        "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": prefix},
+    }
+
+
+def container_definitions(container: Container, *, log_group: str, region: str) -> str:
+    """The ``container_definitions`` JSON: the application container and, when it has writable paths
+    on a read-only root, a non-essential init container from the same image that prepares them."""
+    volumes = container.writable
     definition: dict[str, object] = {
         "name": container.name,
         "image": container.image,
@@ -85,17 +125,8 @@ def container_definitions(container: Container, *, log_group: str, region: str, 
         "readonlyRootFilesystem": container.read_only_root,
         "environment": [{"name": k, "value": v} for k, v in sorted(container.environment.items())],
         "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(container.secrets.items())],
-        "mountPoints": [
-            {"sourceVolume": _volume_name(p), "containerPath": p, "readOnly": False} for p in container.scratch
-        ],
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": log_group,
-                "awslogs-region": region,
-                "awslogs-stream-prefix": stream_prefix,
-            },
-        },
+        "mountPoints": [{"sourceVolume": _volume_name(p), "containerPath": p, "readOnly": False} for p in volumes],
+        "logConfiguration": _log(log_group, region, container.stream_prefix or container.name),
     }
     if container.port is not None:
         definition["portMappings"] = [{"containerPort": container.port, "protocol": "tcp"}]
@@ -114,11 +145,32 @@ def container_definitions(container: Container, *, log_group: str, region: str, 
             "retries": 3,
             "startPeriod": 60,
         }
-    return json.dumps([definition])
+    if not volumes:
+        return json.dumps([definition])
+    definition["dependsOn"] = [{"containerName": INIT_CONTAINER, "condition": "SUCCESS"}]
+    init: dict[str, object] = {
+        "name": INIT_CONTAINER,
+        "image": container.image,
+        "essential": False,
+        # Root only here, only to chown/chmod the task's own volumes; the application never runs as root.
+        "user": "0",
+        "readonlyRootFilesystem": True,
+        "entryPoint": ["sh", "-c"],
+        "command": [init_script(container)],
+        "environment": [],
+        "secrets": [],
+        "mountPoints": [
+            {"sourceVolume": _volume_name(p), "containerPath": _mount(p), "readOnly": False} for p in volumes
+        ],
+        "logConfiguration": _log(log_group, region, INIT_CONTAINER),
+    }
+    return json.dumps([init, definition])
 
 
 class FargateTask(Construct):
-    """A Fargate task definition (awsvpc, Linux x86_64) with one container logging to ``log_group``.
+    """A Fargate task definition (awsvpc, Linux x86_64) with one application container logging to
+    ``log_group`` (plus the init container that prepares its writable volumes, see
+    :func:`container_definitions`; a deploy that swaps the image must swap it in both).
 
     :param family: task definition family.
     :param cpu: CPU units (a valid Fargate pair with ``memory``, checked in configuration).
@@ -159,10 +211,8 @@ class FargateTask(Construct):
             ),
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
-            volume=[EcsTaskDefinitionVolume(name=_volume_name(p)) for p in container.scratch],
-            container_definitions=container_definitions(
-                container, log_group=log_group.name, region=region, stream_prefix=container.name
-            ),
+            volume=[EcsTaskDefinitionVolume(name=_volume_name(p)) for p in container.writable],
+            container_definitions=container_definitions(container, log_group=log_group.name, region=region),
         )
 
     @property

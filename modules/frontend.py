@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from imports.aws import (
     AmplifyApp,
     AmplifyAppCustomRule,
@@ -17,39 +19,20 @@ from imports.cdktf import Construct, Fn, TerraformOutput, Token
 from modules.load_balancer import DnsValidatedCertificate
 
 
-def build_spec(app_root: str) -> str:
-    """Amplify monorepo build: install the workspace once, build its packages, then the frontend."""
-    return f"""version: 1
-applications:
-  - appRoot: {app_root}
-    frontend:
-      phases:
-        preBuild:
-          commands:
-            - cd ../.. && npm ci
-        build:
-          commands:
-            - cd ../.. && npm run build --workspaces --if-present --include-workspace-root=false
-      artifacts:
-        baseDirectory: dist
-        files:
-          - '**/*'
-      cache:
-        paths:
-          - ../../node_modules/**/*
-"""
-
-
 class Frontend(Construct):
     """An Amplify app for one branch of a monorepo.
+
+    The build itself is the repository's own ``amplify.yml`` (no build spec here to fight it); this
+    construct sets what that file needs: the build variables (``AMPLIFY_MONOREPO_APP_ROOT`` among them)
+    and the single-page-app rewrite the repository lacks.
 
     :param name: app name.
     :param repository: ``https://github.com/<owner>/<repo>``.
     :param branch: the branch deployed. Default: ``main``.
-    :param app_root: the frontend's folder in the monorepo.
     :param token_parameter: SSM name of the GitHub token Amplify uses to read the repository (the value
         never appears in configuration or code; Terraform reads it at apply time).
-    :param api_url: the backend's public URL, given to the build as ``VITE_API_URL``.
+    :param variables: build-time environment (``VITE_API_URL``, ...).
+    :param spa_rewrite: the source pattern of paths served ``/index.html`` with status 200.
     :param production: stage ``PRODUCTION`` (else ``DEVELOPMENT``). Default: ``False``.
     """
 
@@ -61,14 +44,13 @@ class Frontend(Construct):
         name: str,
         repository: str,
         branch: str,
-        app_root: str,
         token_parameter: str,
-        api_url: str,
+        variables: Mapping[str, str],
+        spa_rewrite: str,
         production: bool = False,
     ) -> None:
         super().__init__(scope, id)
         token = DataAwsSsmParameter(self, "github-token", name=token_parameter, with_decryption=True)
-        variables = {"AMPLIFY_MONOREPO_APP_ROOT": app_root, "VITE_API_URL": api_url}
         self.app = AmplifyApp(
             self,
             "app",
@@ -76,10 +58,9 @@ class Frontend(Construct):
             repository=repository,
             access_token=token.value,
             platform="WEB",
-            build_spec=build_spec(app_root),
-            # Every unknown path serves the SPA shell; the router takes it from there.
-            custom_rule=[AmplifyAppCustomRule(source="/<*>", target="/index.html", status="404-200")],
-            environment_variables=variables,
+            # BrowserRouter: every path that is not a file is the SPA shell, with status 200.
+            custom_rule=[AmplifyAppCustomRule(source=spa_rewrite, target="/index.html", status="200")],
+            environment_variables=dict(variables),
             enable_branch_auto_build=True,
         )
         self.branch = AmplifyBranch(
@@ -90,7 +71,6 @@ class Frontend(Construct):
             framework="React",
             stage="PRODUCTION" if production else "DEVELOPMENT",
             enable_auto_build=True,
-            environment_variables={"VITE_API_URL": api_url},
         )
         self.custom_domain: str | None = None
 
@@ -103,6 +83,11 @@ class Frontend(Construct):
     def url(self) -> str:
         """The URL users open: the custom domain when there is one, else the branch URL."""
         return f"https://{self.custom_domain}" if self.custom_domain else self.branch_url
+
+    @property
+    def origins(self) -> list[str]:
+        """Every origin the frontend is served from: the custom domain (if any) and the branch URL."""
+        return [*([f"https://{self.custom_domain}"] if self.custom_domain else []), self.branch_url]
 
     def add_domain(self, *, domain: str, zone_id: str | None, us_east_1: AwsProvider) -> None:
         """Serve the branch on ``domain`` with a certificate issued in us-east-1 (Amplify's requirement).

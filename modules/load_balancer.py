@@ -93,6 +93,7 @@ class LoadBalancer(Construct):
     :param deletion_protection: Default: ``False``.
     :param log_bucket: write access logs under ``alb/`` here (an SSE-S3 bucket whose policy lets ELB
         deliver). Default: no access logs.
+    :param idle_timeout: seconds a connection may stay silent (SSE streams). Default: 120.
     """
 
     def __init__(
@@ -110,6 +111,7 @@ class LoadBalancer(Construct):
         zone_id: str | None = None,
         deletion_protection: bool = False,
         log_bucket: PrivateBucket | None = None,
+        idle_timeout: int = 120,
     ) -> None:
         super().__init__(scope, id)
         self.domain = domain
@@ -123,7 +125,9 @@ class LoadBalancer(Construct):
             security_groups=[firewall.id],
             drop_invalid_header_fields=True,
             enable_http2=True,
-            idle_timeout=60,
+            # Server-sent events send a heartbeat every 30 s (apps/platform-backend/src/api/routes/
+            # agentSessions.ts); the idle timeout stays well above it and above CloudFront's keep-alive.
+            idle_timeout=idle_timeout,
             enable_deletion_protection=deletion_protection,
             access_logs=(
                 AlbAccessLogs(bucket=log_bucket.name, prefix=ACCESS_LOG_PREFIX, enabled=True) if log_bucket else None

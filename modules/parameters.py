@@ -1,4 +1,4 @@
-"""SSM parameters: encrypted secrets, operator-set secrets, and plain discovery values."""
+"""SSM parameters: generated and operator-held secrets, and plain discovery values."""
 
 from __future__ import annotations
 
@@ -6,18 +6,21 @@ from imports.aws import SsmParameter
 from imports.cdktf import Construct, TerraformResourceLifecycle
 from modules.encryption import EnvironmentKey
 
-# Written once at creation; operators replace it with `ops secrets set` and Terraform never looks again.
-PLACEHOLDER = "unset: run `python -m ops secrets set`"
-
 
 class SecretParameter(Construct):
-    """A SecureString encrypted with the environment key.
+    """A SecureString encrypted with the environment key, in one of two forms.
 
-    :param name: parameter name, e.g. ``/viberglass/dev/database/url``.
-    :param value: the value Terraform writes; ``None`` for an operator-set secret (a placeholder is
-        written once and ``value`` is then ignored, so Terraform never overwrites or reads it back into
-        a diff). Default: ``None``.
+    * **generated** (``write_only``): Terraform sends the value through the write-only ``value_wo``
+      argument (Terraform >= 1.11), so it never appears in a plan or in state. ``write_only_version``
+      is what makes Terraform send it: bump it only to replace the value on purpose.
+    * **operator-held** (``initial``): created with ``initial`` and ``ignore_changes = [value]``;
+      an operator sets the real value with ``ops secrets set`` and Terraform never writes it again.
+
+    :param name: parameter name, e.g. ``/viberglass/dev/backend/slackBotToken``.
     :param key: the environment key.
+    :param write_only: a reference to an ephemeral value (``${ephemeral...result}``). Default: none.
+    :param write_only_version: Default: 1.
+    :param initial: the value an operator-held secret starts with. Default: none.
     :param description: what it holds. Default: none.
     """
 
@@ -28,20 +31,26 @@ class SecretParameter(Construct):
         *,
         name: str,
         key: EnvironmentKey,
-        value: str | None = None,
+        write_only: str | None = None,
+        write_only_version: int = 1,
+        initial: str | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        operator_set = value is None
+        if (write_only is None) == (initial is None):
+            raise ValueError(f"{name}: give exactly one of write_only (generated) or initial (operator-held)")
+        self.generated = write_only is not None
         self.parameter = SsmParameter(
             self,
             "parameter",
             name=name,
             type="SecureString",
             key_id=key.arn,
-            value=PLACEHOLDER if operator_set else value,
+            value=initial,
+            value_wo=write_only,
+            value_wo_version=write_only_version if write_only is not None else None,
             description=description,
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]) if operator_set else None,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]) if initial is not None else None,
         )
 
     @property

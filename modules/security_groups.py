@@ -67,6 +67,19 @@ class Firewall(Construct):
             description=description,
         )
 
+    def allow_from_prefix_list(self, prefix_list_id: str, port: int, description: str, *, rule_id: str) -> None:
+        """Ingress on TCP ``port`` from a managed prefix list (CloudFront's origin-facing addresses)."""
+        VpcSecurityGroupIngressRule(
+            self,
+            f"in-{rule_id}-{port}",
+            security_group_id=self.id,
+            prefix_list_id=prefix_list_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )
+
     def allow_to(self, target: Firewall, port: int, description: str) -> None:
         """Egress on TCP ``port`` to members of ``target``."""
         VpcSecurityGroupEgressRule(

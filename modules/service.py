@@ -37,7 +37,7 @@ class WebService(Construct):
     :param load_balancer: the ALB whose target group receives the tasks.
     :param desired_count: initial task count.
     :param min_count: autoscaling floor.
-    :param max_count: autoscaling ceiling.
+    :param max_count: autoscaling ceiling; autoscaling exists only when it is above 1.
     :param cpu_target: average CPU % the autoscaler aims for. Default: 60.
     :param grace_period_seconds: health-check grace after a task starts (migrations run at start).
         Default: 180.
@@ -86,13 +86,19 @@ class WebService(Construct):
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
-            enable_execute_command=True,
+            # No ECS Exec: its channels need ssmmessages rights the application itself never uses.
+            enable_execute_command=False,
             propagate_tags="SERVICE",
             wait_for_steady_state=False,
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["task_definition", "desired_count"]),
+            # Deploys register revisions; with autoscaling, the autoscaler owns the count.
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["task_definition", "desired_count"] if max_count > 1 else ["task_definition"]
+            ),
             # The target group must be attached to a listener before a service can register in it.
             depends_on=[load_balancer.listener],
         )
+        if max_count <= 1:
+            return  # a fixed single task: no autoscaling resources
         resource_id = f"service/{cluster.name}/{self.service.name}"
         target = AppautoscalingTarget(
             self,

@@ -235,12 +235,15 @@ def _add_shipping_commands(sub: Any) -> None:
         deploy_sub,
         "workers",
         _deploy_workers,
-        "Build and push every worker image tagged <env>-<sha> and <env>-latest (base image first).",
-        f"{OPS} deploy workers --env dev --tag dev-3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --plan",
+        "Build and push every worker image of the application's catalog into the environment's repositories, "
+        "tagged <git sha> and latest (the tag the backend runs); base image first.",
+        f"{OPS} deploy workers --env dev --tag 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --plan",
     )
     p.add_argument("--env", required=True, help="environment")
-    p.add_argument("--tag", required=True, help="<env>-<git sha> (the full 40-character sha, as the workflows tag)")
-    p.add_argument("--context", default=".", help="application repository root (workers/<image>/Dockerfile)")
+    p.add_argument("--tag", required=True, help="the commit's immutable tag: the full 40-character <git sha>")
+    p.add_argument(
+        "--context", default=".", help="application repository root (the catalog's Dockerfile paths are under it)"
+    )
     p.add_argument("--plan", action="store_true", help="print the exact docker commands; build nothing")
 
     rollback = sub.add_parser(

@@ -6,10 +6,13 @@ import getpass
 import sys
 from typing import TextIO
 
+from core import app_contract as app
 from ops.common import InputError, Report, aws_call, client, load_config
 
-# name -> (parameter under /viberglass/<env>/, the backend reads it at start)
-BACKEND = {"webhookSecretEncryptionKey", "slackSigningSecret", "slackBotToken"}
+# The operator-held backend secrets (parameters under /viberglass/<env>/backend/; the backend reads them at
+# start). Generated keys (WEBHOOK_SECRET_ENCRYPTION_KEY, ...) are not here: replacing one would make what
+# the application encrypted with it unreadable.
+BACKEND = {s.parameter for s in app.BACKEND_SECRETS if s.origin == "operator"}
 GITHUB_TOKEN = "github-token"  # noqa: S105 (a name, not a value)
 
 
@@ -37,8 +40,25 @@ def set_secret(env: str, name: str, *, stdin: TextIO | None = None, report: Repo
     parameter, restart = parameter_name(env, name)
     value = read_value(stdin or sys.stdin)
     cfg = load_config(env)
-    ssm = client("ssm", cfg.aws.region)
     key = f"alias/viberglass-{env}-ssm"
+    if aws_call(f"kms DescribeKey {key}", lambda: client("kms", cfg.aws.region).describe_key(KeyId=key),
+                missing={"NotFoundException"}) is None:  # fmt: skip
+        raise InputError(
+            f"{key} does not exist yet: the base stack creates it; deploy base first "
+            f"(`VIBERGLASS_ENV={env} cdktf deploy base`), then set the secret"
+        )
+    ssm = client("ssm", cfg.aws.region)
+    if restart:
+        # The platform stack creates these parameters; a value written before it would make its create fail.
+        found = aws_call(
+            f"ssm DescribeParameters {parameter}",
+            lambda: ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [parameter]}])["Parameters"],
+        )
+        if not found:
+            raise InputError(
+                f"{parameter} does not exist yet: the platform stack creates it; deploy platform first "
+                f"(`VIBERGLASS_ENV={env} cdktf deploy base workers platform`), then set the secret"
+            )
     aws_call(
         f"ssm PutParameter {parameter}",
         lambda: ssm.put_parameter(Name=parameter, Value=value, Type="SecureString", KeyId=key, Overwrite=True),

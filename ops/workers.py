@@ -1,18 +1,21 @@
-"""``ops deploy workers``: build and push every worker image of the catalog, tagged ``<env>-<sha>`` and
-``<env>-latest``. Agent images are built on the base image of the same tag."""
+"""``ops deploy workers``: build and push the application's worker images into this environment's
+repositories (``<registry>/<image prefix>/<repository>``), each tagged with the immutable per-commit
+tag and the moving ``latest`` the backend runs. The images, their Dockerfiles and the base-image
+relation are the application's catalog (``core.app_contract.WORKER_IMAGES``); the base image is built
+first because agent images are built ``FROM`` it."""
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import app_contract as app
 from ops.common import InputError, OpsError, Report, aws_call, client, load_config
-
-ORDER = {"base": 0, "lambda": 1, "ecs": 1, "agent": 2}
 
 
 @dataclass(frozen=True)
@@ -22,24 +25,58 @@ class Build:
     commands: list[list[str]]
 
 
-def plan_builds(env: str, *, tag: str, registry: str, context: Path) -> list[Build]:
-    """The docker commands for every image, base first (the agent images build FROM it)."""
-    if not re.fullmatch(rf"{re.escape(env)}-[0-9a-f]{{7,40}}", tag):
-        raise InputError(f"--tag {tag!r}: expected {env}-<git sha> (immutable tags carry the environment)")
-    cfg = load_config(env)
-    images = sorted(cfg.workers.images.items(), key=lambda item: (ORDER[item[1].kind], item[0]))
-    base = next((i.repository for i in cfg.workers.images.values() if i.kind == "base"), None)
+def check_catalog(context: Path) -> None:
+    """Refuse an application checkout whose worker catalog differs from the contract: its images would
+    go to repositories the stacks do not create, or the backend would run images nobody pushes."""
+    path = context / app.WORKER_CATALOG_FILE
+    if not path.is_file():
+        return
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        theirs = {(e["variant"], e["repositoryName"], e["dockerfilePath"], bool(e["isAgentImage"])) for e in entries}
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path}: not a worker image catalog ({error})") from None
+    ours = {(i.variant, i.repository, i.dockerfile, i.agent) for i in app.WORKER_IMAGES}
+    if theirs != ours:
+        added = ", ".join(sorted(r for _, r, _, _ in theirs - ours)) or "none"
+        removed = ", ".join(sorted(r for _, r, _, _ in ours - theirs)) or "none"
+        raise InputError(
+            f"{path} differs from core/app_contract.py WORKER_IMAGES (new or changed: {added}; missing or "
+            f"changed: {removed}); update the contract and deploy the workers stack first"
+        )
+
+
+def plan_builds(env: str, *, tag: str, registry: str, prefix: str, context: Path) -> list[Build]:
+    """The docker commands for every catalog image, base first. ``tag`` is the immutable per-commit tag;
+    every image is also tagged and pushed as ``latest``, the tag the backend runs."""
+    if not re.fullmatch(rf"(?:{re.escape(env)}-)?[0-9a-f]{{7,40}}", tag):
+        raise InputError(f"--tag {tag!r}: expected a git sha (7-40 hex digits), optionally {env}-<git sha>")
+    if tag == app.RUN_TAG:
+        raise InputError(f"--tag {tag!r}: give the commit's tag; {app.RUN_TAG} is always pushed as well")
+    check_catalog(context)
+    images = sorted(app.WORKER_IMAGES, key=lambda i: (i.variant != app.BASE_IMAGE_VARIANT, i.agent, i.variant))
+    base = f"{registry}/{prefix}/{app.worker_image(app.BASE_IMAGE_VARIANT).repository}:{tag}"
     builds = []
-    for key, image in images:
-        target = f"{registry}/{image.repository}"
-        build = ["docker", "build", "--file", str(context / "workers" / key / "Dockerfile"),
-                 "--tag", f"{target}:{tag}", "--tag", f"{target}:{env}-latest"]  # fmt: skip
-        if image.kind == "agent" and base:
-            build += ["--build-arg", f"BASE_IMAGE={registry}/{base}:{tag}"]
+    for image in images:
+        target = f"{registry}/{prefix}/{image.repository}"
+        build = ["docker", "build", "--file", str(context / image.dockerfile),
+                 "--tag", f"{target}:{tag}", "--tag", f"{target}:{app.RUN_TAG}"]  # fmt: skip
+        if image.agent:
+            build += ["--build-arg", f"BASE_IMAGE={base}"]
         build.append(str(context))
-        pushes = [["docker", "push", f"{target}:{tag}"], ["docker", "push", f"{target}:{env}-latest"]]
-        builds.append(Build(key, image.repository, [build, *pushes]))
+        pushes = [["docker", "push", f"{target}:{tag}"], ["docker", "push", f"{target}:{app.RUN_TAG}"]]
+        builds.append(Build(image.variant, f"{prefix}/{image.repository}", [build, *pushes]))
     return builds
+
+
+def missing_dockerfiles(context: Path) -> tuple[list[str], list[str]]:
+    """(Dockerfiles of images the backend runs, of images it never runs) that ``context`` lacks."""
+    run: list[str] = []
+    unused: list[str] = []
+    for image in app.WORKER_IMAGES:
+        if not (context / image.dockerfile).is_file():
+            (run if image.run_by_backend else unused).append(image.dockerfile)
+    return run, unused
 
 
 def registry_login(region: str) -> tuple[str, str]:
@@ -67,10 +104,22 @@ def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report
     sts = client("sts", cfg.aws.region)
     account = aws_call("sts GetCallerIdentity", sts.get_caller_identity)["Account"]
     registry = f"{account}.dkr.ecr.{cfg.aws.region}.amazonaws.com"
-    builds = plan_builds(env, tag=tag, registry=registry, context=context)
+    builds = plan_builds(env, tag=tag, registry=registry, prefix=cfg.worker_image_prefix, context=context)
+    needed, unused = missing_dockerfiles(context) if context.is_dir() else ([], [])
+    if needed and not plan_only:
+        raise InputError(f"{context} has no {', '.join(needed)}: the backend runs these images")
+    if unused:
+        # e.g. the catalog's claude image: its Dockerfile is not in the application repository and the
+        # backend never selects it (packages/types/src/workerImages.ts).
+        skipped = {i.variant for i in app.WORKER_IMAGES if i.dockerfile in unused}
+        builds = [b for b in builds if b.key not in skipped]
     if plan_only:
         print(f"# ECR login (the password comes from ecr:GetAuthorizationToken and goes to stdin)\n"
               f"docker login --username AWS --password-stdin {registry}", file=report.out)  # fmt: skip
+        for dockerfile in unused:
+            print(f"# skipped: {context / dockerfile} does not exist and the backend never runs it", file=report.out)
+        for dockerfile in needed:
+            print(f"# MISSING: {context / dockerfile} (the backend runs this image)", file=report.out)
         for build in builds:
             print(f"\n# {build.key} ({build.repository})", file=report.out)
             for command in build.commands:
@@ -83,5 +132,5 @@ def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report
             report.info(shlex.join(command))
             if subprocess.run(command, check=False).returncode != 0:  # noqa: S603 (argv built above, no shell)
                 raise OpsError(f"{shlex.join(command)} failed; images before it were pushed, none after")
-    report.section(f"Pushed {len(builds)} images tagged {tag} and {env}-latest")
+    report.section(f"Pushed {len(builds)} images tagged {tag} and {app.RUN_TAG}")
     return builds

@@ -32,7 +32,8 @@ class BaseStack(ViberglassStack):
                 skip_destroy=protect,
             )
 
-        self.lambda_worker_logs = log_group("lambda-worker-logs", "aws/lambda", "worker")
+        # Lambda clankers log to /aws/lambda/viberator-<name>, groups Lambda creates per function the backend
+        # creates at run time (their role may create them); no group here would ever receive their logs.
         self.ecs_worker_logs = log_group("ecs-worker-logs", "ecs", "worker")
         self.backend_logs = log_group("backend-logs", "ecs", "backend")
         flow_logs = log_group("flow-logs", "aws/vpc", "flow-logs") if cfg.network.flow_logs else None
@@ -85,10 +86,8 @@ class BaseStack(ViberglassStack):
             "kms_key_arn": self.key.arn,
             "kms_key_id": self.key.key.key_id,
             "kms_alias_name": self.key.alias.name,
-            "lambda_worker_log_group_name": self.lambda_worker_logs.name,
             "ecs_worker_log_group_name": self.ecs_worker_logs.name,
             "backend_log_group_name": self.backend_logs.name,
-            "lambda_worker_log_group_arn": self.lambda_worker_logs.arn,
             "ecs_worker_log_group_arn": self.ecs_worker_logs.arn,
             "backend_log_group_arn": self.backend_logs.arn,
         }

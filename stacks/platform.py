@@ -4,20 +4,23 @@ parameters deploy workflows use to find it."""
 from __future__ import annotations
 
 from config.schema import EnvironmentConfig
+from core import app_contract as app
 from core import discovery
-from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, Statement, policy_document, service_trust
+from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, Statement, from_permissions, policy_document, service_trust
 from imports.aws import DataAwsElbServiceAccount
 from imports.cdktf import Construct, TerraformOutput
-from imports.random import RandomProvider
+from imports.random import RandomProvider, ephemeral_password
 from modules import grants
 from modules.alarms import Alarms
+from modules.api_edge import ApiEdge
 from modules.database import Database
-from modules.ecr import Repository, pull_statements
+from modules.ecr import Repository
 from modules.ecs import Cluster, Container, FargateTask
 from modules.frontend import Frontend
 from modules.iam import Role
-from modules.load_balancer import LoadBalancer, log_delivery_statements
+from modules.load_balancer import HTTP_PORT, LoadBalancer, log_delivery_statements
 from modules.parameters import DiscoveryParameter, SecretParameter
+from modules.rotation import RestartOnRotation
 from modules.security_groups import Firewall
 from modules.service import WebService
 from modules.storage import PrivateBucket
@@ -26,12 +29,9 @@ from stacks.common import ViberglassStack, aws_provider
 from stacks.workers import WorkersStack, uploads_bucket_name
 
 CONTAINER_NAME = "backend"
-# Operator-set secrets of the backend: variable -> parameter name under /viberglass/<env>/backend/.
-BACKEND_SECRETS = {
-    "WEBHOOK_SECRET_ENCRYPTION_KEY": "webhookSecretEncryptionKey",
-    "SLACK_SIGNING_SECRET": "slackSigningSecret",
-    "SLACK_BOT_TOKEN": "slackBotToken",
-}
+# Write-only arguments (value_wo) need Terraform 1.11; ephemeral resources 1.10.
+TERRAFORM_VERSION = ">= 1.11"
+GENERATED_KEY_LENGTH = 64  # letters and digits: ~380 bits for a key the app hashes with SHA-256
 
 
 class PlatformStack(ViberglassStack):
@@ -47,6 +47,7 @@ class PlatformStack(ViberglassStack):
         super().__init__(scope, stack_name, config=config)
         naming, cfg, account = self.naming, config, self.account
         RandomProvider(self, "random")
+        self.add_override("terraform.required_version", TERRAFORM_VERSION)
         protect = cfg.production
 
         self.repository = Repository(
@@ -54,7 +55,6 @@ class PlatformStack(ViberglassStack):
             "backend-repository",
             name=naming.env_first("backend"),
             key=base.key,
-            tag_prefixes=(),
             keep=cfg.workers.keep_images_per_environment,
             protect=protect,
         )
@@ -89,16 +89,7 @@ class PlatformStack(ViberglassStack):
             username=db.username,
             performance_insights_retention_days=db.performance_insights_retention_days,
         )
-        self.backend_secrets = {
-            variable: SecretParameter(
-                self,
-                f"secret-{name}",
-                name=naming.parameter("backend", name),
-                key=base.key,
-                description=f"{variable}; set with `python -m ops secrets set {name} --env {cfg.name}`",
-            )
-            for variable, name in BACKEND_SECRETS.items()
-        }
+        self.backend_secrets = self._backend_secret_parameters(base)
 
         alb_logs_name = naming.env_first("alb-logs")
         elb_account = DataAwsElbServiceAccount(self, "elb-account")
@@ -137,8 +128,19 @@ class PlatformStack(ViberglassStack):
             deletion_protection=protect,
             log_bucket=self.alb_logs,
         )
-        for listener_port in self.load_balancer.ports:
-            self.alb_sg.allow_from_cidr("0.0.0.0/0", listener_port, "public listener", rule_id="internet")
+        # HTTPS for the API everywhere: the ALB's own TLS listener on the API domain, or else CloudFront's
+        # default certificate in front of an ALB that only CloudFront's origin-facing addresses reach.
+        self.edge: ApiEdge | None = None
+        if self.load_balancer.https:
+            for listener_port in self.load_balancer.ports:
+                self.alb_sg.allow_from_cidr("0.0.0.0/0", listener_port, "public listener", rule_id="internet")
+            self.api_url = self.load_balancer.url
+        else:
+            self.edge = ApiEdge(self, "api-edge", name=naming.name("api"), alb_dns_name=self.load_balancer.dns_name)
+            self.alb_sg.allow_from_prefix_list(
+                self.edge.prefix_list_id, HTTP_PORT, "CloudFront origin-facing addresses", rule_id="cloudfront"
+            )
+            self.api_url = self.edge.url
         self.alb_sg.allow_to(base.backend_sg, port, "backend tasks")
         base.backend_sg.allow_from(self.alb_sg, port, "from the load balancer", scope=self)
 
@@ -148,9 +150,9 @@ class PlatformStack(ViberglassStack):
             name=naming.name("frontend"),
             repository=cfg.frontend.repository,
             branch=cfg.frontend.branch,
-            app_root=cfg.frontend.app_root,
             token_parameter=cfg.frontend.github_token_parameter,
-            api_url=self.load_balancer.url,
+            variables=self.frontend_variables(),
+            spa_rewrite=app.SPA_REWRITE_SOURCE,
             production=cfg.production,
         )
         if cfg.domains.app_domain:
@@ -170,11 +172,12 @@ class PlatformStack(ViberglassStack):
             container=Container(
                 name=CONTAINER_NAME,
                 image=f"{self.repository.url}:{cfg.backend.image_tag}",
+                user=app.BACKEND_USER,
                 port=port,
                 health_check_path=cfg.backend.health_check_path,
                 environment=self.backend_environment(workers),
                 secrets=self.backend_secret_refs(),
-                scratch=("/tmp",),  # noqa: S108 (a container path)
+                writable=app.BACKEND_WRITABLE_PATHS,
             ),
             execution_role=self.execution_role,
             task_role=self.task_role,
@@ -194,6 +197,16 @@ class PlatformStack(ViberglassStack):
             desired_count=cfg.backend.desired_count,
             min_count=cfg.backend.min_count,
             max_count=cfg.backend.max_count,
+        )
+        self.restart_on_rotation = RestartOnRotation(
+            self,
+            "restart-on-rotation",
+            naming=naming,
+            account=account,
+            secret_arn=self.database.secret_arn,
+            cluster_arn=self.cluster.arn,
+            cluster_name=self.cluster.name,
+            service_name=self.service.name,
         )
         self.alarms = (
             Alarms(
@@ -216,144 +229,107 @@ class PlatformStack(ViberglassStack):
 
     # -- backend -----------------------------------------------------------------------------------
 
+    def _backend_secret_parameters(self, base: BaseStack) -> dict[str, SecretParameter]:
+        """The backend's SSM secrets (contract ``BACKEND_SECRETS``): generated keys written once through a
+        write-only argument from an ephemeral value, and operator-held ones starting as the contract says."""
+        naming, cfg = self.naming, self.config
+        parameters = {}
+        for secret in app.BACKEND_SECRETS:
+            if secret.origin == "database":
+                continue
+            name = naming.parameter("backend", secret.parameter)
+            if secret.origin == "generated":
+                parameters[secret.name] = SecretParameter(
+                    self,
+                    f"secret-{secret.parameter}",
+                    name=name,
+                    key=base.key,
+                    write_only=ephemeral_password(self, secret.parameter, length=GENERATED_KEY_LENGTH),
+                    description=f"{secret.name}: generated by Terraform, never stored in state",
+                )
+            else:
+                parameters[secret.name] = SecretParameter(
+                    self,
+                    f"secret-{secret.parameter}",
+                    name=name,
+                    key=base.key,
+                    initial=secret.initial,
+                    description=f"{secret.name}; set with `ops secrets set {secret.parameter} --env {cfg.name}`",
+                )
+        return parameters
+
+    def frontend_variables(self) -> dict[str, str]:
+        """The Amplify build environment (contract ``FRONTEND_VARIABLES``)."""
+        values = {"VITE_API_URL": self.api_url}
+        return contract_values(app.FRONTEND_VARIABLES, values)
+
     def backend_environment(self, workers: WorkersStack) -> dict[str, str]:
+        """The backend container's plain environment (contract ``BACKEND_VARIABLES``)."""
         cfg = self.config
-        return {
-            "NODE_ENV": "production",
+        values = {
             "PORT": str(cfg.backend.container_port),
             "AWS_REGION": cfg.aws.region,
-            "DB_SSL": "true",
-            "RUN_MIGRATIONS_ON_STARTUP": "true",
-            "ALLOWED_ORIGINS": self.frontend.url,
-            "PLATFORM_API_URL": self.load_balancer.url,
+            "DB_HOST": self.database.address,
+            "DB_PORT": str(self.database.port),
+            "DB_NAME": self.database.database_name,
+            "DB_USER": self.database.username,
+            # Python joins, not Fn.join: a function call would put quotes inside the container JSON.
+            "ALLOWED_ORIGINS": ",".join(self.frontend.origins),
+            "PLATFORM_API_URL": self.api_url,
             "PLATFORM_FRONTEND_URL": self.frontend.url,
             "AWS_S3_BUCKET": self.uploads.name,
-            "TICKET_MEDIA_S3_PREFIX": cfg.uploads.ticket_media_prefix,
-            "VIBERATOR_ECS_EXECUTION_ROLE_ARN": workers.execution_role.arn,
-            "VIBERATOR_ECS_TASK_ROLE_ARN": workers.task_role.arn,
-            "VIBERATOR_ECS_CONTAINER_IMAGE": workers.ecs_image,
             "VIBERATOR_WORKER_REGISTRY": workers.registry.host,
-            "VIBERATOR_LAMBDA_IMAGE_URI": workers.lambda_image,
+            "VIBERATOR_WORKER_IMAGE_PREFIX": workers.registry.prefix,
             "VIBERATOR_LAMBDA_ROLE_ARN": workers.lambda_role.arn,
             "VIBERATOR_ECS_CLUSTER_ARN": workers.cluster.arn,
-            # A Python join of the references, not Fn.join: a function call would put quotes inside the
-            # container-definitions JSON string.
+            "VIBERATOR_ECS_EXECUTION_ROLE_ARN": workers.execution_role.arn,
+            "VIBERATOR_ECS_TASK_ROLE_ARN": workers.task_role.arn,
             "VIBERATOR_ECS_SUBNET_IDS": ",".join(workers.subnet_ids),
             "VIBERATOR_ECS_SECURITY_GROUP_IDS": workers.security_group_id,
+            "VIBERATOR_ECS_CONTAINER_IMAGE": workers.ecs_image,
             "VIBERATOR_ECS_LOG_GROUP": workers.ecs_log_group_name,
         }
+        return contract_values(app.BACKEND_VARIABLES, values)
 
     def backend_secret_refs(self) -> dict[str, str]:
-        refs = {"DATABASE_URL": self.database.url_parameter.arn}
+        """``secrets`` of the backend container: variable -> ``valueFrom``."""
+        refs = {"DB_PASSWORD": f"{self.database.secret_arn}:password::"}
         refs.update({variable: parameter.arn for variable, parameter in self.backend_secrets.items()})
+        assert set(refs) == {s.name for s in app.BACKEND_SECRETS}
         return refs
 
     def _backend_roles(self, base: BaseStack, workers: WorkersStack) -> tuple[Role, Role]:
-        naming, account, cfg = self.naming, self.account, self.config
-        secret_arns = [self.database.url_parameter.arn, *(p.arn for p in self.backend_secrets.values())]
+        naming, account = self.naming, self.account
+        values: dict[str, str | list[str]] = {
+            "partition": account.partition,
+            "region": account.region,
+            "account": account.id,
+            "uploads": self.uploads.name,
+            "key_arn": base.key.arn,
+            "workers_cluster_arn": workers.cluster.arn,
+            "worker_execution_role_arn": workers.execution_role.arn,
+            "worker_task_role_arn": workers.task_role.arn,
+            "worker_lambda_role_arn": workers.lambda_role.arn,
+            "backend_repository_arn": self.repository.arn,
+            "backend_log_group_arn": base.backend_logs.arn,
+            "db_secret_arn": self.database.secret_arn,
+            "backend_secret_arns": [p.arn for p in self.backend_secrets.values()],
+        }
         execution = Role(
             self,
             "execution-role",
             name=naming.name("backend-execution"),
             description="ECS agent for the backend: pull its image, write its logs, inject its secrets",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
-            statements=[
-                *pull_statements("PullBackendImage", [self.repository.arn]),
-                grants.logs_write("WriteBackendLogs", [base.backend_logs.arn]),
-                Statement(sid="InjectSecrets", actions=["ssm:GetParameters"], resources=secret_arns),
-                base.key.use_statement("DecryptSecrets", via=("ssm",)),
-            ],
+            statements=from_permissions(app.BACKEND_EXECUTION_PERMISSIONS, values),
         )
-        workers_cluster = workers.cluster.arn
-        worker_families = account.arn("ecs", f"task-definition/{naming.prefix}-worker-*")
-        prefix = cfg.workers.lambda_name_prefix
         task = Role(
             self,
             "task-role",
             name=naming.name("backend-task"),
-            description="What the Viberglass backend may do",
+            description="What the Viberglass backend calls (core/app_contract.py BACKEND_TASK_PERMISSIONS)",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
-            statements=[
-                *self.uploads.read_write_statements("Uploads"),
-                grants.ssm_read(account, "ReadOwnParameters", [naming.parameter()]),
-                grants.ssm_read(account, "ReadWorkerSecrets", ["/viberator/secrets"]),
-                grants.ssm_write(account, "WriteWorkerSecrets", ["/viberator/secrets"]),
-                Statement(
-                    sid="UseEnvironmentKey",
-                    actions=["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-                    resources=[base.key.arn],
-                ),
-                Statement(
-                    sid="RunClankerTasks",
-                    actions=["ecs:RunTask"],
-                    resources=[worker_families],
-                    conditions={"ArnEquals": {"ecs:cluster": workers_cluster}},
-                ),
-                Statement(
-                    sid="ManageClankerTasks",
-                    actions=["ecs:DescribeTasks", "ecs:StopTask"],
-                    resources=[account.arn("ecs", f"task/{naming.name('workers')}/*")],
-                ),
-                Statement(
-                    sid="ListClankerTasks",
-                    actions=["ecs:ListTasks"],
-                    resources=[account.arn("ecs", f"container-instance/{naming.name('workers')}/*")],
-                    conditions={"ArnEquals": {"ecs:cluster": workers_cluster}},
-                ),
-                Statement(
-                    sid="RegisterClankerTaskDefinitions",
-                    actions=[
-                        "ecs:DeregisterTaskDefinition",
-                        "ecs:DescribeTaskDefinition",
-                        "ecs:RegisterTaskDefinition",
-                    ],
-                    resources=["*"],
-                    wildcard_reason="ECS task-definition registration/description has no resource-level permissions",
-                ),
-                Statement(
-                    sid="TagClankerTasks",
-                    actions=["ecs:TagResource"],
-                    resources=[worker_families, account.arn("ecs", f"task/{naming.name('workers')}/*")],
-                    conditions={"StringEquals": {"ecs:CreateAction": ["RunTask", "RegisterTaskDefinition"]}},
-                ),
-                Statement(
-                    sid="ManageClankerFunctions",
-                    actions=[
-                        "lambda:CreateFunction",
-                        "lambda:DeleteFunction",
-                        "lambda:GetFunction",
-                        "lambda:GetFunctionConfiguration",
-                        "lambda:InvokeFunction",
-                        "lambda:TagResource",
-                        "lambda:UpdateFunctionCode",
-                        "lambda:UpdateFunctionConfiguration",
-                    ],
-                    resources=[account.arn("lambda", f"function:{prefix}*")],
-                ),
-                Statement(
-                    sid="PassWorkerRolesToEcs",
-                    actions=["iam:PassRole"],
-                    resources=[workers.execution_role.arn, workers.task_role.arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-                ),
-                Statement(
-                    sid="PassWorkerRoleToLambda",
-                    actions=["iam:PassRole"],
-                    resources=[workers.lambda_role.arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
-                ),
-                Statement(
-                    sid="EcsExecChannels",
-                    actions=[
-                        "ssmmessages:CreateControlChannel",
-                        "ssmmessages:CreateDataChannel",
-                        "ssmmessages:OpenControlChannel",
-                        "ssmmessages:OpenDataChannel",
-                    ],
-                    resources=["*"],
-                    wildcard_reason="ssmmessages channels support no resource-level permissions (ECS Exec)",
-                ),
-            ],
+            statements=from_permissions(app.BACKEND_TASK_PERMISSIONS, values),
         )
         return execution, task
 
@@ -421,7 +397,7 @@ class PlatformStack(ViberglassStack):
             "ecs/taskFamily": self.task.family,
             "ecs/containerName": CONTAINER_NAME,
             "alb/dns": self.load_balancer.dns_name,
-            "frontend/apiUrl": self.load_balancer.url,
+            "frontend/apiUrl": self.api_url,
             "amplify/appId": self.frontend.app.id,
             "amplify/branchName": self.frontend.branch.branch_name,
             "amplify/region": cfg.aws.region,
@@ -442,7 +418,7 @@ class PlatformStack(ViberglassStack):
 
     def _outputs(self) -> None:
         values: dict[str, object] = {
-            "api_url": self.load_balancer.url,
+            "api_url": self.api_url,
             "frontend_url": self.frontend.url,
             "frontend_branch_url": self.frontend.branch_url,
             "alb_dns_name": self.load_balancer.dns_name,
@@ -457,3 +433,15 @@ class PlatformStack(ViberglassStack):
         }
         for name, value in values.items():
             TerraformOutput(self, name, value=value)
+
+
+def contract_values(variables: tuple[app.Variable, ...], values: dict[str, str]) -> dict[str, str]:
+    """Every contract variable with its value: the contract's own for fixed ones, ``values`` for the rest.
+    A variable the contract lists and the stack does not give (or the reverse) is a synth-time error."""
+    fixed = {v.name: v.value for v in variables if v.value is not None}
+    missing = {v.name for v in variables} - set(fixed) - set(values)
+    extra = set(values) - {v.name for v in variables}
+    overlap = set(fixed) & set(values)
+    if missing or extra or overlap:
+        raise ValueError(f"environment does not match the contract: missing {missing}, extra {extra}, both {overlap}")
+    return {**values, **{k: v for k, v in fixed.items() if v is not None}}

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from config.schema import EnvironmentConfig
-from core.iam import Statement, service_trust
+from core import app_contract as app
+from core.iam import from_permissions, resolve, service_trust
 from core.naming import Naming
 from imports.cdktf import Construct, TerraformOutput
 from modules.ecr import WorkerRegistry
 from modules.ecs import Cluster, Container, FargateTask
-from modules.grants import bucket_arn, logs_write, s3_read, s3_write, ssm_read
 from modules.iam import Role
 from stacks.base import BaseStack
 from stacks.common import ViberglassStack
 
-WORKER_SECRET_PATHS = ("/viberator/secrets", "/viberator/tenants")
-CONVERSATION_PREFIX = "conversation-state/"
-# The two images that get a baseline Fargate task definition (SPEC §4 workers).
-ECS_TASK_IMAGES = ("multi-agent", "claude-code-ecs")
+# Baseline Fargate task definitions (an operator can point a clanker's "prebuilt" ECS strategy at one):
+# the backend's default image and the application's ECS worker image.
+BASELINE_TASK_IMAGES = (app.DEFAULT_ECS_IMAGE_VARIANT, "ecs")
 
 
 def uploads_bucket_name(config: EnvironmentConfig) -> str:
@@ -34,37 +33,36 @@ class WorkersStack(ViberglassStack):
         self.registry = WorkerRegistry(
             self,
             "registry",
-            images={key: image.repository for key, image in workers.images.items()},
-            owns=workers.owns_repositories,
+            images=app.WORKER_IMAGES,
+            prefix=cfg.worker_image_prefix,
             account=account,
             key=base.key,
-            tag_prefixes=workers.image_environments,
             keep=workers.keep_images_per_environment,
             protect=cfg.production,
         )
         self.cluster = Cluster(
             self, "cluster", name=naming.name("workers"), container_insights=workers.container_insights
         )
-
-        uploads = bucket_arn(account, uploads_bucket_name(cfg))
-        shared = [
-            ssm_read(account, "ReadWorkerSecrets", WORKER_SECRET_PATHS),
-            base.key.use_statement("DecryptWithEnvironmentKey"),
-            *s3_read("ReadUploads", uploads),
-            s3_write("WriteConversationState", uploads, CONVERSATION_PREFIX),
-        ]
+        self.uploads_bucket = uploads_bucket_name(cfg)
+        values: dict[str, str | list[str]] = {
+            "partition": account.partition,
+            "region": account.region,
+            "account": account.id,
+            "uploads": self.uploads_bucket,
+            "key_arn": base.key.arn,
+            "worker_repository_arns": self.registry.arns,
+            "ecs_worker_log_group_arn": base.ecs_worker_logs.arn,
+        }
+        self.registry.allow_lambda_pulls(
+            app.LAMBDA_IMAGE_VARIANT, source_arn=resolve(app.LAMBDA_PULL_SOURCE_ARN, values)
+        )
         self.execution_role = Role(
             self,
             "execution-role",
             name=naming.name("worker-execution"),
-            description="ECS agent for clanker tasks: pull images, write logs, inject secrets",
+            description="ECS agent for clanker tasks: pull the worker images, write the worker log group",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
-            statements=[
-                *self.registry.pull_statements(),
-                logs_write("WriteWorkerLogs", [base.ecs_worker_logs.arn]),
-                ssm_read(account, "InjectWorkerSecrets", WORKER_SECRET_PATHS),
-                base.key.use_statement("DecryptSecrets", via=("ssm",)),
-            ],
+            statements=from_permissions(app.WORKER_EXECUTION_PERMISSIONS, values),
         )
         self.task_role = Role(
             self,
@@ -72,83 +70,57 @@ class WorkersStack(ViberglassStack):
             name=naming.name("worker-task"),
             description="What a clanker Fargate task may do",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
-            statements=[*shared, logs_write("WriteWorkerLogs", [base.ecs_worker_logs.arn])],
+            statements=from_permissions(app.WORKER_TASK_PERMISSIONS, values),
         )
-        subnets = base.network.workload_subnets
         self.lambda_role = Role(
             self,
             "lambda-role",
             name=naming.name("worker-lambda"),
-            description="Execution role of clanker Lambda functions",
+            description="Execution role of clanker Lambda functions (viberator-*, created by the backend)",
             trust=service_trust("lambda.amazonaws.com", account.id),
-            statements=[
-                *shared,
-                logs_write(
-                    "WriteLambdaLogs",
-                    [account.arn("logs", f"log-group:/aws/lambda/{naming.prefix}-*")],
-                ),
-                *self._eni_statements(subnets=[s.arn for s in subnets], security_group=base.worker_sg.arn),
-            ],
+            statements=from_permissions(app.WORKER_LAMBDA_PERMISSIONS, values),
         )
 
         self.tasks = {
-            image: FargateTask(
+            variant: FargateTask(
                 self,
-                f"task-{image}",
-                family=naming.name(f"worker-{image}"),
+                f"task-{variant}",
+                family=naming.name(f"worker-{variant}"),
                 cpu=workers.cpu,
                 memory=workers.memory,
                 container=Container(
-                    name="worker",
-                    image=f"{self.registry.uri(image)}:{cfg.name}-latest",
-                    environment={"VIBERGLASS_ENV": cfg.name, "AWS_REGION": cfg.aws.region},
-                    # Agents write only to their workspace and temp dirs.
-                    scratch=("/workspace", "/tmp"),  # noqa: S108 (a container path, not the host's)
+                    name=app.WORKER_CONTAINER_NAME,
+                    image=f"{self.registry.uri(variant)}:{app.RUN_TAG}",
+                    user=app.WORKER_USER,
+                    environment={
+                        "AWS_REGION": cfg.aws.region,
+                        "AWS_S3_BUCKET": self.uploads_bucket,
+                        "SECRETS_SSM_PREFIX": app.SECRETS_SSM_PREFIX,
+                    },
+                    writable=app.WORKER_WRITABLE_PATHS,
+                    stream_prefix=app.WORKER_LOG_STREAM_PREFIX,
                 ),
                 execution_role=self.execution_role,
                 task_role=self.task_role,
                 log_group=base.ecs_worker_logs,
                 region=cfg.aws.region,
             )
-            for image in ECS_TASK_IMAGES
-            if image in self.registry.names
+            for variant in BASELINE_TASK_IMAGES
         }
-        self.subnet_ids = [s.id for s in subnets]
+        self.subnet_ids = [s.id for s in base.network.workload_subnets]
         self.security_group_id = base.worker_sg.id
         self.assign_public_ip = base.network.tasks_need_public_ip
         self.ecs_log_group_name = base.ecs_worker_logs.name
         self._outputs()
 
-    def _eni_statements(self, *, subnets: list[str], security_group: str) -> list[Statement]:
-        """Lambda attaches functions to the VPC through ENIs it creates with the execution role."""
-        account = self.account
-        return [
-            Statement(
-                sid="ManageFunctionEnis",
-                actions=[
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                resources=[account.arn("ec2", "network-interface/*"), *subnets, security_group],
-            ),
-            Statement(
-                sid="DescribeEnis",
-                actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
-                resources=["*"],
-                wildcard_reason="EC2 Describe* actions support no resource-level permissions",
-            ),
-        ]
-
     @property
     def ecs_image(self) -> str:
-        """The image the backend starts for ECS clankers (multi-agent), tagged for this environment."""
-        return f"{self.registry.uri('multi-agent')}:{self.config.name}-latest"
+        """The image the backend's ECS preflight check needs (it then runs its own choice, same tag)."""
+        return f"{self.registry.uri(app.DEFAULT_ECS_IMAGE_VARIANT)}:{app.RUN_TAG}"
 
     @property
     def lambda_image(self) -> str:
-        return f"{self.registry.uri('lambda')}:{self.config.name}-latest"
+        return f"{self.registry.uri(app.LAMBDA_IMAGE_VARIANT)}:{app.RUN_TAG}"
 
     def _outputs(self) -> None:
         values: dict[str, object] = {
@@ -164,7 +136,10 @@ class WorkersStack(ViberglassStack):
             "ecs_image_uri": self.ecs_image,
             "lambda_image_uri": self.lambda_image,
         }
-        values.update({f"image_uri_{k.replace('-', '_')}": self.registry.uri(k) for k in sorted(self.registry.names)})
+        values["image_prefix"] = self.registry.prefix
+        values.update(
+            {f"image_uri_{k.replace('-', '_')}": self.registry.uri(k) for k in sorted(self.registry.repositories)}
+        )
         values.update({f"task_definition_{k.replace('-', '_')}": t.arn for k, t in self.tasks.items()})
         for name, value in values.items():
             TerraformOutput(self, name, value=value)

@@ -200,9 +200,7 @@ def test_prod_kms_key_cannot_be_destroyed(prod: Stacks, dev: Stacks) -> None:
     assert "lifecycle" not in one(dev["base"], "aws_kms_key")
 
 
-@pytest.mark.parametrize(
-    "name", ["/aws/lambda/viberglass-{env}-worker", "/ecs/viberglass-{env}-worker", "/ecs/viberglass-{env}-backend"]
-)
+@pytest.mark.parametrize("name", ["/ecs/viberglass-{env}-worker", "/ecs/viberglass-{env}-backend"])
 def test_log_groups_have_retention_and_the_key(each_env: tuple[str, Stacks], name: str) -> None:
     env, stacks = each_env
     base = stacks["base"]
@@ -222,7 +220,6 @@ def test_outputs_cover_network_groups_key_and_logs(each_env: tuple[str, Stacks])
         "worker_security_group_id",
         "kms_key_arn",
         "kms_alias_name",
-        "lambda_worker_log_group_name",
         "ecs_worker_log_group_name",
         "backend_log_group_name",
     }

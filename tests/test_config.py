@@ -25,7 +25,7 @@ def test_dev_defaults() -> None:
 
 def test_prod_is_production_with_prod_sizes() -> None:
     cfg = config.load("prod")
-    assert (cfg.production, cfg.backend.desired_count, cfg.backend.min_count, cfg.backend.max_count) == (True, 2, 2, 10)
+    assert (cfg.production, cfg.backend.cpu, cfg.backend.memory) == (True, 512, 1024)
     assert (cfg.database.multi_az, cfg.database.backup_retention_days, cfg.database.deletion_protection) == (
         True,
         30,
@@ -61,14 +61,21 @@ def test_listed_zones_are_used() -> None:
     assert config.parse(raw, "dev").availability_zones == ["eu-west-1b", "eu-west-1c"]
 
 
-def test_default_worker_catalog_has_eleven_images() -> None:
-    images = config.load("dev").workers.images
-    assert sorted(i.repository for i in images.values()) == sorted(
-        [
-            "viberator-base-worker",
-            "viberator-lambda-worker",
-            "viberator-worker-multi-agent",
-            "viberator-worker-claude-code-ecs",
-        ]
-        + [f"viberator-worker-{a}" for a in ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")]
-    )
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_backend_runs_one_task_by_default_in_every_tier(env: str) -> None:
+    """The application's scheduler, sweepers and session presence are per task (BackendSettings)."""
+    backend = config.load(env).backend
+    assert (backend.desired_count, backend.min_count, backend.max_count) == (1, 1, 1)
+    minimal = config.parse({"state": raw_config("dev")["state"], "tier": "production",
+                            "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z1"}}, "live")  # fmt: skip
+    assert (minimal.backend.desired_count, minimal.backend.max_count) == (1, 1)
+
+
+def test_worker_image_prefix_defaults_to_the_environment_name() -> None:
+    cfg = config.parse({"state": raw_config("dev")["state"]}, "staging")
+    assert cfg.worker_image_prefix == "staging"
+    assert config.load("prod").worker_image_prefix == "prod"
+
+
+def test_postgresql_16_by_default() -> None:
+    assert config.load("prod").database.engine_version == "16"

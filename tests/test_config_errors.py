@@ -53,6 +53,8 @@ CASES: list[tuple[str, str, dict[str, Any] | str, str]] = [
     ),
     ("retention-cloudwatch-rejects", "dev", {"logs": {"retention_days": 10}}, "logs.retention_days"),
     ("unknown-network-mode", "dev", {"network": {"mode": "hybrid"}}, "network.mode"),
+    ("worker-image-prefix-not-an-ecr-path", "dev", {"workers": {"image_prefix": "Dev/"}}, "workers.image_prefix"),
+    ("shared-repositories-are-gone", "prod", {"workers": {"owns_repositories": False}}, "workers.owns_repositories"),
     (
         "literal-secret",
         "dev",

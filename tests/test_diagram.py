@@ -96,13 +96,12 @@ def test_the_overview_draws_the_request_path_in_order(prod: Stacks) -> None:
     assert sum(1 for s, _ in _edges(picture) if s == path[0]) == 1, "users go through DNS only"
 
 
-def test_without_a_domain_users_reach_the_load_balancer_and_amplify(dev: Stacks) -> None:
+def test_without_a_domain_users_reach_cloudfront_in_front_of_the_load_balancer_and_amplify(dev: Stacks) -> None:
     picture = _overview(_stacks(dev))
     users = _actor(picture, "Users")
-    assert {t for s, t in _edges(picture) if s == users} == {
-        _node(picture, "aws_alb"),
-        _node(picture, "aws_amplify_app"),
-    }
+    cloudfront = _node(picture, "aws_cloudfront_distribution")
+    assert {t for s, t in _edges(picture) if s == users} == {cloudfront, _node(picture, "aws_amplify_app")}
+    assert (cloudfront, _node(picture, "aws_alb")) in _edges(picture)
 
 
 def test_the_overview_shows_workers_started_by_the_backend(dev: Stacks) -> None:
@@ -112,7 +111,7 @@ def test_the_overview_shows_workers_started_by_the_backend(dev: Stacks) -> None:
     lambdas = next(n.id for n in picture.nodes.values() if n.label.startswith("Lambda functions"))
     assert {(backend, cluster), (backend, lambdas)} <= _edges(picture)
     assert picture.nodes[cluster].cluster == picture.nodes[lambdas].cluster == "workers"
-    assert (cluster, _node(picture, "aws_ecr_repository", "(11)")) in _edges(picture)
+    assert (cluster, _node(picture, "aws_ecr_repository", "(12)")) in _edges(picture)
 
 
 def test_github_actions_assume_their_role_in_the_overview(prod: Stacks) -> None:
@@ -182,9 +181,13 @@ def test_new_kinds_of_component_are_drawn_and_connected(dev: Stacks) -> None:
     drawn = architecture.pictures(stacks, "t")
     assert architecture.missing_types(stacks, drawn) == []
     picture = drawn["overview"]
-    assert (_node(picture, "aws_cloudwatch_event_rule"), _node(picture, "aws_sfn_state_machine")) in _edges(picture)
+    rule, machine = (
+        _node(picture, "aws_cloudwatch_event_rule", "nightly"),
+        _node(picture, "aws_sfn_state_machine", "flow"),
+    )
+    assert (rule, machine) in _edges(picture)
     assert (_node(picture, "aws_lambda_function"), _node(picture, "aws_secretsmanager_secret")) in _edges(picture)
-    assert [e.label for e in drawn["workers"].edges if "rule" in e.source] == ["triggers"]
+    assert [e.label for e in drawn["workers"].edges if "nightly" in e.source] == ["triggers"]
 
 
 def test_an_unclassified_resource_type_fails_the_check_loudly(
@@ -242,9 +245,9 @@ def test_stack_pictures_keep_grants_rules_and_cross_stack_values(dev: Stacks) ->
 
 def test_repetitive_resources_are_grouped(dev: Stacks) -> None:
     drawn = architecture.pictures(_stacks(dev), "t")
-    assert "ECR (11)" in {n.label for n in drawn["workers"].nodes.values()}
+    assert "ECR (12)" in {n.label for n in drawn["workers"].nodes.values()}
     assert {"private subnets (2)", "public subnets (2)"} <= {n.label for n in drawn["base"].nodes.values()}
-    assert "SSM parameters (19)" in {n.label for n in drawn["overview"].nodes.values()}
+    assert "SSM parameters (16)" in {n.label for n in drawn["overview"].nodes.values()}
 
 
 def test_svg_icons_are_embedded(tmp_path: Path) -> None:

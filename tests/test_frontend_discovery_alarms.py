@@ -31,16 +31,22 @@ def test_amplify_app_is_a_web_spa(each_env: Env) -> None:
         "WEB",
         "https://github.com/ilities/viberglass",
     )
-    assert app["custom_rule"] == [{"source": "/<*>", "target": "/index.html", "status": "404-200"}]
+    (rule,) = app["custom_rule"]
+    assert (rule["target"], rule["status"]) == ("/index.html", "200")  # BrowserRouter: a rewrite, not a 404
+    pattern = re.compile(rule["source"][2:-2])  # Amplify's </regex/> form
+    assert pattern.search("/tickets/42") and pattern.search("/")
+    assert not pattern.search("/assets/index-abc.js") and not pattern.search("/favicon.ico")
 
 
-def test_amplify_build_spec_builds_the_monorepo_app_root(each_env: Env) -> None:
+def test_amplify_keeps_the_repositorys_amplify_yml_and_sets_its_variables(each_env: Env) -> None:
     _, stacks = each_env
     app = one(stacks["platform"], "aws_amplify_app")
-    assert "appRoot: apps/platform-frontend" in app["build_spec"]
-    assert "baseDirectory: dist" in app["build_spec"]
-    assert "--workspaces" in app["build_spec"]
-    assert app["environment_variables"]["AMPLIFY_MONOREPO_APP_ROOT"] == "apps/platform-frontend"
+    assert "build_spec" not in app  # the repository's amplify.yml builds the monorepo
+    variables = app["environment_variables"]
+    assert variables["AMPLIFY_MONOREPO_APP_ROOT"] == "apps/platform-frontend"
+    assert variables["VITE_AUTH_ENABLED"] == "true"
+    assert variables["VITE_API_URL"].startswith("https://")
+    assert "environment_variables" not in one(stacks["platform"], "aws_amplify_branch")
 
 
 def test_amplify_token_comes_from_the_configured_ssm_name(each_env: Env) -> None:
@@ -113,24 +119,30 @@ def test_dev_frontend_url_is_the_real_branch_url(dev: Stacks) -> None:
     expected = f"https://{branch}.{domain}"
     env = container_env(dev["platform"])
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"]) == (expected, expected)
+    assert not expected.endswith("/")
 
 
-def test_dev_api_url_is_the_alb(dev: Stacks) -> None:
-    expected = f"http://{ref(dev['platform'], 'aws_alb', 'dns_name')}"
+def test_dev_api_url_is_https_through_cloudfront(dev: Stacks) -> None:
+    expected = f"https://{ref(dev['platform'], 'aws_cloudfront_distribution', 'domain_name')}"
     assert container_env(dev["platform"])["PLATFORM_API_URL"] == expected
     assert one(dev["platform"], "aws_amplify_app")["environment_variables"]["VITE_API_URL"] == expected
 
 
 def test_prod_urls_use_the_custom_domains(prod: Stacks) -> None:
     env = container_env(prod["platform"])
+    platform = prod["platform"]
+    branch, domain = (
+        ref(platform, "aws_amplify_branch", "branch_name"),
+        ref(platform, "aws_amplify_app", "default_domain"),
+    )
+    branch_url = f"https://{branch}.{domain}"
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"], env["PLATFORM_API_URL"]) == (
-        "https://app.viberglass.io",
+        f"https://app.viberglass.io,{branch_url}",  # the custom domain and the branch URL both serve it
         "https://app.viberglass.io",
         "https://api.viberglass.io",
     )
-    assert one(prod["platform"], "aws_amplify_branch")["environment_variables"] == {
-        "VITE_API_URL": "https://api.viberglass.io"
-    }
+    assert one(platform, "aws_amplify_app")["environment_variables"]["VITE_API_URL"] == "https://api.viberglass.io"
+    assert resources(platform, "aws_cloudfront_distribution") == []  # the ALB's own TLS listener serves it
 
 
 def test_api_domain_without_app_domain(synth: SynthFn) -> None:

@@ -199,25 +199,90 @@ def test_restart_keeps_the_revision(platform: dict[str, str], capsys: pytest.Cap
 # -- workers --------------------------------------------------------------------------------------------------
 
 
-def test_worker_plan_covers_the_whole_catalog_base_first(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "dev-3f2c1ab", "--plan",
+CATALOG_FILE = "packages/types/src/workerImageCatalog.json"
+
+
+def _catalog() -> list[dict[str, Any]]:
+    """The application's catalog as the contract records it (the JSON shape of workerImageCatalog.json)."""
+    from core import app_contract
+
+    return [{"variant": i.variant, "repositoryName": i.repository, "dockerfilePath": i.dockerfile,
+             "isAgentImage": i.agent} for i in app_contract.WORKER_IMAGES]  # fmt: skip
+
+
+def _checkout(root: Any, catalog: list[dict[str, Any]], *, without: tuple[str, ...] = ()) -> Any:
+    """A stand-in application checkout: the catalog file and every Dockerfile it names but ``without``."""
+    (root / CATALOG_FILE).parent.mkdir(parents=True)
+    (root / CATALOG_FILE).write_text(json.dumps(catalog))
+    for entry in catalog:
+        if entry["dockerfilePath"] not in without:
+            (root / entry["dockerfilePath"]).parent.mkdir(parents=True, exist_ok=True)
+            (root / entry["dockerfilePath"]).write_text("FROM scratch\n")
+    return root
+
+
+def test_worker_plan_pushes_the_tags_the_app_runs_into_the_environment_repositories(
+    aws: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
                          "--context", "/src/viberglass")  # fmt: skip
-    registry = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+    prefix = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/dev"
     builds = [line for line in output.splitlines() if line.startswith("docker build")]
-    pushes = [line for line in output.splitlines() if line.startswith("docker push")]
+    pushes = [line.split()[-1] for line in output.splitlines() if line.startswith("docker push")]
     assert status == 0
-    assert len(builds) == 11 and len(pushes) == 22
-    assert builds[0].startswith("docker build --file /src/viberglass/workers/base/Dockerfile "
-                                f"--tag {registry}/viberator-base-worker:dev-3f2c1ab")  # fmt: skip
-    codex = next(b for b in builds if "viberator-worker-codex:dev-3f2c1ab" in b)
-    assert f"--build-arg BASE_IMAGE={registry}/viberator-base-worker:dev-3f2c1ab" in codex
-    assert f"--tag {registry}/viberator-worker-codex:dev-latest" in codex
+    assert len(builds) == 12 and len(pushes) == 24
+    # The backend runs <registry>/<VIBERATOR_WORKER_IMAGE_PREFIX>/<repository>:latest (workerImage.ts).
+    assert f"{prefix}/viberator-worker-multi-agent:latest" in pushes
+    assert f"{prefix}/viberator-lambda-worker:latest" in pushes
+    assert {p.rsplit(":", 1)[1] for p in pushes} == {"3f2c1ab", "latest"}
+    assert builds[0].startswith("docker build --file /src/viberglass/infra/workers/docker/base/base-worker.Dockerfile "
+                                f"--tag {prefix}/viberator-base-worker:3f2c1ab")  # fmt: skip
+    codex = next(b for b in builds if "viberator-worker-codex:3f2c1ab" in b)
+    assert "--file /src/viberglass/infra/workers/docker/generated/codex.Dockerfile" in codex
+    assert f"--build-arg BASE_IMAGE={prefix}/viberator-base-worker:3f2c1ab" in codex
+    assert f"--tag {prefix}/viberator-worker-codex:latest" in codex
     assert "docker login --username AWS --password-stdin" in output
 
 
-def test_worker_tag_must_carry_the_environment(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_worker_tag_is_a_commit_sha(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "prod-3f2c1ab", "--plan")
-    assert status == 2 and "expected dev-<git sha>" in output
+    assert status == 2 and "expected a git sha" in output
+    status, _ = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "dev-3f2c1ab", "--plan")
+    assert status == 0  # the form the reusable workflow passes
+
+
+def test_worker_plan_skips_an_image_the_app_neither_has_nor_runs(
+    aws: str, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """The catalog names generated/claude.Dockerfile, which the application repository does not contain
+    and its generate script does not write; the backend never selects that image."""
+    claude = "infra/workers/docker/generated/claude.Dockerfile"
+    context = _checkout(tmp_path, _catalog(), without=(claude,))
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+                         "--context", str(context))  # fmt: skip
+    assert status == 0
+    assert f"# skipped: {context / claude}" in output
+    assert not any("/viberator-worker:" in line for line in output.splitlines() if line.startswith("docker"))
+
+
+def test_worker_deploy_refuses_a_missing_dockerfile_of_an_image_the_backend_runs(
+    aws: str, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    missing = "infra/workers/docker/viberator-lambda.Dockerfile"
+    context = _checkout(tmp_path, _catalog(), without=(missing,))
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--context", str(context))
+    assert status == 2 and missing in output and "the backend runs these images" in output
+
+
+def test_worker_plan_refuses_a_catalog_that_drifted_from_the_contract(
+    aws: str, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    catalog = [*_catalog(), {"variant": "new", "repositoryName": "viberator-worker-new",
+                             "dockerfilePath": "x.Dockerfile", "isAgentImage": True}]  # fmt: skip
+    context = _checkout(tmp_path, catalog)
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+                         "--context", str(context))  # fmt: skip
+    assert status == 2 and "viberator-worker-new" in output and "core/app_contract.py" in output
 
 
 # -- secrets --------------------------------------------------------------------------------------------------
@@ -234,6 +299,10 @@ def key(aws: str) -> str:
 def test_secrets_set_reads_stdin_and_writes_a_secure_string(key: str, capsys: pytest.CaptureFixture[str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     fake = "slack" + "-test-value-" + "0" * 8
+    ssm = boto3.client("ssm", region_name=REGION)
+    # Stand-in for the platform stack, which creates the parameter (not-configured, ignore_changes).
+    ssm.put_parameter(Name="/viberglass/dev/backend/slackBotToken", Value="not-configured", Type="SecureString",
+                      KeyId="alias/viberglass-dev-ssm")  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO(fake + "\n"))
     status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     parameter = boto3.client("ssm", region_name=REGION).get_parameter(
@@ -259,10 +328,24 @@ def test_secrets_set_refuses_empty_stdin(key: str, capsys: pytest.CaptureFixture
     assert status == 2 and "no value on stdin" in output
 
 
-def test_secret_names_are_the_stacks_operator_parameters() -> None:
-    from stacks.platform import BACKEND_SECRETS
+def test_secret_names_are_the_contracts_operator_parameters() -> None:
+    assert {"slackSigningSecret", "slackBotToken"} == secrets.BACKEND
 
-    assert set(BACKEND_SECRETS.values()) == secrets.BACKEND
+
+def test_generated_keys_cannot_be_overwritten_by_hand(key: str, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
+    status, output = run(capsys, "secrets", "set", "webhookSecretEncryptionKey", "--env", "dev")
+    assert status == 2 and "not a secret the stacks define" in output
+
+
+def test_secrets_set_before_base_says_to_deploy_base_first(aws: str, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
+    status, output = run(capsys, "secrets", "set", "github-token", "--env", "dev")
+    assert status == 2 and "alias/viberglass-dev-ssm does not exist yet" in output and "cdktf deploy base" in output
+    names = boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"]
+    assert names == []
 
 
 # -- frontend (Amplify stand-in) ---------------------------------------------------------------------------------

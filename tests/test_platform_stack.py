@@ -25,32 +25,6 @@ from tests.tf import (
 )
 
 Env = tuple[str, Stacks]
-VIBERATOR_VARS = {
-    "VIBERATOR_ECS_EXECUTION_ROLE_ARN",
-    "VIBERATOR_ECS_TASK_ROLE_ARN",
-    "VIBERATOR_ECS_CONTAINER_IMAGE",
-    "VIBERATOR_WORKER_REGISTRY",
-    "VIBERATOR_LAMBDA_IMAGE_URI",
-    "VIBERATOR_LAMBDA_ROLE_ARN",
-    "VIBERATOR_ECS_CLUSTER_ARN",
-    "VIBERATOR_ECS_SUBNET_IDS",
-    "VIBERATOR_ECS_SECURITY_GROUP_IDS",
-    "VIBERATOR_ECS_LOG_GROUP",
-}
-PLAIN_VARS = {
-    "NODE_ENV",
-    "PORT",
-    "AWS_REGION",
-    "DB_SSL",
-    "RUN_MIGRATIONS_ON_STARTUP",
-    "ALLOWED_ORIGINS",
-    "PLATFORM_API_URL",
-    "PLATFORM_FRONTEND_URL",
-    "AWS_S3_BUCKET",
-    "TICKET_MEDIA_S3_PREFIX",
-}
-
-
 # -- dependencies ------------------------------------------------------------------------------------------
 
 
@@ -135,31 +109,27 @@ def test_storage_autoscaling_follows_config(dev: Stacks, prod: Stacks) -> None:
     assert (_db(prod)["allocated_storage"], _db(prod)["max_allocated_storage"]) == (100, 500)
 
 
-def test_database_password_is_generated_url_safe(each_env: Env) -> None:
+def test_database_password_is_managed_by_rds_with_the_environment_key(each_env: Env) -> None:
     _, stacks = each_env
-    password = one(stacks["platform"], "random_password")
-    assert password["length"] >= 32
-    assert set(password["override_special"]) <= set("-_.~")
-    assert _db(stacks)["password"] == ref(stacks["platform"], "random_password", "result")
+    db = _db(stacks)
+    assert db["manage_master_user_password"] is True
+    assert db["master_user_secret_kms_key_id"].startswith(
+        "${data.terraform_remote_state.cross-stack-reference-input-base"
+    )
+    assert "password" not in db
 
 
-@pytest.mark.parametrize("name", ["username", "password", "url", "host"])
-def test_database_credentials_are_secure_strings_with_the_key(each_env: Env, name: str) -> None:
+def test_no_generated_password_or_database_url_lands_in_state(each_env: Env) -> None:
     env, stacks = each_env
-    param = one(stacks["platform"], "aws_ssm_parameter", name=f"/viberglass/{env}/database/{name}")
-    assert param["type"] == "SecureString"
-    assert param["key_id"].startswith("${data.terraform_remote_state.cross-stack-reference-input-base")
+    platform = stacks["platform"]
+    assert resources(platform, "random_password") == []
+    names = {p["name"] for p in resources(platform, "aws_ssm_parameter")}
+    assert not any(n.startswith(f"/viberglass/{env}/database/") for n in names)
 
 
-def test_database_url_has_the_port_once(each_env: Env) -> None:
-    env, stacks = each_env
-    url = one(stacks["platform"], "aws_ssm_parameter", name=f"/viberglass/{env}/database/url")["value"]
-    assert re.fullmatch(
-        r"postgresql://viberglass:\$\{random_password\.[^}]+\.result\}@\$\{aws_db_instance\.[^}]+\.address\}:5432/"
-        r"viberglass\?sslmode=require",
-        url,
-    ), url
-    assert url.count(":5432") == 1 and ".endpoint}" not in url
+def test_no_sslmode_query_string_anywhere(each_env: Env) -> None:
+    _, stacks = each_env
+    assert "sslmode" not in json.dumps(stacks)
 
 
 # -- uploads bucket --------------------------------------------------------------------------------------------
@@ -246,13 +216,22 @@ def test_target_group_port_3000_health_check(each_env: Env) -> None:
     assert (tg["port"], tg["target_type"], tg["health_check"]["path"]) == (3000, "ip", "/health")
 
 
-def test_alb_group_is_open_only_on_listener_ports(dev: Stacks, prod: Stacks) -> None:
-    for stacks, ports in ((dev, [80]), (prod, [80, 443])):
-        platform = stacks["platform"]
-        alb_sg = ref(platform, "aws_security_group", name=one(platform, "aws_security_group")["name"])
-        rules = resources(platform, "aws_vpc_security_group_ingress_rule", security_group_id=alb_sg)
-        assert sorted(r["from_port"] for r in rules) == ports
-        assert {r["cidr_ipv4"] for r in rules} == {"0.0.0.0/0"}
+def test_alb_group_is_open_only_on_listener_ports(prod: Stacks) -> None:
+    platform = prod["platform"]
+    alb_sg = ref(platform, "aws_security_group", name=one(platform, "aws_security_group")["name"])
+    rules = resources(platform, "aws_vpc_security_group_ingress_rule", security_group_id=alb_sg)
+    assert sorted(r["from_port"] for r in rules) == [80, 443]
+    assert {r["cidr_ipv4"] for r in rules} == {"0.0.0.0/0"}
+
+
+def test_without_api_domain_only_cloudfront_reaches_the_alb(dev: Stacks) -> None:
+    platform = dev["platform"]
+    alb_sg = ref(platform, "aws_security_group", name=one(platform, "aws_security_group")["name"])
+    (rule,) = resources(platform, "aws_vpc_security_group_ingress_rule", security_group_id=alb_sg)
+    assert (rule["from_port"], rule["to_port"], "cidr_ipv4" in rule) == (80, 80, False)
+    _, prefix_list = rule["prefix_list_id"].split("${data.")[1].split(".")[:2]
+    (body,) = [b for k, b in platform["data"]["aws_ec2_managed_prefix_list"].items() if k == prefix_list]
+    assert body["name"] == "com.amazonaws.global.cloudfront.origin-facing"
 
 
 def test_alb_egress_only_to_the_backend_group(dev: Stacks) -> None:
@@ -336,11 +315,6 @@ def test_container_health_check_hits_health(each_env: Env) -> None:
     assert "http://localhost:3000/health" in check[-1]
 
 
-def test_environment_list_is_exact(each_env: Env) -> None:
-    _, stacks = each_env
-    assert set(container_env(stacks["platform"])) == PLAIN_VARS | VIBERATOR_VARS
-
-
 def test_plain_settings(dev: Stacks) -> None:
     env = container_env(dev["platform"])
     assert (env["NODE_ENV"], env["PORT"], env["DB_SSL"], env["RUN_MIGRATIONS_ON_STARTUP"]) == (
@@ -349,7 +323,16 @@ def test_plain_settings(dev: Stacks) -> None:
         "true",
         "true",
     )
-    assert env["TICKET_MEDIA_S3_PREFIX"] == "ticket-media/"
+    assert (env["AUTH_ENABLED"], env["DEFAULT_TENANT_ID"]) == ("true", "api-server")
+    assert "TICKET_MEDIA_S3_PREFIX" not in env  # the application's default, which the IAM grants follow
+
+
+def test_database_settings_point_at_the_instance(each_env: Env) -> None:
+    _, stacks = each_env
+    env = container_env(stacks["platform"])
+    assert env["DB_HOST"] == ref(stacks["platform"], "aws_db_instance", "address")
+    assert (env["DB_PORT"], env["DB_NAME"], env["DB_USER"]) == ("5432", "viberglass", "viberglass")
+    assert "DATABASE_URL" not in env
 
 
 def test_viberator_settings_come_from_the_workers_stack(dev: Stacks) -> None:
@@ -366,22 +349,52 @@ def test_subnet_ids_are_comma_joined_worker_subnets(dev: Stacks) -> None:
     assert sorted(b["cidr_block"] for b in bodies) == ["10.0.10.0/24", "10.0.11.0/24"]
 
 
-def test_secrets_list_is_exact_and_from_ssm(each_env: Env) -> None:
+def test_secrets_list_is_exact(each_env: Env) -> None:
     env, stacks = each_env
     platform = stacks["platform"]
-    secrets = {s["name"]: s["valueFrom"] for s in container(stacks["platform"])["secrets"]}
-    assert set(secrets) == {"DATABASE_URL", "WEBHOOK_SECRET_ENCRYPTION_KEY", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"}
-    names = {k: target(platform, v)[1]["name"] for k, v in secrets.items()}
-    assert names["DATABASE_URL"] == f"/viberglass/{env}/database/url"
+    secrets = {s["name"]: s["valueFrom"] for s in container(platform)["secrets"]}
+    assert set(secrets) == {
+        "DB_PASSWORD",
+        "WEBHOOK_SECRET_ENCRYPTION_KEY",
+        "SECRETS_ENCRYPTION_KEY",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_BOT_TOKEN",
+    }
+    assert (
+        secrets["DB_PASSWORD"] == ref(platform, "aws_db_instance", "master_user_secret[0].secret_arn") + ":password::"
+    )
+    names = {k: target(platform, v)[1]["name"] for k, v in secrets.items() if k != "DB_PASSWORD"}
     assert names["SLACK_BOT_TOKEN"] == f"/viberglass/{env}/backend/slackBotToken"
+    assert names["WEBHOOK_SECRET_ENCRYPTION_KEY"] == f"/viberglass/{env}/backend/webhookSecretEncryptionKey"
 
 
-@pytest.mark.parametrize("name", ["webhookSecretEncryptionKey", "slackSigningSecret", "slackBotToken"])
-def test_operator_secrets_start_as_placeholders_terraform_never_overwrites(each_env: Env, name: str) -> None:
+@pytest.mark.parametrize("name", ["slackSigningSecret", "slackBotToken"])
+def test_slack_secrets_start_not_configured_and_terraform_never_overwrites(each_env: Env, name: str) -> None:
     env, stacks = each_env
     param = one(stacks["platform"], "aws_ssm_parameter", name=f"/viberglass/{env}/backend/{name}")
     assert (param["type"], param["lifecycle"]) == ("SecureString", {"ignore_changes": ["value"]})
-    assert param["value"].startswith("unset:")
+    assert param["value"] == "not-configured"  # apps/platform-backend/src/chat/bot.ts: Slack stays off
+
+
+@pytest.mark.parametrize("name", ["webhookSecretEncryptionKey", "secretsEncryptionKey"])
+def test_encryption_keys_are_generated_write_only_never_placeholders(each_env: Env, name: str) -> None:
+    env, stacks = each_env
+    platform = stacks["platform"]
+    param = one(platform, "aws_ssm_parameter", name=f"/viberglass/{env}/backend/{name}")
+    assert "value" not in param and "lifecycle" not in param
+    assert (param["type"], param["value_wo_version"]) == ("SecureString", 1)
+    match = re.fullmatch(r"\$\{ephemeral\.random_password\.([A-Za-z]+)\.result\}", param["value_wo"])
+    assert match, param["value_wo"]
+    generator = platform["ephemeral"]["random_password"][match.group(1)]
+    assert generator["length"] >= 32 and generator["special"] is False
+
+
+def test_ephemeral_block_and_write_only_arguments_need_terraform_1_11(each_env: Env) -> None:
+    _, stacks = each_env
+    platform = stacks["platform"]
+    assert platform["terraform"]["required_version"] == ">= 1.11"
+    assert "random" in platform["terraform"]["required_providers"]
+    assert set(platform["ephemeral"]) == {"random_password"}  # top-level block, as Terraform JSON expects
 
 
 def test_service_has_circuit_breaker_with_rollback(each_env: Env) -> None:
@@ -389,7 +402,7 @@ def test_service_has_circuit_breaker_with_rollback(each_env: Env) -> None:
     service = one(stacks["platform"], "aws_ecs_service")
     assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     assert service["health_check_grace_period_seconds"] > 0
-    assert service["enable_execute_command"] is True
+    assert service["enable_execute_command"] is False  # ECS Exec would need ssmmessages on the task role
 
 
 def test_service_ignores_task_definition_drift(each_env: Env) -> None:
@@ -397,8 +410,12 @@ def test_service_ignores_task_definition_drift(each_env: Env) -> None:
     assert "task_definition" in one(stacks["platform"], "aws_ecs_service")["lifecycle"]["ignore_changes"]
 
 
-def test_service_desired_count(dev: Stacks, prod: Stacks) -> None:
-    assert [one(s["platform"], "aws_ecs_service")["desired_count"] for s in (dev, prod)] == [1, 2]
+def test_service_runs_one_task_in_every_shipped_environment(dev: Stacks, prod: Stacks) -> None:
+    assert [one(s["platform"], "aws_ecs_service")["desired_count"] for s in (dev, prod)] == [1, 1]
+    for stacks in (dev, prod):
+        assert resources(stacks["platform"], "aws_appautoscaling_target") == []
+        assert resources(stacks["platform"], "aws_appautoscaling_policy") == []
+        assert one(stacks["platform"], "aws_ecs_service")["lifecycle"]["ignore_changes"] == ["task_definition"]
 
 
 def test_service_placement_per_network_mode(dev: Stacks, synth: SynthFn) -> None:
@@ -410,27 +427,34 @@ def test_service_placement_per_network_mode(dev: Stacks, synth: SynthFn) -> None
     assert public == [True, True]
 
 
-def test_autoscaling_range(dev: Stacks, prod: Stacks) -> None:
-    ranges = [
-        (t["min_capacity"], t["max_capacity"])
-        for t in (one(s["platform"], "aws_appautoscaling_target") for s in (dev, prod))
-    ]
-    assert ranges == [(1, 3), (2, 10)]
+@pytest.fixture(scope="session")
+def autoscaled(synth: SynthFn) -> Stacks:
+    """dev with the earlier 1-3 autoscaling range (a setting, for when the application supports it)."""
+    return synth("dev", {"backend": {"max_count": 3}})
 
 
-def test_autoscaling_tracks_cpu(each_env: Env) -> None:
-    _, stacks = each_env
-    config = one(stacks["platform"], "aws_appautoscaling_policy")["target_tracking_scaling_policy_configuration"]
+def test_autoscaling_range_is_a_setting(autoscaled: Stacks) -> None:
+    target_ = one(autoscaled["platform"], "aws_appautoscaling_target")
+    assert (target_["min_capacity"], target_["max_capacity"]) == (1, 3)
+    assert "desired_count" in one(autoscaled["platform"], "aws_ecs_service")["lifecycle"]["ignore_changes"]
+
+
+def test_autoscaling_tracks_cpu(autoscaled: Stacks) -> None:
+    config = one(autoscaled["platform"], "aws_appautoscaling_policy")["target_tracking_scaling_policy_configuration"]
     assert config["predefined_metric_specification"]["predefined_metric_type"] == "ECSServiceAverageCPUUtilization"
 
 
 # -- roles --------------------------------------------------------------------------------------------------
 
 
-def test_execution_role_reads_only_the_backend_secrets(dev: Stacks) -> None:
-    inject = sid(role_policy(dev["platform"], "viberglass-dev-backend-execution"), "InjectSecrets")
+def test_execution_role_injects_only_the_backend_secrets(dev: Stacks) -> None:
+    doc = role_policy(dev["platform"], "viberglass-dev-backend-execution")
+    inject = sid(doc, "InjectBackendSecrets")
     assert len(inject["Resource"]) == 4
     assert all(r.startswith("${aws_ssm_parameter.") for r in inject["Resource"])
+    assert sid(doc, "InjectDatabasePassword")["Resource"] == [
+        ref(dev["platform"], "aws_db_instance", "master_user_secret[0].secret_arn")
+    ]
 
 
 def test_task_role_pass_role_names_the_worker_roles_and_services(dev: Stacks) -> None:
@@ -444,23 +468,24 @@ def test_task_role_pass_role_names_the_worker_roles_and_services(dev: Stacks) ->
 
 
 def test_task_role_lambda_rights_limited_to_the_clanker_prefix(dev: Stacks) -> None:
-    (resource,) = sid(role_policy(dev["platform"], "viberglass-dev-backend-task"), "ManageClankerFunctions")["Resource"]
+    (resource,) = sid(role_policy(dev["platform"], "viberglass-dev-backend-task"), "ClankerFunctions")["Resource"]
     assert resource.endswith(":function:viberator-*")
 
 
 def test_task_role_runs_clankers_only_on_the_workers_cluster(dev: Stacks) -> None:
     run = sid(role_policy(dev["platform"], "viberglass-dev-backend-task"), "RunClankerTasks")
-    assert run["Resource"][0].endswith(":task-definition/viberglass-dev-worker-*")
+    assert run["Resource"] == [run["Resource"][0]]
+    assert run["Resource"][0].endswith(":task-definition/viberator-worker-*:*")  # buildEcsFamilyName
     _, cluster = resolve(dev, "platform", run["Condition"]["ArnEquals"]["ecs:cluster"])
     assert cluster["name"] == "viberglass-dev-workers"
 
 
 def test_task_role_secrets_rights(dev: Stacks) -> None:
     doc = role_policy(dev["platform"], "viberglass-dev-backend-task")
-    own = sid(doc, "ReadOwnParameters")["Resource"]
-    assert [r.split(":parameter")[1] for r in own] == ["/viberglass/dev/*"]
-    writes = sid(doc, "WriteWorkerSecrets")["Resource"]
-    assert [r.split(":parameter")[1] for r in writes] == ["/viberator/secrets/*"]
+    secrets = sid(doc, "WorkerSecrets")
+    assert [r.split(":parameter")[1] for r in secrets["Resource"]] == ["/viberator/secrets/*"]
+    tenants = sid(doc, "TenantCredentials")["Resource"]
+    assert [r.split(":parameter")[1] for r in tenants] == ["/viberator/tenants", "/viberator/tenants/*"]
 
 
 def test_platform_wildcards_are_only_the_aws_required_ones(each_env: Env) -> None:
@@ -471,7 +496,7 @@ def test_platform_wildcards_are_only_the_aws_required_ones(each_env: Env) -> Non
             assert "*" not in s["Action"] and not any(a.endswith(":*") for a in s["Action"])
             if "*" in s.get("Resource", []):
                 wildcard.add(s["Sid"])
-    assert wildcard == {"PullBackendImageToken", "RegisterClankerTaskDefinitions", "EcsExecChannels"}
+    assert wildcard == {"RegistryLogin", "ClankerTaskDefinitions"}
 
 
 def test_outputs(each_env: Env) -> None:

@@ -106,3 +106,21 @@ def test_env_scoped_exception_does_not_cover_prod() -> None:
     skips = checkov_gate.load_skips()
     assert checkov_gate.evaluate("dev", report, paths, skips).failed == []
     assert len(checkov_gate.evaluate("prod", report, paths, skips).failed) == 1
+
+
+def test_checkov_sees_the_stack_without_what_its_parser_cannot_read(dev: Stacks) -> None:
+    """checkov 3.3 drops a whole file over an `ephemeral` block or terraform.required_version."""
+    platform = dev["platform"]
+    view = checkov_gate.checkov_view(platform)
+    assert "ephemeral" in platform and "ephemeral" not in view
+    assert "required_version" in platform["terraform"] and "required_version" not in view["terraform"]
+    assert view["resource"] == platform["resource"] and view["terraform"]["backend"] == platform["terraform"]["backend"]
+
+
+def test_a_stack_file_checkov_cannot_parse_fails_the_gate(tmp_path: Path) -> None:
+    """Runs the real checkov: before this, an unparsable platform stack counted as 0 failures."""
+    stack = tmp_path / "x" / "cdk.tf.json"
+    stack.parent.mkdir()
+    stack.write_text(json.dumps({"resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}, "locals": "not a block"}))
+    with pytest.raises(RuntimeError, match="could not parse 1 stack file"):
+        checkov_gate.run_checkov(tmp_path)

@@ -11,6 +11,7 @@ tags must be full 40-character SHAs.
 from __future__ import annotations
 
 import argparse
+import io
 import importlib.util
 import itertools
 import json
@@ -25,6 +26,7 @@ import pytest
 
 from ops.__main__ import OPS, build_parser, main
 from tests.conftest import ROOT, Stacks
+from tests.tf import items, one
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 GENERATED = "<!-- generated below -->"  # what follows is a tool's output, not commands
@@ -158,7 +160,7 @@ def test_every_ops_command_parses_with_full_shas(command: Command) -> None:
     words = command.words
     for flag, value in itertools.pairwise(words):
         if flag in SHA_FLAGS and not value.startswith("<"):
-            sha = value.split("-", 1)[1] if flag == "--tag" else value
+            sha = value.rsplit("-", 1)[-1] if flag == "--tag" else value
             assert re.fullmatch(r"[0-9a-f]{40}", sha), f"{command}: {flag} takes the full 40-character SHA"
 
 
@@ -218,3 +220,88 @@ def test_every_help_example_parses_with_full_shas() -> None:
         command = Command("--help", example)
         assert command.words[0] == OPS, example
         test_every_ops_command_parses_with_full_shas(command)
+
+
+# -- a fresh account, in the order docs/operations.md gives ------------------------------------------------------
+
+FRESH = (
+    (ROOT / "docs" / "operations.md")
+    .read_text()
+    .split("## A fresh environment, step by step", 1)[1]
+    .split("\n## ", 1)[0]
+)
+
+
+def _position(text: str) -> int:
+    assert text in FRESH, f"the fresh-environment steps no longer mention {text!r}"
+    return FRESH.index(text)
+
+
+def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
+    """base creates the KMS alias `ops secrets set` encrypts with; the platform plan reads the GitHub token
+    parameter; the platform stack creates the backend's secret parameters; the backend runs worker images."""
+    order = [
+        "ops bootstrap-state --env dev",
+        "ops bootstrap-github-oidc --env dev",
+        "cdktf deploy base",
+        "ops secrets set github-token --env dev",
+        "cdktf deploy base workers platform",
+        "ops secrets set slackSigningSecret --env dev",
+        "ops deploy workers --env dev",
+    ]
+    positions = [_position(step) for step in order]
+    assert positions == sorted(positions)
+    readme = (ROOT / "README.md").read_text()
+    assert (
+        readme.index("cdktf deploy base\n")
+        < readme.index("ops secrets set github-token")
+        < readme.index("cdktf deploy base workers platform")
+    )
+
+
+@pytest.mark.managed_policies
+def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch, dev: Stacks) -> None:  # fmt: skip
+    """The AWS-touching steps on the moto server, in the documented order. Terraform cannot run here: the
+    two `cdktf deploy` steps are stand-ins that create, with boto3, exactly the resources of the synthesized
+    stacks the later steps need (the KMS alias of base; the Slack parameter of platform), by the names the
+    synthesized JSON gives them."""
+    import boto3
+
+    def ops(*argv: str, stdin: str | None = None) -> tuple[int, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        status = main(list(argv))
+        captured = capsys.readouterr()
+        return status, captured.out + captured.err
+
+    assert ops("bootstrap-state", "--env", "dev")[0] == 0
+    assert ops("bootstrap-github-oidc", "--env", "dev")[0] == 0
+    # Before base: the secret has no key to be encrypted with, and the command says what to do.
+    status, output = ops("secrets", "set", "github-token", "--env", "dev", stdin="token\n")
+    assert status == 2 and "deploy base first" in output
+
+    # Stand-in for `cdktf deploy base`: the environment key and its alias, as synthesized.
+    alias = one(dev["base"], "aws_kms_alias")["name"]
+    kms = boto3.client("kms", region_name="eu-west-1")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+
+    (token,) = [body for _, body in items(dev["platform"], "aws_ssm_parameter", data=True)]
+    token_name = token["name"]  # what the platform plan reads
+    status, output = ops("secrets", "set", "github-token", "--env", "dev", stdin="gh-test-value\n")
+    assert status == 0 and "gh-test-value" not in output
+    ssm = boto3.client("ssm", region_name="eu-west-1")
+    stored = ssm.get_parameter(Name=token_name, WithDecryption=True)["Parameter"]
+    assert (stored["Type"], stored["Value"]) == ("SecureString", "gh-test-value")
+
+    # Slack secrets are platform's parameters: before platform the command refuses to create them.
+    status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
+    assert status == 2 and "deploy platform first" in output
+
+    # Stand-in for `cdktf deploy base workers platform`: the Slack parameter, as synthesized.
+    slack = one(dev["platform"], "aws_ssm_parameter", name="/viberglass/dev/backend/slackSigningSecret")
+    ssm.put_parameter(Name=slack["name"], Value=slack["value"], Type="SecureString", KeyId=alias)
+    status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
+    assert status == 0 and "restart backend --env dev" in output
+    assert ssm.get_parameter(Name=slack["name"], WithDecryption=True)["Parameter"]["Value"] == "s3cr3t"

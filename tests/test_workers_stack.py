@@ -8,13 +8,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stacks, SynthFn
-from tests.tf import one, outputs, policy, resources, role_policy, sid, statement, target
+from tests.tf import containers, init_container, one, outputs, policy, resources, role_policy, sid, statement, target
 
+# packages/types/src/workerImageCatalog.json in Ilities/viberglass: the code wins over older lists
+# (viberator-ecs-worker and viberator-worker exist there; viberator-worker-claude-code-ecs does not).
 CATALOG = [
     "viberator-base-worker",
+    "viberator-ecs-worker",
     "viberator-lambda-worker",
     "viberator-worker-multi-agent",
-    "viberator-worker-claude-code-ecs",
+    "viberator-worker",
     *(f"viberator-worker-{a}" for a in ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")),
 ]
 Env = tuple[str, Stacks]
@@ -23,12 +26,6 @@ Env = tuple[str, Stacks]
 def _role(stacks: Stacks, env: str, suffix: str) -> tuple[dict[str, Any], dict[str, Any]]:
     name = f"viberglass-{env}-{suffix}"
     return one(stacks["workers"], "aws_iam_role", name=name), role_policy(stacks["workers"], name)
-
-
-@pytest.fixture(scope="session")
-def shared_account(synth: SynthFn) -> Stacks:
-    """dev configured as the non-owner of the worker repositories."""
-    return synth("dev", {"workers": {"owns_repositories": False}})
 
 
 def test_workers_stack_reads_base_state_with_the_same_backend(each_env: Env) -> None:
@@ -40,9 +37,17 @@ def test_workers_stack_reads_base_state_with_the_same_backend(each_env: Env) -> 
     assert state["config"]["bucket"] == stacks["base"]["terraform"]["backend"]["s3"]["bucket"]
 
 
-def test_dev_owns_every_catalog_repository(dev: Stacks) -> None:
-    names = sorted(r["name"] for r in resources(dev["workers"], "aws_ecr_repository"))
-    assert names == sorted(CATALOG)
+def test_each_environment_has_every_catalog_repository_under_its_prefix(each_env: Env) -> None:
+    env, stacks = each_env
+    names = sorted(r["name"] for r in resources(stacks["workers"], "aws_ecr_repository"))
+    assert names == sorted(f"{env}/{name}" for name in CATALOG)
+
+
+def test_image_prefix_is_a_setting(synth: SynthFn) -> None:
+    stacks = synth("dev", {"workers": {"image_prefix": "team-a/dev"}})
+    names = {r["name"] for r in resources(stacks["workers"], "aws_ecr_repository")}
+    assert "team-a/dev/viberator-worker-multi-agent" in names
+    assert outputs(stacks["workers"])["image_prefix"]["value"] == "team-a/dev"
 
 
 def test_repositories_scan_on_push_with_the_environment_key(dev: Stacks) -> None:
@@ -53,42 +58,30 @@ def test_repositories_scan_on_push_with_the_environment_key(dev: Stacks) -> None
         assert enc["kms_key"].startswith("${data.terraform_remote_state.")
 
 
-def test_sha_tags_are_immutable_and_only_latest_moves(dev: Stacks) -> None:
+def test_commit_tags_are_immutable_and_only_latest_moves(dev: Stacks) -> None:
     for repo in resources(dev["workers"], "aws_ecr_repository"):
         assert repo["image_tag_mutability"] == "IMMUTABLE_WITH_EXCLUSION"
         assert repo["image_tag_mutability_exclusion_filter"] == [{"filter": "*latest", "filter_type": "WILDCARD"}]
 
 
-def test_lifecycle_expires_untagged_and_keeps_newest_per_environment(dev: Stacks) -> None:
+def test_lifecycle_expires_untagged_and_keeps_the_newest(dev: Stacks) -> None:
     policies = resources(dev["workers"], "aws_ecr_lifecycle_policy")
     assert len(policies) == len(CATALOG)
     rules = json.loads(policies[0]["policy"])["rules"]
-    assert rules[0]["selection"]["tagStatus"] == "untagged"
-    kept = {tuple(r["selection"]["tagPrefixList"]): r["selection"]["countNumber"] for r in rules[1:]}
-    assert kept == {("dev-",): 30, ("prod-",): 30}
+    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+    assert rules[1]["selection"]["countNumber"] == 30
 
 
-def test_without_ownership_no_repository_exists(shared_account: Stacks) -> None:
-    assert resources(shared_account["workers"], "aws_ecr_repository") == []
-    assert resources(shared_account["workers"], "aws_ecr_lifecycle_policy") == []
-
-
-def test_without_ownership_image_uris_still_resolve(shared_account: Stacks) -> None:
-    out = outputs(shared_account["workers"])
-    uri = out["image_uri_multi_agent"]["value"]
-    assert uri.endswith(".dkr.ecr.eu-west-1.amazonaws.com/viberator-worker-multi-agent")
-    assert "${data.aws_caller_identity." in uri
-
-
-def test_without_ownership_pull_rights_name_the_repository_arns(shared_account: Stacks) -> None:
-    _, doc = _role(shared_account, "dev", "worker-execution")
-    arns = sid(doc, "PullWorkerImages")["Resource"]
-    assert len(arns) == len(CATALOG)
-    assert all(":ecr:eu-west-1:" in a and ":repository/viberator-" in a for a in arns)
-
-
-def test_prod_reads_the_repositories_dev_owns(prod: Stacks) -> None:
-    assert resources(prod["workers"], "aws_ecr_repository") == []
+def test_only_the_lambda_repository_lets_lambda_pull_for_clanker_functions(each_env: Env) -> None:
+    env, stacks = each_env
+    workers = stacks["workers"]
+    (repository_policy,) = resources(workers, "aws_ecr_repository_policy")
+    _, repo = target(workers, repository_policy["repository"])
+    assert repo["name"] == f"{env}/viberator-lambda-worker"
+    pull = statement(repository_policy["policy"], "LambdaPullsClankerImages")
+    assert pull["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert pull["Action"] == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    assert pull["Condition"]["StringLike"]["aws:sourceArn"].endswith(":function:viberator-*")
 
 
 def test_worker_cluster_is_separate_with_container_insights(each_env: Env) -> None:
@@ -120,33 +113,41 @@ def test_roles_trust_one_service_for_this_account(each_env: Env, suffix: str, se
     assert trust["Condition"]["StringEquals"]["aws:SourceAccount"].startswith("${data.aws_caller_identity.")
 
 
-@pytest.mark.parametrize("suffix", ["worker-execution", "worker-task", "worker-lambda"])
-def test_roles_read_worker_and_tenant_secrets(each_env: Env, suffix: str) -> None:
+@pytest.mark.parametrize("suffix", ["worker-task", "worker-lambda"])
+def test_clankers_read_only_the_worker_secrets(each_env: Env, suffix: str) -> None:
     env, stacks = each_env
     _, doc = _role(stacks, env, suffix)
-    reads = [s for s in doc["Statement"] if "ssm:GetParameters" in s["Action"]]
-    resources_ = {r.split(":parameter")[1] for s in reads for r in s["Resource"]}
-    assert resources_ == {"/viberator/secrets/*", "/viberator/tenants/*"}
+    read = sid(doc, "ReadWorkerSecrets")
+    assert read["Action"] == ["ssm:GetParameter"]
+    assert [r.split(":parameter")[1] for r in read["Resource"]] == ["/viberator/secrets/*"]
 
 
-@pytest.mark.parametrize("suffix", ["worker-execution", "worker-task", "worker-lambda"])
-def test_roles_decrypt_only_with_the_environment_key(each_env: Env, suffix: str) -> None:
+def test_execution_role_only_pulls_and_logs(each_env: Env) -> None:
     env, stacks = each_env
-    _, doc = _role(stacks, env, suffix)
-    kms = [s for s in doc["Statement"] if any(a.startswith("kms:") for a in s["Action"])]
-    assert kms
-    assert all(r.startswith("${data.terraform_remote_state.") for s in kms for r in s["Resource"])
+    _, doc = _role(stacks, env, "worker-execution")
+    assert [s["Sid"] for s in doc["Statement"]] == ["RegistryLogin", "PullWorkerImages", "WriteWorkerLogs"]
+    assert len(sid(doc, "PullWorkerImages")["Resource"]) == len(CATALOG)
 
 
 @pytest.mark.parametrize("suffix", ["worker-task", "worker-lambda"])
-def test_uploads_read_and_write_only_under_conversation_state(each_env: Env, suffix: str) -> None:
+def test_clankers_decrypt_only_with_the_environment_key_through_s3(each_env: Env, suffix: str) -> None:
     env, stacks = each_env
     _, doc = _role(stacks, env, suffix)
-    write = sid(doc, "WriteConversationState")
-    assert [r.split(":s3:::")[1] for r in write["Resource"]] == [f"{env}-viberglass-uploads/conversation-state/*"]
-    assert "s3:PutObject" in write["Action"]
-    reads = sid(doc, "ReadUploadsRead")["Resource"]
-    assert [r.split(":s3:::")[1] for r in reads] == [f"{env}-viberglass-uploads/*"]
+    key = sid(doc, "UploadsKey")
+    assert all(r.startswith("${data.terraform_remote_state.") for r in key["Resource"])
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+
+
+def test_ecs_clankers_read_instructions_and_keep_conversation_state(each_env: Env) -> None:
+    env, stacks = each_env
+    _, doc = _role(stacks, env, "worker-task")
+    state = sid(doc, "ConversationState")
+    assert [r.split(":s3:::")[1] for r in state["Resource"]] == [f"{env}-viberglass-uploads/conversation-state/*"]
+    reads = [r.split(":s3:::")[1] for r in sid(doc, "ReadInstructions")["Resource"]]
+    assert reads == [
+        f"{env}-viberglass-uploads/clankers/*/instructions/*",
+        f"{env}-viberglass-uploads/jobs/*/clankers/*/instructions/*",
+    ]
 
 
 def test_execution_role_writes_only_the_ecs_worker_log_group(dev: Stacks) -> None:
@@ -157,18 +158,20 @@ def test_execution_role_writes_only_the_ecs_worker_log_group(dev: Stacks) -> Non
     assert all(r.startswith("${data.terraform_remote_state.") for r in logs["Resource"])
 
 
-def test_lambda_role_logs_to_the_environment_lambda_groups(dev: Stacks) -> None:
-    _, doc = _role(dev, "dev", "worker-lambda")
-    resources_ = sid(doc, "WriteLambdaLogs")["Resource"]
-    assert resources_[0].endswith(":log-group:/aws/lambda/viberglass-dev-*")
+def test_lambda_clankers_write_their_own_log_groups(each_env: Env) -> None:
+    env, stacks = each_env
+    _, doc = _role(stacks, env, "worker-lambda")
+    create = sid(doc, "CreateFunctionLogGroups")
+    assert create["Action"] == ["logs:CreateLogGroup"]
+    assert create["Resource"][0].endswith(":log-group:/aws/lambda/viberator-*")
+    write = sid(doc, "WriteFunctionLogs")
+    assert write["Resource"][1].endswith(":log-group:/aws/lambda/viberator-*:log-stream:*")
 
 
-def test_lambda_role_manages_enis_in_the_worker_subnets_and_group(dev: Stacks) -> None:
-    _, doc = _role(dev, "dev", "worker-lambda")
-    enis = sid(doc, "ManageFunctionEnis")
-    assert "ec2:CreateNetworkInterface" in enis["Action"]
-    assert enis["Resource"][0].endswith(":network-interface/*")
-    assert len(enis["Resource"]) == 4  # interfaces, two subnets, the worker group
+def test_lambda_role_has_no_vpc_rights(each_env: Env) -> None:
+    env, stacks = each_env
+    _, doc = _role(stacks, env, "worker-lambda")
+    assert not any(a.startswith("ec2:") for s in doc["Statement"] for a in s["Action"])
 
 
 def test_only_aws_required_wildcards(each_env: Env) -> None:
@@ -179,10 +182,10 @@ def test_only_aws_required_wildcards(each_env: Env) -> None:
             assert "*" not in s["Action"] and not any(a.endswith(":*") for a in s["Action"])
             if "*" in s["Resource"]:
                 wildcard_sids.add(s["Sid"])
-    assert wildcard_sids == {"PullWorkerImagesToken", "DescribeEnis"}
+    assert wildcard_sids == {"RegistryLogin"}
 
 
-@pytest.mark.parametrize("image", ["multi-agent", "claude-code-ecs"])
+@pytest.mark.parametrize("image", ["multi-agent", "ecs"])
 def test_baseline_task_definitions(each_env: Env, image: str) -> None:
     env, stacks = each_env
     task = one(stacks["workers"], "aws_ecs_task_definition", family=f"viberglass-{env}-worker-{image}")
@@ -192,15 +195,34 @@ def test_baseline_task_definitions(each_env: Env, image: str) -> None:
         "2048",
         "4096",
     )
-    (container,) = json.loads(task["container_definitions"])
+    (container,) = [c for c in containers(task) if c["essential"]]
     repository, tag = container["image"].rsplit(":", 1)
-    if repository.startswith("${aws_ecr_repository."):  # the owner references its own repository
-        repository = target(stacks["workers"], repository)[1]["name"]
-    assert (repository.rsplit("/", 1)[-1], tag) == (f"viberator-worker-{image}", f"{env}-latest")
-    assert container["logConfiguration"]["options"]["awslogs-group"].startswith("${data.terraform_remote_state.")
-    assert (container["readonlyRootFilesystem"], container["user"]) == (True, "1000:1000")
+    repository = target(stacks["workers"], repository)[1]["name"]
+    repositories = {"multi-agent": "viberator-worker-multi-agent", "ecs": "viberator-ecs-worker"}
+    assert (repository, tag) == (f"{env}/{repositories[image]}", "latest")
+    assert container["name"] == "worker"  # the container name the backend overrides in RunTask
+    options = container["logConfiguration"]["options"]
+    assert options["awslogs-group"].startswith("${data.terraform_remote_state.")
+    assert options["awslogs-stream-prefix"] == "ecs"
+    assert (container["readonlyRootFilesystem"], container["user"]) == (True, "viberator")
     assert container["secrets"] == []
-    assert {e["name"] for e in container["environment"]} == {"VIBERGLASS_ENV", "AWS_REGION"}
+    assert {e["name"] for e in container["environment"]} == {"AWS_REGION", "AWS_S3_BUCKET", "SECRETS_SSM_PREFIX"}
+
+
+@pytest.mark.parametrize("image", ["multi-agent", "ecs"])
+def test_worker_writable_paths_are_prepared_for_the_viberator_user(each_env: Env, image: str) -> None:
+    env, stacks = each_env
+    task = one(stacks["workers"], "aws_ecs_task_definition", family=f"viberglass-{env}-worker-{image}")
+    (container,) = [c for c in containers(task) if c["essential"]]
+    assert [m["containerPath"] for m in container["mountPoints"]] == ["/tmp", "/home/viberator"]
+    init = init_container(task)
+    assert (init["image"], init["user"], init["essential"]) == (container["image"], "0", False)
+    script = init["command"][0]
+    # The home holds agent CLIs installed into the image (generated/<agent>.Dockerfile, kimi): copied, not hidden.
+    assert "cp -a /home/viberator/. /mnt/volumes/home/viberator/" in script
+    assert "chown -R viberator /mnt/volumes/home/viberator" in script
+    assert "chmod 1777 /mnt/volumes/tmp" in script
+    assert container["dependsOn"] == [{"containerName": init["name"], "condition": "SUCCESS"}]
 
 
 def test_task_definitions_use_the_worker_roles(dev: Stacks) -> None:
@@ -227,6 +249,7 @@ def test_outputs(each_env: Env) -> None:
         "assign_public_ip",
         "ecs_image_uri",
         "lambda_image_uri",
+        "image_prefix",
     }
     assert expected <= set(outputs(stacks["workers"]))
 

@@ -72,9 +72,21 @@ def role_policy(stack: Json, name: str) -> Json:
     return policy(one(stack, "aws_iam_role_policy", role=f"${{aws_iam_role.{keys[0]}.id}}")["policy"])
 
 
+def containers(task: Json) -> list[Json]:
+    """Every container definition of a task definition body."""
+    parsed: list[Json] = json.loads(task["container_definitions"])
+    return parsed
+
+
 def container(stack: Json) -> Json:
-    """The container of the stack's one task definition."""
-    (definition,) = json.loads(one(stack, "aws_ecs_task_definition")["container_definitions"])
+    """The application container (the essential one) of the stack's one task definition."""
+    (definition,) = [c for c in containers(one(stack, "aws_ecs_task_definition")) if c["essential"]]
+    return dict(definition)
+
+
+def init_container(task: Json) -> Json:
+    """The non-essential container that prepares the writable volumes of ``task``."""
+    (definition,) = [c for c in containers(task) if not c["essential"]]
     return dict(definition)
 
 
