@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 import config
 from config.defaults import merge
+from config.rules import REQUIRED_IMAGES
 from core import aws_limits
 from tests.conftest import ROOT, raw_config
+from tests.tf import items
 
 
 def test_shipped_environments_are_dev_and_prod() -> None:
@@ -114,3 +117,12 @@ def test_default_worker_catalog_has_eleven_images() -> None:
         ]
         + [f"viberator-worker-{a}" for a in ("codex", "gemini", "kimi", "mistral", "opencode", "pi", "qwen")]
     )
+
+
+def test_the_required_catalog_entries_are_all_the_stacks_need(synth: Any) -> None:
+    """config.rules.REQUIRED_IMAGES names every catalog entry the stacks look up: a catalog of just those
+    synthesizes (a catalog without one used to stop the build with a KeyError and an empty cdktf.out)."""
+    minimal = {name: {"repository": f"viberator-{name}-only", "kind": kind} for name, kind in REQUIRED_IMAGES.items()}
+    workers = synth("dev", {"workers": {"images": minimal}})["workers"]
+    repositories = sorted(body["name"] for _, body in items(workers, "aws_ecr_repository"))
+    assert repositories == sorted(f"viberator-{name}-only" for name in REQUIRED_IMAGES)
