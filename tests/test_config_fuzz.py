@@ -34,7 +34,7 @@ from config.schema import EnvironmentConfig
 
 Path_ = tuple[str | int, ...]
 TIME_BUDGET_SECONDS = 10.0
-EXAMPLES = 250
+EXAMPLES = 200
 
 
 @dataclass(frozen=True)
