@@ -28,9 +28,12 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-## synth: Terraform JSON for every stack of $VIBERGLASS_ENV (default dev) in cdktf.out/, via the pinned CLI.
+## synth: Terraform JSON for every stack of $VIBERGLASS_ENV (default dev) in $(SYNTH_OUT), via the pinned CLI.
+## The configuration is checked before the CLI runs: bad input gives one `error:` line (status 2, which make
+## reports as its own Error 2), a failed synthesis one line too (Error 1); nothing is left in $(SYNTH_OUT).
+SYNTH_OUT ?= cdktf.out
 synth: $(VENV)/.installed node_modules/.installed
-	cdktf synth
+	@$(PY) scripts/synth.py $(SYNTH_OUT)
 
 ## test: the test suite.
 test: $(VENV)/.installed node_modules/.installed

@@ -1,6 +1,7 @@
-"""Defaults that differ between a development and a production environment (SPEC §3).
+"""Defaults that differ between a development and a production environment.
 
-They are merged *under* the YAML file before validation, so a file states only what it changes.
+They are merged *under* the YAML file before validation, so a file states only what it changes. Every
+file names its tier (``tier: development`` or ``tier: production``); the file name never decides it.
 """
 
 from __future__ import annotations
@@ -55,11 +56,6 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
         "alarms": {"enabled": True},
     },
 }
-
-
-def tier_for(env: str) -> str:
-    """``prod`` and ``production`` are production; every other environment is development."""
-    return "production" if env in {"prod", "production"} else "development"
 
 
 def merge(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

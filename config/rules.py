@@ -6,8 +6,10 @@ Each rule raises :class:`ConfigError` with the key path in the user's words and 
 from __future__ import annotations
 
 import ipaddress
+import string
 from collections.abc import Callable
 
+from config.checks import show
 from config.errors import ConfigError
 from config.schema import EnvironmentConfig
 from core import aws_limits
@@ -25,11 +27,73 @@ def _cidr(key: str, value: str) -> ipaddress.IPv4Network:
         raise ConfigError(key, f"{value} has host bits set", f"use {loose}") from None
 
 
+def _zones(cfg: EnvironmentConfig) -> list[str]:
+    region, azs = cfg.aws.region, cfg.availability_zones
+    counts = aws_limits.ZONE_COUNTS
+    wanted = f"{counts[0]}-{counts[-1]} Availability Zones of {region}"
+    for az in azs:
+        if not (az.startswith(region) and len(az) == len(region) + 1 and az[-1] in string.ascii_lowercase):
+            raise ConfigError(
+                "aws.availability_zones",
+                f"{show(az)} is not a zone of {region}",
+                f"list {wanted}, e.g. {region}a, {region}b",
+            )
+    if len(set(azs)) != len(azs):
+        raise ConfigError("aws.availability_zones", f"{azs} lists a zone twice", "list each zone once")
+    if len(azs) not in counts:
+        raise ConfigError(
+            "aws.availability_zones",
+            f"lists {len(azs)} zone(s); the load balancer and the database need two at least",
+            f"list {wanted}",
+        )
+    return azs
+
+
+def _subnet_sizes(cfg: EnvironmentConfig, subnets: list[tuple[str, ipaddress.IPv4Network]], zones: int) -> None:
+    net, backend = cfg.network, cfg.backend
+    prefixes = aws_limits.SUBNET_PREFIXES
+    for key, subnet in subnets:
+        if subnet.prefixlen not in prefixes:
+            raise ConfigError(
+                key, f"{subnet} is a /{subnet.prefixlen}; AWS subnets are /16 to /28", "use a /24, for example"
+            )
+    for key, subnet in subnets:
+        if key.startswith("network.public_subnets") and subnet.prefixlen > aws_limits.ALB_MIN_PREFIX:
+            raise ConfigError(
+                key,
+                f"{subnet} is too small for the load balancer (an ALB needs /{aws_limits.ALB_MIN_PREFIX} or larger)",
+                f"use a /{aws_limits.ALB_MIN_PREFIX} or larger block, e.g. a /24",
+            )
+    # Tasks run in the private subnets (enterprise) or the public ones (standard). During a rolling deploy
+    # ECS runs old and new tasks side by side (twice max_count), spread over the zones; the database takes
+    # an address in its zone too.
+    group = "private_subnets" if net.mode == "enterprise" else "public_subnets"
+    per_zone = -(-backend.max_count // zones)
+    needed = 2 * per_zone + 1
+    for key, subnet in subnets:
+        if key.startswith(f"network.{group}") and aws_limits.usable_addresses(subnet.prefixlen) < needed:
+            raise ConfigError(
+                key,
+                f"{subnet} has {aws_limits.usable_addresses(subnet.prefixlen)} usable addresses; backend.max_count "
+                f"{backend.max_count} over {zones} zones needs {needed} in each during a deploy",
+                "use a larger block, or lower backend.max_count",
+            )
+
+
 def check_network(cfg: EnvironmentConfig) -> None:
     net = cfg.network
     vpc = _cidr("network.vpc_cidr", net.vpc_cidr)
     if not 16 <= vpc.prefixlen <= 28:
         raise ConfigError("network.vpc_cidr", f"/{vpc.prefixlen} is outside what a VPC accepts", "use /16 to /28")
+    azs = _zones(cfg)
+    for group in ("public_subnets", "private_subnets"):
+        count = len(getattr(net, group))
+        if count != len(azs):
+            raise ConfigError(
+                f"network.{group}",
+                f"{count} subnets for {len(azs)} availability zones ({', '.join(azs)})",
+                "give one subnet per zone, or list the zones in aws.availability_zones",
+            )
     subnets: list[tuple[str, ipaddress.IPv4Network]] = []
     for group in ("public_subnets", "private_subnets"):
         for i, value in enumerate(getattr(net, group)):
@@ -41,22 +105,7 @@ def check_network(cfg: EnvironmentConfig) -> None:
     if pair:
         keys = [k for k, s in subnets if s in pair]
         raise ConfigError(keys[1], f"{pair[1]} overlaps {keys[0]} ({pair[0]})", "give each subnet its own block")
-    azs = cfg.availability_zones
-    for az in azs:
-        if not (az.startswith(cfg.aws.region) and len(az) == len(cfg.aws.region) + 1):
-            raise ConfigError(
-                "aws.availability_zones", f"{az!r} is not a zone of {cfg.aws.region}", f"use {cfg.aws.region}a, ..."
-            )
-    if len(set(azs)) != len(azs):
-        raise ConfigError("aws.availability_zones", f"{azs} lists a zone twice", "list each zone once")
-    for group in ("public_subnets", "private_subnets"):
-        count = len(getattr(net, group))
-        if count != len(azs):
-            raise ConfigError(
-                f"network.{group}",
-                f"{count} subnets for {len(azs)} availability zones ({', '.join(azs)})",
-                "give one subnet per zone, or list the zones in aws.availability_zones",
-            )
+    _subnet_sizes(cfg, subnets, len(azs))
 
 
 def check_logs(cfg: EnvironmentConfig) -> None:
@@ -125,25 +174,97 @@ def check_state(cfg: EnvironmentConfig) -> None:
         )
 
 
+def _looks_like_production(env: str) -> bool:
+    return bool({"prod", "production"} & set(env.split("-")))
+
+
+def check_tier_name(env: str, tier: str) -> None:
+    """A file whose name says production (``prod``, ``prod-eu``, ``eu-production``) cannot be development."""
+    if tier != "production" and _looks_like_production(env):
+        raise ConfigError(
+            "tier",
+            f"is {tier} but the environment is named {env!r}",
+            "set tier: production; a development environment needs a name without prod/production",
+        )
+
+
+PRODUCTION_BACKUP_DAYS = 7
+# What every production environment has, whatever its file says: (key, holds, problem, fix).
+PRODUCTION_MINIMUMS: tuple[tuple[str, Callable[[EnvironmentConfig], bool], str, str], ...] = (
+    (
+        "database.deletion_protection",
+        lambda c: c.database.deletion_protection,
+        "is not allowed in a production environment",
+        "set it to true (turn it off only in a reviewed change that deletes the database)",
+    ),
+    (
+        "database.final_snapshot",
+        lambda c: c.database.final_snapshot,
+        "is not allowed in a production environment",
+        "set it to true",
+    ),
+    (
+        "database.multi_az",
+        lambda c: c.database.multi_az,
+        "is not allowed in a production environment (one zone failure would stop the database)",
+        "set it to true: a standby in a second zone takes over",
+    ),
+    (
+        "database.backup_retention_days",
+        lambda c: c.database.backup_retention_days >= PRODUCTION_BACKUP_DAYS,
+        f"days are too few in a production environment (at least {PRODUCTION_BACKUP_DAYS})",
+        f"keep backups {PRODUCTION_BACKUP_DAYS} to 35 days (restores reach back only as far as the backups)",
+    ),
+    (
+        "network.flow_logs",
+        lambda c: c.network.flow_logs,
+        "is not allowed in a production environment (no record of who talked to what)",
+        "set it to true",
+    ),
+    (
+        "network.mode",
+        lambda c: c.network.mode == "enterprise",
+        "is not allowed in a production environment (tasks in public subnets, no NAT gateways)",
+        "use enterprise: tasks in private subnets behind one NAT gateway per zone",
+    ),
+    (
+        "network.single_nat_gateway",
+        lambda c: not c.network.single_nat_gateway,
+        "is not allowed in a production environment (one zone failure would cut every zone off the internet)",
+        "set it to false: one NAT gateway per zone",
+    ),
+    (
+        "uploads.versioning",
+        lambda c: c.uploads.versioning,
+        "is not allowed in a production environment (an overwrite or delete would lose the upload)",
+        "set it to true",
+    ),
+    (
+        "state.backend",
+        lambda c: c.state.backend != "local",
+        "is not allowed in a production environment (state on one laptop)",
+        "use s3 or cloud",
+    ),
+    (
+        "domains.api_domain",
+        lambda c: c.domains.api_domain is not None,
+        "is not allowed in a production environment (the API would be plain HTTP)",
+        "set it, e.g. api.example.com, with domains.route53_zone_id",
+    ),
+)
+
+
 def check_production(cfg: EnvironmentConfig) -> None:
+    """Production minimums. ``prevent_destroy`` on stateful resources follows the tier itself (the stacks
+    protect what ``cfg.production`` marks), so it cannot be configured away."""
     if not cfg.production:
         return
-    if not cfg.database.deletion_protection:
-        raise ConfigError(
-            "database.deletion_protection",
-            "is false in a production environment",
-            "set it to true (turn it off only in a reviewed change that deletes the database)",
-        )
-    if not cfg.database.final_snapshot:
-        raise ConfigError("database.final_snapshot", "is false in a production environment", "set it to true")
-    if cfg.domains.api_domain is None:
-        raise ConfigError(
-            "domains.api_domain",
-            "is missing in a production environment (the API would be plain HTTP)",
-            "set it, e.g. api.example.com, with domains.route53_zone_id",
-        )
-    if cfg.state.backend == "local":
-        raise ConfigError("state.backend", "local state in a production environment", "use s3 or cloud")
+    for key, holds, problem, fix in PRODUCTION_MINIMUMS:
+        if not holds(cfg):
+            value: object = cfg.model_dump()
+            for part in key.split("."):
+                value = value[part] if isinstance(value, dict) else None
+            raise ConfigError(key, f"{show(value)} {problem}", fix)
 
 
 def check_domains(cfg: EnvironmentConfig) -> None:

@@ -9,15 +9,38 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from config import checks
+from config.checks import check, pattern
+from core.aws_limits import MAX_TASKS_PER_SERVICE
 from core.network import default_azs
 
-Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
-SsmName = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_.\-/]+$")]
-Domain = Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]
-PositiveInt = Annotated[int, Field(ge=1)]
+Cidr = Annotated[str, check(checks.cidr)]
+SsmName = Annotated[str, check(checks.ssm_parameter)]
+Domain = Annotated[
+    str,
+    check(
+        pattern(
+            r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+            "a lower-case DNS name",
+            "api.example.com",
+            max_length=253,
+        )
+    ),
+]
+Name = Annotated[
+    str,
+    check(
+        pattern(r"[a-z0-9][a-z0-9-]*", "a name of lower-case letters, digits and dashes", "multi-agent", max_length=40)
+    ),
+]
+EnvName = Annotated[str, check(checks.env_name)]
+Region = Annotated[str, check(checks.aws_region)]
+TaskCount = Annotated[
+    int,
+    Field(ge=0, le=MAX_TASKS_PER_SERVICE, description=f"ECS runs at most {MAX_TASKS_PER_SERVICE:,} tasks per service"),
+]
 
 
 class Section(BaseModel):
@@ -27,16 +50,25 @@ class Section(BaseModel):
 
 
 class AwsSettings(Section):
-    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "eu-west-1"
-    account_id: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
-    availability_zones: list[str] | None = None
+    region: Region = "eu-west-1"
+    account_id: Annotated[str, check(checks.account_id)] | None = None
+    # Checked against the region by config.rules.check_network.
+    availability_zones: Annotated[list[str], Field(max_length=6, description="no region has more than six")] | None = (
+        None
+    )
 
 
 class NetworkSettings(Section):
     mode: Literal["enterprise", "standard"] = "enterprise"
     vpc_cidr: Cidr = "10.0.0.0/16"
-    public_subnets: list[Cidr] = ["10.0.1.0/24", "10.0.2.0/24"]
-    private_subnets: list[Cidr] = ["10.0.10.0/24", "10.0.11.0/24"]
+    public_subnets: Annotated[list[Cidr], Field(max_length=6, description="one per zone")] = [
+        "10.0.1.0/24",
+        "10.0.2.0/24",
+    ]
+    private_subnets: Annotated[list[Cidr], Field(max_length=6, description="one per zone")] = [
+        "10.0.10.0/24",
+        "10.0.11.0/24",
+    ]
     single_nat_gateway: bool
     flow_logs: bool
 
@@ -46,16 +78,21 @@ class LogSettings(Section):
 
 
 class S3State(Section):
-    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
-    region: str
-    dynamodb_table: str | None = None
+    bucket: Annotated[str, check(checks.s3_bucket)]
+    region: Region
+    dynamodb_table: Annotated[str, check(checks.dynamodb_table)] | None = None
     use_lockfile: bool = False
-    key_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = "viberglass"
+    key_prefix: Annotated[str, check(checks.state_key_prefix)] = "viberglass"
 
 
 class CloudState(Section):
-    organization: str
-    project: str | None = None
+    organization: Annotated[
+        str, check(pattern(r"[A-Za-z0-9_-]+", "an HCP Terraform organization name", "my-org", max_length=255))
+    ]
+    project: (
+        Annotated[str, check(pattern(r"[A-Za-z0-9 _-]+", "an HCP Terraform project name", "viberglass", max_length=40))]
+        | None
+    ) = None
     workspace_prefix: Name = "viberglass"
 
 
@@ -66,17 +103,25 @@ class StateSettings(Section):
 
 
 class DatabaseSettings(Section):
-    instance_class: Annotated[str, StringConstraints(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")]
-    allocated_storage: Annotated[int, Field(ge=20, le=65536)]
-    max_allocated_storage: Annotated[int, Field(le=65536)] | None = None
-    engine_version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?$")] = "16"
+    instance_class: Annotated[
+        str, check(pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS instance class", "db.t4g.micro", max_length=40))
+    ]
+    allocated_storage: Annotated[int, Field(ge=20, le=65536, description="RDS gp3 storage is 20-65,536 GiB")]
+    max_allocated_storage: Annotated[int, Field(le=65536, description="RDS storage ends at 65,536 GiB")] | None = None
+    engine_version: Annotated[
+        str, check(pattern(r"[0-9]{1,3}(\.[0-9]{1,3})?", "a PostgreSQL version", "16 or 16.4", max_length=7))
+    ] = "16"
     multi_az: bool
-    backup_retention_days: Annotated[int, Field(ge=1, le=35)]
+    backup_retention_days: Annotated[int, Field(ge=1, le=35, description="RDS keeps automated backups 1-35 days")]
     deletion_protection: bool
     final_snapshot: bool
     performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "viberglass"
-    username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15}$")] = "viberglass"
+    name: Annotated[
+        str, check(pattern(r"[a-z][a-z0-9_]*", "a PostgreSQL database name", "viberglass", max_length=63))
+    ] = "viberglass"
+    username: Annotated[
+        str, check(pattern(r"[a-z][a-z0-9_]*", "an RDS master user name", "viberglass", max_length=16))
+    ] = "viberglass"
 
 
 class UploadsSettings(Section):
@@ -97,45 +142,67 @@ class BackendSettings(Section):
 
     cpu: int
     memory: int
-    desired_count: Annotated[int, Field(ge=0)]
-    min_count: Annotated[int, Field(ge=0)]
-    max_count: PositiveInt
-    image_tag: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
-    container_port: Annotated[int, Field(ge=1, le=65535)] = 3000
-    health_check_path: Annotated[str, StringConstraints(pattern=r"^/\S*$")] = "/health"
+    desired_count: TaskCount
+    min_count: TaskCount
+    max_count: Annotated[TaskCount, Field(ge=1)]
+    image_tag: Annotated[
+        str, check(pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", "an image tag", "prod-latest", max_length=128))
+    ]
+    container_port: Annotated[int, Field(ge=1, le=65535, description="TCP ports are 1-65535")] = 3000
+    health_check_path: Annotated[
+        str,
+        check(
+            pattern(
+                r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*", "an HTTP path for the ALB health check", "/health", max_length=1024
+            )
+        ),
+    ] = "/health"
 
 
 class DomainSettings(Section):
     api_domain: Domain | None = None
     app_domain: Domain | None = None
-    route53_zone_id: Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{1,31}$")] | None = None
+    route53_zone_id: (
+        Annotated[str, check(pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id", "Z0123456789ABCDEFGHIJ"))] | None
+    ) = None
 
 
 class FrontendSettings(Section):
-    repository: Annotated[str, StringConstraints(pattern=r"^https://github\.com/[\w.-]+/[\w.-]+$")] = (
-        "https://github.com/ilities/viberglass"
-    )
-    branch: str = "main"
-    app_root: str = "apps/platform-frontend"
+    repository: Annotated[
+        str,
+        check(
+            pattern(
+                r"https://github\.com/[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/(?!\.\.?$)[A-Za-z0-9_.-]{1,100}",
+                "a GitHub repository URL",
+                "https://github.com/ilities/viberglass",
+            )
+        ),
+    ] = "https://github.com/ilities/viberglass"
+    branch: Annotated[str, check(checks.git_branch)] = "main"
+    app_root: Annotated[str, check(checks.repository_path)] = "apps/platform-frontend"
     github_token_parameter: SsmName = "/viberglass/github/amplify-token"  # noqa: S105 (a parameter name)
 
 
 class GithubSettings(Section):
-    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = "ilities/viberglass"
-
-
-# An ECR repository path segment (lower-case, `.`, `_`, `-` inside, `/` between segments).
-RepositoryPrefix = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$", max_length=80)
-]
+    repository: Annotated[
+        str,
+        check(
+            pattern(
+                r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/(?!\.\.?$)[A-Za-z0-9_.-]{1,100}",
+                "a GitHub repository (owner/name)",
+                "ilities/viberglass",
+            )
+        ),
+    ] = "ilities/viberglass"
 
 
 class WorkersSettings(Section):
     """Clanker workers. The repositories are the application's catalog (``core.app_contract``), created
     under ``image_prefix`` (default: the environment name), e.g. ``dev/viberator-worker-multi-agent``."""
 
-    image_prefix: RepositoryPrefix | None = None
-    keep_images_per_environment: Annotated[int, Field(ge=1, le=1000)] = 30
+    # An ECR repository path: lower-case words joined by `.`, `_`, `-`, segments by `/`.
+    image_prefix: Annotated[str, Field(max_length=80), check(checks.ecr_repository)] | None = None
+    keep_images_per_environment: Annotated[int, Field(ge=1, le=1000, description="images kept per repository")] = 30
     cpu: int = 2048
     memory: int = 4096
     container_insights: bool = True
@@ -148,7 +215,7 @@ class AlarmSettings(Section):
 class EnvironmentConfig(Section):
     """A whole environment. ``name`` and ``tier`` come from the file name unless written."""
 
-    name: Name
+    name: EnvName
     tier: Literal["development", "production"]
     aws: AwsSettings = AwsSettings()
     network: NetworkSettings

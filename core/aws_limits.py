@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
+from pathlib import Path
+
 # CloudWatch Logs PutRetentionPolicy accepts exactly these (0 = never expire, which we refuse:
 # retention must be finite).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -67,3 +72,35 @@ def describe_memory_choices(cpu: int) -> str:
 def nearest_retention(days: int) -> int:
     """The accepted retention value closest to ``days`` (ties go to the longer one)."""
     return min(LOG_RETENTION_DAYS, key=lambda v: (abs(v - days), -v))
+
+
+# ECS runs at most 5,000 tasks per service (a fixed service quota), so no count can go beyond it.
+MAX_TASKS_PER_SERVICE = 5000
+
+# VPC subnets: AWS accepts /16 to /28 and reserves 5 addresses in each. An Application Load Balancer
+# needs subnets of at least /27 with 8 free addresses.
+SUBNET_PREFIXES = range(16, 28 + 1)
+RESERVED_PER_SUBNET = 5
+ALB_MIN_PREFIX = 27
+# Two Availability Zones at least (the load balancer and the database subnet group need two); no region
+# has more than six.
+ZONE_COUNTS = range(2, 6 + 1)
+
+
+def usable_addresses(prefix: int) -> int:
+    """Addresses of a /``prefix`` subnet that resources can use (AWS keeps 5)."""
+    return int(2 ** (32 - prefix)) - RESERVED_PER_SUBNET
+
+
+@functools.cache
+def regions() -> frozenset[str]:
+    """Every AWS region the installed AWS SDK knows, from botocore's own endpoint data
+    (``botocore/data/partitions.json``: the commercial, China, GovCloud, ISO and European Sovereign
+    partitions), read without importing botocore (~0.1 ms instead of ~60 ms) and without network."""
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("botocore is not installed; run `make setup`")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    # `aws-global` and friends are endpoint aliases, not regions a VPC can live in.
+    return frozenset(name for part in data["partitions"] for name in part["regions"] if not name.endswith("-global"))

@@ -13,7 +13,24 @@ from dataclasses import dataclass
 
 PROJECT = "viberglass"
 _HASH_LENGTH = 6
-_VALID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# An environment name is part of every resource name: S3 buckets (`{env}-viberglass-uploads`), IAM roles
+# (`viberglass-{env}-github-apply`, at most 64 characters), log groups, SSM paths and GitHub Environment
+# names. Lower-case ASCII letters and digits in dash-separated words satisfy all of them; 40 characters
+# keep the longest fixed IAM role name within 64.
+ENV_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*", re.ASCII)
+MAX_ENV_LENGTH = 40
+
+
+def env_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an environment name, or ``None`` when it can."""
+    if not name:
+        return "is empty"
+    if len(name) > MAX_ENV_LENGTH:
+        return f"is {len(name)} characters long; an environment name has at most {MAX_ENV_LENGTH}"
+    if not ENV_NAME.fullmatch(name):
+        shown = repr(name) if len(name) <= 60 else repr(name[:57]) + "..."
+        return f"{shown} is not an environment name (lower-case letters and digits, words joined by single dashes)"
+    return None
 
 
 def shorten(name: str, max_length: int) -> str:
@@ -39,8 +56,9 @@ class Naming:
     project: str = PROJECT
 
     def __post_init__(self) -> None:
-        if not _VALID.match(self.env):
-            raise ValueError(f"environment name {self.env!r} must be lower-case letters, digits and dashes")
+        problem = env_name_problem(self.env)
+        if problem:
+            raise ValueError(f"environment name {problem}")
 
     @property
     def prefix(self) -> str:

@@ -11,8 +11,10 @@ from typing import Any
 
 # Commands import what they need: `plan-comment` runs on the standard library alone (the PR-comment job
 # installs nothing), while the AWS commands bring boto3.
+from core.cli import EXIT_FAILURE, ArgumentParser, describe, error_line, show_tracebacks
+from ops import args as valid
 from ops import plan_comment
-from ops.errors import EXIT_AWS, EXIT_INPUT, InputError, OpsError
+from ops.errors import InputError, OpsError, from_aws
 
 Handler = Callable[[argparse.Namespace], int]
 # How the docs run the commands from a clone: the console script `make setup` installs, no activation needed.
@@ -70,7 +72,10 @@ def _deploy_frontend(args: argparse.Namespace) -> int:
 def _deploy_workers(args: argparse.Namespace) -> int:
     from ops import workers
 
-    workers.deploy(args.env, tag=args.tag, context=Path(args.context), plan_only=args.plan)
+    context = Path(args.context)
+    if not args.plan and not context.is_dir():  # a plan may name the folder of another machine (CI)
+        raise InputError(f"--context {args.context!r} is not a folder; give the application repository root")
+    workers.deploy(args.env, tag=args.tag, context=context, plan_only=args.plan)
     return 0
 
 
@@ -108,9 +113,9 @@ def _smoke(args: argparse.Namespace) -> int:
 
 def _waits(parser: argparse.ArgumentParser, timeout: float = 900) -> None:
     parser.add_argument(
-        "--timeout", type=float, default=timeout, help=f"seconds to wait at most (default {timeout:.0f})"
+        "--timeout", type=valid.seconds, default=timeout, help=f"seconds to wait at most (default {timeout:.0f})"
     )
-    parser.add_argument("--interval", type=float, default=10, help="seconds between checks (default 10)")
+    parser.add_argument("--interval", type=valid.seconds, default=10, help="seconds between checks (default 10)")
 
 
 def _diagram(args: argparse.Namespace) -> int:
@@ -217,7 +222,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "roll back on failure.",
         f"{OPS} deploy backend --env dev --image 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
-    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
     p.add_argument("--image", required=True, help="a tag of the backend repository, <repo>:<tag> or <repo>@sha256:...")
     _waits(p)
     p = _command(
@@ -227,9 +232,11 @@ def _add_shipping_commands(sub: Any) -> None:
         "Start an Amplify release (or follow the auto-build of --commit), wait for it, smoke the site.",
         f"{OPS} deploy frontend --env prod --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
-    p.add_argument("--env", required=True, help="environment")
-    p.add_argument("--commit", help="follow the auto-build job of this commit instead of starting a release")
-    p.add_argument("--url", help="URL to smoke-test (default: the custom domain or the branch URL)")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument(
+        "--commit", type=valid.commit, help="follow the auto-build job of this commit instead of starting a release"
+    )
+    p.add_argument("--url", type=valid.url, help="URL to smoke-test (default: the custom domain or the branch URL)")
     _waits(p, timeout=1800)
     p = _command(
         deploy_sub,
@@ -239,7 +246,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "tagged <git sha> and latest (the tag the backend runs); base image first.",
         f"{OPS} deploy workers --env dev --tag 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --plan",
     )
-    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
     p.add_argument("--tag", required=True, help="the commit's immutable tag: the full 40-character <git sha>")
     p.add_argument(
         "--context", default=".", help="application repository root (the catalog's Dockerfile paths are under it)"
@@ -259,8 +266,8 @@ def _add_shipping_commands(sub: Any) -> None:
         "Point the backend service at an earlier task-definition revision (default: the previous one) and wait.",
         f"{OPS} rollback backend --env prod --to-revision 41",
     )
-    p.add_argument("--env", required=True, help="environment")
-    p.add_argument("--to-revision", type=int, help="revision number of the backend task family")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--to-revision", type=valid.revision, help="revision number of the backend task family")
     _waits(p)
 
     restart = sub.add_parser(
@@ -276,7 +283,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "Start a new deployment of the running revision and wait for it.",
         f"{OPS} restart backend --env dev",
     )
-    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
     _waits(p)
 
     secrets = sub.add_parser(
@@ -292,8 +299,8 @@ def _add_shipping_commands(sub: Any) -> None:
         "Store a secret read from stdin as a SecureString with the environment key.",
         f"pbpaste | {OPS} secrets set slackBotToken --env dev",
     )
-    p.add_argument("name", help="webhookSecretEncryptionKey, slackSigningSecret, slackBotToken or github-token")
-    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("name", help="slackSigningSecret, slackBotToken or github-token")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
 
     p = _command(
         sub,
@@ -302,8 +309,10 @@ def _add_shipping_commands(sub: Any) -> None:
         "Print deployment-discovery values of an environment as name=value lines.",
         f"{OPS} discover --env dev deployment/ecrRepository ecs/service",
     )
-    p.add_argument("--env", required=True, help="environment")
-    p.add_argument("names", nargs="+", help="parameter names under /viberglass/<env>/, e.g. ecs/cluster")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument(
+        "names", nargs="+", type=valid.discovery_name, help="parameter names under /viberglass/<env>/, e.g. ecs/cluster"
+    )
 
     p = _command(
         sub,
@@ -312,7 +321,7 @@ def _add_shipping_commands(sub: Any) -> None:
         "Log Docker in to the account's ECR registry (token from boto3, password through stdin).",
         f"{OPS} registry-login --env dev",
     )
-    p.add_argument("--env", required=True, help="environment")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
 
     p = _command(
         sub,
@@ -321,13 +330,13 @@ def _add_shipping_commands(sub: Any) -> None:
         "Check the API /health, the frontend URL and running vs desired backend tasks.",
         f"{OPS} smoke --env prod",
     )
-    p.add_argument("--env", required=True, help="environment")
-    p.add_argument("--frontend-url", help="URL to check (default: the custom domain or the branch URL)")
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--frontend-url", type=valid.url, help="URL to check (default: the custom domain or the branch URL)")
     _waits(p, timeout=60)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="viberglass-ops",
         description="Viberglass operations commands (AWS credentials from your profile or assumed role).",
         epilog=f"example:\n  {OPS} deploy backend --help",
@@ -342,9 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
         "Create or repair the Terraform state bucket and lock table of an environment (idempotent).",
         f"{OPS} bootstrap-state --env dev --dry-run",
     )
-    p.add_argument("--env", required=True, help="environment (config/<env>.yaml names the bucket and table)")
+    p.add_argument(
+        "--env",
+        required=True,
+        type=valid.environment,
+        help="environment (config/<env>.yaml names the bucket and table)",
+    )
     p.add_argument("--dry-run", action="store_true", help="list what would change; change nothing")
-    p.add_argument("--noncurrent-days", type=int, default=90, help="days to keep old state versions (default 90)")
+    p.add_argument(
+        "--noncurrent-days", type=valid.days, default=90, help="days to keep old state versions (default 90)"
+    )
 
     p = _command(
         sub,
@@ -354,11 +370,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"{OPS} bootstrap-github-oidc --env prod",
     )
     p.add_argument(
-        "--env", required=True, help="environment; its apply role trusts the GitHub Environment of that name"
+        "--env",
+        required=True,
+        type=valid.environment,
+        help="environment; its apply role trusts the GitHub Environment of that name",
     )
     p.add_argument("--dry-run", action="store_true", help="list what would change; change nothing")
     p.add_argument(
         "--subject-prefix",
+        type=valid.subject_prefix,
         help="OIDC subject prefix (default repo:<github.repository>; use GitHub's immutable-id form if your "
         "repository customised its subject claim, e.g. repository_owner_id:123:repository_id:456)",
     )
@@ -401,27 +421,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit status: 0 done, 1 failed while working, 2 bad input (arguments, configuration,
+    missing or refused AWS credentials); on failure exactly one ``error:`` line on stderr."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    namespace = parser.parse_args(argv)
+    handler: Handler = namespace.handler
     try:
-        handler: Handler = args.handler
-        return handler(args)
+        return handler(namespace)
     except OpsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        error_line(str(error))
         return error.exit_code
-    except Exception as error:
-        # botocore's errors, without importing botocore for commands that do not use it.
-        module = type(error).__module__
-        if not module.startswith("botocore"):
-            raise
-        if type(error).__name__ == "NoCredentialsError":
-            print("error: no AWS credentials; configure a profile or assume a role first", file=sys.stderr)
-            return EXIT_INPUT
-        print(f"error: AWS call failed: {error}", file=sys.stderr)
-        return EXIT_AWS
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        error_line("interrupted")
         return 130
+    except Exception as error:
+        # botocore's errors (recognised without importing botocore for commands that do not use it).
+        reported = from_aws(error)
+        if reported is not None:
+            error_line(str(reported))
+            return reported.exit_code
+        if show_tracebacks():
+            raise
+        error_line(f"{describe(error)} (an unexpected error; set VIBERGLASS_TRACEBACK=1 for the traceback)")
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

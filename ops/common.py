@@ -13,14 +13,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 import config as configuration
 from config.schema import EnvironmentConfig
-from ops.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, InputError, OpsError
+from ops.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, InputError, OpsError, from_aws
 
 __all__ = ["EXIT_AWS", "EXIT_INPUT", "EXIT_OK", "InputError", "OpsError", "Report", "aws_call", "client"]
 
 
 def load_config(env: str) -> EnvironmentConfig:
+    """The configuration of ``--env``; an empty or unknown name is refused, never replaced by a default."""
     try:
-        return configuration.load(env)
+        return configuration.load(env, source="--env")
     except configuration.ConfigError as error:
         raise InputError(str(error)) from None
 
@@ -79,7 +80,7 @@ def aws_call(what: str, call: Callable[[], Any], *, missing: Collection[str] = (
     except ClientError as error:
         if error_code(error) in missing:
             return None
-        message = error.response.get("Error", {}).get("Message", str(error))
-        raise OpsError(f"{what}: {error_code(error)}: {message}") from None
+        raise from_aws(error, what) or OpsError(f"{what}: {error}") from None
     except BotoCoreError as error:
-        raise OpsError(f"{what}: {error}") from None
+        # Missing or refused credentials are the operator's input (exit 2), anything else a failure (exit 1).
+        raise from_aws(error, what) or OpsError(f"{what}: {error}") from None

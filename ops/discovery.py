@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from core import discovery
-from ops.common import OpsError, aws_call, client, load_config
+from ops.common import InputError, OpsError, aws_call, client, load_config
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,11 @@ class Targets:
 
 def read(env: str, *suffixes: str, ssm: Any = None) -> Targets:
     """The named discovery values of ``env``; any missing one is an error naming the stack to deploy."""
-    cfg = load_config(env)
-    unknown = [s for s in suffixes if s not in discovery.PARAMETERS and s != discovery.ALARM_TOPIC]
+    known = [*discovery.PARAMETERS, discovery.ALARM_TOPIC]
+    unknown = [s for s in suffixes if s not in known]
     if unknown:
-        raise ValueError(f"not discovery parameters: {unknown}")
+        raise InputError(f"{', '.join(map(repr, unknown))}: not discovery parameters; use one of: {', '.join(known)}")
+    cfg = load_config(env)
     ssm = ssm or client("ssm", cfg.aws.region)
     names = {f"/viberglass/{env}/{s}": s for s in suffixes}
     values: dict[str, str] = {}

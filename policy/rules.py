@@ -107,9 +107,20 @@ def _protected(body: Json) -> bool:
     return bool(body.get("lifecycle", {}).get("prevent_destroy"))
 
 
+def is_production(env: str) -> bool:
+    """The tier ``config/<env>.yaml`` names (never the environment's name). An environment whose
+    configuration cannot be read is held to the production rules."""
+    from config import ConfigError, load  # noqa: PLC0415 (pydantic only for the rule that needs it)
+
+    try:
+        return load(env).production
+    except ConfigError:
+        return True
+
+
 def production_state_is_protected(stacks: Stacks, env: str) -> list[str]:
     """In production: databases, buckets and keys survive a stray ``terraform destroy``; logs are kept."""
-    if env not in {"prod", "production"}:
+    if not is_production(env):
         return []
     found = []
     for s, k, body in resources(stacks, "aws_db_instance"):

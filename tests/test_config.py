@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import config
 from config.defaults import merge
-from tests.conftest import raw_config
+from core import aws_limits
+from tests.conftest import ROOT, raw_config
 
 
 def test_shipped_environments_are_dev_and_prod() -> None:
@@ -45,7 +49,7 @@ def test_viberglass_env_selects_the_file(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_a_file_states_only_what_it_changes() -> None:
     """Tier defaults fill in what a minimal file leaves out."""
-    minimal = {"state": raw_config("dev")["state"]}
+    minimal = {"tier": "development", "state": raw_config("dev")["state"]}
     cfg = config.parse(minimal, "staging")
     assert (cfg.tier, cfg.backend.cpu, cfg.database.instance_class) == ("development", 256, "db.t4g.micro")
 
@@ -54,6 +58,44 @@ def test_prod_tier_defaults_apply_to_other_names_set_to_production() -> None:
     overrides = {"tier": "production", "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z123"}}
     cfg = config.parse(merge({"state": raw_config("dev")["state"]}, overrides), "live")
     assert (cfg.database.deletion_protection, cfg.logs.retention_days) == (True, 90)
+
+
+def test_shipped_files_name_their_tier() -> None:
+    assert (raw_config("dev")["tier"], raw_config("prod")["tier"]) == ("development", "production")
+
+
+@pytest.mark.parametrize("name", ["prod-eu", "eu-west", "live", "staging-2"])
+def test_a_copy_of_prod_under_any_name_is_production(name: str) -> None:
+    """The tier travels with the file: renaming or copying prod.yaml cannot drop production."""
+    cfg = config.parse(raw_config("prod"), name)
+    assert cfg.production
+    assert (cfg.database.multi_az, cfg.database.deletion_protection, cfg.database.final_snapshot) == (True, True, True)
+    assert (cfg.network.flow_logs, cfg.network.single_nat_gateway, cfg.uploads.versioning) == (True, False, True)
+
+
+@pytest.mark.parametrize("name", ["prod", "production", "prod-eu", "eu-prod", "us-production-2"])
+def test_a_name_that_says_production_cannot_be_development(name: str) -> None:
+    with pytest.raises(config.ConfigError, match=r"^tier: is development but the environment is named"):
+        config.parse(raw_config("dev"), name)
+
+
+@pytest.mark.parametrize("name", ["products", "reprod", "dev-productive"])
+def test_only_whole_words_prod_and_production_say_production(name: str) -> None:
+    assert config.parse(raw_config("dev"), name).tier == "development"
+
+
+def test_regions_come_from_the_sdk_endpoint_data() -> None:
+    """botocore's partitions.json: every partition, no `*-global` endpoint aliases, no network."""
+    regions = aws_limits.regions()
+    assert {"eu-west-1", "us-east-1", "cn-north-1", "us-gov-west-1", "ap-southeast-7"} <= regions
+    assert not {"aws-global", "zz-nowhere-9", "banana"} & regions
+
+
+def test_validating_a_configuration_does_not_import_botocore() -> None:
+    """The synth path reads the SDK's region list as a data file; importing botocore would cost ~80 ms."""
+    code = "import sys, config; config.load('dev'); print(sorted(m for m in sys.modules if m.startswith('botocore')))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_listed_zones_are_used() -> None:
@@ -72,7 +114,7 @@ def test_backend_runs_one_task_by_default_in_every_tier(env: str) -> None:
 
 
 def test_worker_image_prefix_defaults_to_the_environment_name() -> None:
-    cfg = config.parse({"state": raw_config("dev")["state"]}, "staging")
+    cfg = config.parse({"tier": "development", "state": raw_config("dev")["state"]}, "staging")
     assert cfg.worker_image_prefix == "staging"
     assert config.load("prod").worker_image_prefix == "prod"
 

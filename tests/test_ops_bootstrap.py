@@ -168,7 +168,7 @@ def test_bucket_in_another_region_is_refused(aws: str, capsys: pytest.CaptureFix
 def test_unknown_environment_is_bad_input(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, output = run(capsys, "bootstrap-state", "--env", "staging")
     assert status == 2
-    assert output.strip().startswith("error: VIBERGLASS_ENV: unknown environment 'staging'")
+    assert output.strip().startswith("error: --env: unknown environment 'staging'")
 
 
 # -- bootstrap-github-oidc ----------------------------------------------------------------------------------
