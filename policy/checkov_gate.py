@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,24 @@ def construct_paths(stacks_dir: Path) -> dict[tuple[str, str], str]:
     return paths
 
 
+def checkov_input(stacks_dir: Path, into: Path) -> Path:
+    """A copy of the stacks checkov can parse: its terraform_json parser (checkov 3.3) raises on a plain
+    string in the ``terraform`` block (``required_version``) and then skips the whole file, resources and
+    all. Only that key is left out; file names stay the same, so findings keep their paths."""
+    for file in sorted(stacks_dir.glob("*/cdk.tf.json")):
+        stack = json.loads(file.read_text())
+        stack.get("terraform", {}).pop("required_version", None)
+        (into / file.parent.name).mkdir(parents=True, exist_ok=True)
+        (into / file.parent.name / "cdk.tf.json").write_text(json.dumps(stack))
+    return into
+
+
 def run_checkov(stacks_dir: Path, checkov: Path = CHECKOV) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        return _run_checkov(checkov_input(stacks_dir, Path(tmp)), checkov)
+
+
+def _run_checkov(stacks_dir: Path, checkov: Path) -> dict[str, Any]:
     # --skip-download: offline, no platform calls; the JSON report goes to stdout.
     result = subprocess.run(  # noqa: S603 (fixed argv, no shell)
         [

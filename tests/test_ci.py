@@ -178,3 +178,19 @@ def test_plan_jobs_install_only_what_synth_needs(name: str, job: str) -> None:
 def test_reporting_jobs_install_nothing(name: str, job: str) -> None:
     script = runs(jobs(name)[job])
     assert "make" not in script.split() and "pip" not in script and "npm" not in script
+
+
+def test_checkov_gets_the_stacks_without_required_version(dev: Stacks, tmp_path: Path) -> None:
+    """checkov 3.3 cannot parse a string in the `terraform` block and would silently skip the whole stack."""
+    import json
+
+    from policy.checkov_gate import checkov_input
+
+    source = tmp_path / "in"
+    for name in ("base", "platform"):
+        (source / name).mkdir(parents=True)
+        (source / name / "cdk.tf.json").write_text(json.dumps(dev[name]))
+    out = checkov_input(source, tmp_path / "out")
+    copied = json.loads((out / "platform" / "cdk.tf.json").read_text())
+    assert "required_version" not in copied["terraform"]
+    assert copied["resource"] == dev["platform"]["resource"] and copied["terraform"]["backend"]
