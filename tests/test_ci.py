@@ -140,6 +140,8 @@ def test_adding_destroy_ok_reruns_the_gate() -> None:
     workflow = _load(WF / "terraform-plan.yml")
     assert {"labeled", "unlabeled"} <= set(workflow["on"]["pull_request"]["types"])
     assert "github.event.label.name == 'destroy-ok'" in workflow["jobs"]["trust"]["if"]
+    # ...and any other label neither plans nor cancels a running plan (a group of its own).
+    assert "github.event.label.name != 'destroy-ok' && github.run_id" in workflow["concurrency"]["group"]
 
 
 # -- drift ----------------------------------------------------------------------------------------------------
