@@ -200,7 +200,6 @@ def parse_plan(name: str, document: Any) -> StackPlan:
         isinstance(document, dict)
         and _FORMAT.match(str(document.get("format_version", "")))
         and ("planned_values" in document or "resource_changes" in document)
-        and "values" not in document
     ):
         raise PlanError(_describe(document))
     plan = StackPlan(name)

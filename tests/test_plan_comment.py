@@ -277,6 +277,7 @@ def test_pipes_in_names_keep_the_table_intact() -> None:
     text = render([plan("create", "dev/a|b"), plan("create", "dev/c")])
     rows = [line for line in text.splitlines() if line.startswith("| `dev/")]
     assert len(rows) == 2
+    assert rows[0].startswith("| `dev/a\\|b` | changes |")  # GitHub splits cells on a bare | even in code
     assert html_of(text).count("<tr>") == 3  # header and two stacks, nothing split into extra cells
 
 
@@ -419,6 +420,14 @@ def test_file_stays_within_the_limit_with_its_newline(tmp_path: Path) -> None:
     many.write_text(json.dumps({"format_version": "1.2", "resource_changes": changes}))
     assert main(["plan-comment", "--plan", f"dev/base={many}", "--out", str(out)]) == 0
     assert len(out.read_text()) <= GITHUB_LIMIT
+
+
+def test_a_comment_at_the_limit_still_fits_with_its_newline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is the rendered text plus a newline: the text must be rendered one character shorter."""
+    monkeypatch.setattr(plan_comment, "render", lambda plans, *, limit, **_: "x" * limit)
+    out = tmp_path / "c.md"
+    assert main(["plan-comment", "--plan", f"dev/base={PLANS / 'create.json'}", "--out", str(out)]) == 0
+    assert len(out.read_text()) == GITHUB_LIMIT
 
 
 def test_arguments_from_a_file(tmp_path: Path) -> None:
