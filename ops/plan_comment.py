@@ -590,6 +590,7 @@ def render(  # noqa: PLR0915 - one budget walked top to bottom reads best in one
         notes.append(f"No changes: {', '.join(code(p.name) for p in quiet)}.")
     if reads:
         notes.append(f"Only data sources read at apply, no changes: {', '.join(code(p.name) for p in reads)}.")
+    notes = [line for note in notes for line in (note, "")]  # separate paragraphs
     footer_full = f"_Full plan: {_printable(full_plan)}._"
     footer_cut = f"_Parts were shortened to fit GitHub's comment limit; the full plan is in {_printable(full_plan)}._"
     fixed = [*head, "", *table, "", *notes, "", footer_cut]
