@@ -424,7 +424,7 @@ def test_file_stays_within_the_limit_with_its_newline(tmp_path: Path) -> None:
 
 def test_a_comment_at_the_limit_still_fits_with_its_newline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The file is the rendered text plus a newline: the text must be rendered one character shorter."""
-    monkeypatch.setattr(plan_comment, "render", lambda plans, *, limit, **_: "x" * limit)
+    monkeypatch.setattr(plan_comment, "render", lambda _plans, *, limit, **_: "x" * limit)
     out = tmp_path / "c.md"
     assert main(["plan-comment", "--plan", f"dev/base={PLANS / 'create.json'}", "--out", str(out)]) == 0
     assert len(out.read_text()) == GITHUB_LIMIT
