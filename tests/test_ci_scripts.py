@@ -159,6 +159,7 @@ def test_provider_locks_are_generated_per_stack(ws: Workspace) -> None:
 
 
 def test_validate_checks_every_stack_of_every_environment(ws: Workspace) -> None:
+    ws.scenario["*"]["init"] = "init_backend_false_ok"
     result = ws.run("validate-stacks.sh", ".tools/synth/dev", ".tools/synth/prod")
     assert result.returncode == 0, result.stdout
     validated = [c["stack"] for c in ws.calls() if c["args"][0] == "validate"]
