@@ -4,6 +4,8 @@ installed, as in the workflows): operations commands. ``viberglass-ops COMMAND -
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -171,27 +173,46 @@ def _pairs(values: list[str] | None, flag: str) -> list[tuple[str, str]]:
 
 
 def _plan_comment(args: argparse.Namespace) -> int:
+    """Every input becomes a stack (a bad one a failed stack with its reason); exit 0 unless misused."""
+    texts = dict(_pairs(args.text, "--text"))
     plans: list[plan_comment.StackPlan] = []
-    try:
-        for name, path in _pairs(args.plan, "--plan"):
-            plans.append(plan_comment.load_plan(name, Path(path)))
-        for name, path in _pairs(args.failed, "--failed"):
-            log = Path(path).read_text(encoding="utf-8", errors="replace") if Path(path).exists() else ""
-            plans.append(plan_comment.failed(name, log))
-        for name, reason in _pairs(args.pending, "--pending"):
-            plans.append(plan_comment.pending(name, reason))
-    except plan_comment.PlanError as error:
-        raise InputError(str(error)) from None
+    secrets: dict[str, set[str]] = {}
+    for name, path in _pairs(args.plan, "--plan"):
+        plans.append(plan_comment.load_plan(name, Path(path)))
+        if name in texts:
+            # A text is shown only when its plan JSON says which values to redact.
+            with contextlib.suppress(OSError, UnicodeDecodeError, ValueError, RecursionError):
+                secrets[name] = plan_comment.sensitive_values(json.loads(Path(path).read_text(encoding="utf-8")))
+    for name, path in _pairs(args.failed, "--failed"):
+        log = Path(path).read_text(encoding="utf-8", errors="replace") if Path(path).is_file() else ""
+        plans.append(plan_comment.failed(name, log, reason=plan_comment.first_error(log)))
+    for name, reason in _pairs(args.pending, "--pending"):
+        plans.append(plan_comment.pending(name, reason))
+    for path in args.digest or []:
+        plans += plan_comment.load_digest(Path(path), fallback_name=Path(path).stem)
     if not plans:
-        raise InputError("give at least one --plan, --failed or --pending")
+        raise InputError("give at least one --plan, --failed, --pending or --digest")
     order = {name: i for i, name in enumerate(args.order or [])}
     plans.sort(key=lambda p: order.get(p.name, len(order)))
-    text = plan_comment.render(plans, full_plan=args.full_plan)
+    if args.save_digest:
+        _write(args.save_digest, json.dumps(plan_comment.to_digest(plans), indent=1) + "\n")
+    if args.summary:
+        _write(args.summary, json.dumps(plan_comment.summary(plans), indent=1) + "\n")
+    if args.job_summary:
+        _write(args.job_summary, plan_comment.job_summary(plans, texts, secrets))
+    # The file ends with a newline and still fits GitHub's limit.
+    text = plan_comment.render(plans, full_plan=args.full_plan, commit=args.commit or "",
+                               limit=plan_comment.GITHUB_LIMIT - 1) + "\n"  # fmt: skip
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text + "\n")
+        _write(args.out, text)
+    elif not (args.save_digest or args.summary or args.job_summary):
+        sys.stdout.write(text)
     return 0
+
+
+def _write(path: str, text: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def _command(sub: Any, name: str, handler: Handler, help: str, example: str) -> argparse.ArgumentParser:
@@ -411,12 +432,19 @@ def build_parser() -> argparse.ArgumentParser:
         "Render terraform show -json plans of several stacks into one pull-request comment (no network).",
         f"{OPS} plan-comment --plan dev/base=base.json --plan dev/workers=workers.json --out comment.md",
     )
+    p.fromfile_prefix_chars = "@"  # @FILE: arguments one per line (scripts/ci/plan-stacks.sh writes them)
     p.add_argument("--plan", action="append", metavar="STACK=FILE", help="a stack's `terraform show -json` output")
     p.add_argument("--failed", action="append", metavar="STACK=LOG", help="a stack whose plan failed, with its log")
     p.add_argument("--pending", action="append", metavar="STACK=REASON", help="a stack not planned, and why")
+    p.add_argument("--digest", action="append", metavar="FILE", help="stacks from a --save-digest file (no values)")
+    p.add_argument("--text", action="append", metavar="STACK=FILE", help="a stack's human plan (for --job-summary)")
     p.add_argument("--order", nargs="*", metavar="STACK", help="stack order in the comment (default: as given)")
+    p.add_argument("--commit", help="the commit the plans were made for (named in the comment)")
     p.add_argument("--full-plan", default="the job summary", help="where readers find the full plan (text or URL)")
     p.add_argument("--out", help="write the markdown here (default: stdout)")
+    p.add_argument("--summary", metavar="FILE", help="write the machine-readable summary (JSON) here")
+    p.add_argument("--save-digest", metavar="FILE", help="write the stacks, without any value, as JSON here")
+    p.add_argument("--job-summary", metavar="FILE", help="write the --text plans, sensitive values redacted, here")
     return parser
 
 

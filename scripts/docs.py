@@ -18,8 +18,10 @@ EXAMPLE_ARGS = [
     "--plan", f"dev/base={PLANS / 'mixed_base.json'}",
     "--plan", f"dev/workers={PLANS / 'mixed_workers.json'}",
     "--plan", f"dev/platform={PLANS / 'mixed_platform.json'}",
+    "--plan", f"prod/base={PLANS / 'drift.json'}",
+    "--plan", f"prod/workers={PLANS / 'reads_only.json'}",
     "--failed", f"prod/platform={PLANS / 'platform_failed.log'}",
-    "--pending", "prod/workers=base is not applied yet",
+    "--commit", "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     "--full-plan", "the workflow run's job summary",
 ]  # fmt: skip
 

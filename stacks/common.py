@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config.schema import EnvironmentConfig
 from core.naming import Naming
+from core.toolchain import required_version
 from imports.aws import AwsProvider, AwsProviderDefaultTags
 from imports.cdktf import CloudBackend, Construct, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack
 from modules.account import Account
@@ -67,6 +68,8 @@ class ViberglassStack(TerraformStack):
 
     def __init__(self, scope: Construct, stack_name: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, stack_name)
+        # The Terraform floor lives in terraform.env, with the version the workflows install.
+        self.add_override("terraform.required_version", required_version())
         self.config = config
         self.naming = Naming(config.name)
         aws_provider(self, "aws", config, region=config.aws.region)

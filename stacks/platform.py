@@ -29,8 +29,6 @@ from stacks.common import ViberglassStack, aws_provider
 from stacks.workers import WorkersStack, uploads_bucket_name
 
 CONTAINER_NAME = "backend"
-# Write-only arguments (value_wo) need Terraform 1.11; ephemeral resources 1.10.
-TERRAFORM_VERSION = ">= 1.11"
 GENERATED_KEY_LENGTH = 64  # letters and digits: ~380 bits for a key the app hashes with SHA-256
 
 
@@ -47,7 +45,6 @@ class PlatformStack(ViberglassStack):
         super().__init__(scope, stack_name, config=config)
         naming, cfg, account = self.naming, config, self.account
         RandomProvider(self, "random")
-        self.add_override("terraform.required_version", TERRAFORM_VERSION)
         protect = cfg.production
 
         self.repository = Repository(

@@ -1,13 +1,21 @@
-"""ops plan-comment on fixtures in Terraform's JSON plan format (format_version 1.x)."""
+"""ops plan-comment on fixtures in Terraform's JSON plan format (format_version 0.1 ... 1.2).
+
+The fixtures in tests/fixtures/plans/ follow `terraform show -json` of Terraform 1.10/1.11 (format 1.2)
+and of older releases (0.1: Terraform 0.12-0.14, 0.2: 0.15-1.0, 1.0: 1.1); the comment is checked by
+parsing it with markdown-it-py (CommonMark + GitHub tables), the way GitHub renders it.
+"""
 
 from __future__ import annotations
 
+import json
 import runpy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from ops import plan_comment
 from ops.__main__ import main
@@ -15,15 +23,23 @@ from ops.plan_comment import GITHUB_LIMIT, MARKER, load_plan, render
 from tests.conftest import ROOT
 
 PLANS = ROOT / "tests" / "fixtures" / "plans"
+GFM = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 def plan(name: str, stack: str = "dev/base") -> plan_comment.StackPlan:
-    return load_plan(stack, PLANS / f"{name}.json")
+    return load_plan(stack, PLANS / (name if "." in name else f"{name}.json"))
 
 
 def only(name: str) -> plan_comment.Change:
     (change,) = plan(name).changes
     return change
+
+
+def html_of(markdown: str) -> str:
+    return str(GFM.render(markdown))
+
+
+# -- every action list of Terraform's JSON plan format -------------------------------------------------------
 
 
 def test_create() -> None:
@@ -49,11 +65,13 @@ def test_replace_create_before_delete() -> None:
     assert (change.action, change.replace_order) == ("replace", "create, then delete")
 
 
-def test_sensitive_attributes_are_named_never_shown() -> None:
-    change = only("replace_delete_first")
-    assert "password (sensitive)" in change.attributes
-    text = render([plan("replace_delete_first")])
-    assert '"x"' not in text and '"y"' not in text
+def test_create_then_forget_is_a_replacement_that_keeps_the_old_object() -> None:
+    change = only("create_forget")
+    assert (change.action, change.replace_order) == (
+        "replace",
+        "create, then forget the old object, which stays in AWS",
+    )
+    assert plan("create_forget").counts()["replace"] == 1
 
 
 def test_noop_is_no_change() -> None:
@@ -61,10 +79,10 @@ def test_noop_is_no_change() -> None:
     assert (noop.changes, noop.output_changes, noop.has_changes) == ([], [], False)
 
 
-def test_read_is_listed_but_not_counted() -> None:
+def test_read_is_counted_as_read_but_is_not_a_change() -> None:
     read = plan("read")
     assert [c.action for c in read.changes] == ["read"]
-    assert not read.has_changes
+    assert (read.count("read"), read.has_changes) == (1, False)
 
 
 def test_import_is_counted() -> None:
@@ -91,22 +109,132 @@ def test_output_changes() -> None:
     assert plan("outputs").output_changes == ["api_url (update)", "new_output (create)"]
 
 
+def test_unknown_action_list_fails_only_that_stack() -> None:
+    document = {"format_version": "1.2", "resource_changes": [{"address": "a.b", "change": {"actions": ["explode"]}}]}
+    with pytest.raises(plan_comment.PlanError, match=r"unknown change actions \['explode'\]"):
+        plan_comment.parse_plan("dev/base", document)
+
+
+# -- replacement reasons, deposed objects, drift, reads ------------------------------------------------------
+
+
+def test_replacement_shows_the_forcing_paths_not_computed_attributes() -> None:
+    db = plan("replace_paths").changes[0]
+    assert db.attributes == ("identifier",)
+    assert db.reason == "an attribute that cannot be updated in place changed"
+
+
+def test_tainted_replacement_gives_its_reason() -> None:
+    tainted = plan("replace_paths").changes[2]
+    assert (tainted.reason, tainted.attributes) == ("tainted", ())
+
+
+def test_replacement_reason_and_paths_reach_the_warning() -> None:
+    text = render([plan("replace_paths")])
+    warning = text[text.index("[!CAUTION]") : text.index("| stack |")]
+    assert "`aws_db_instance.database_instance_ABCDEF12`: an attribute that cannot be updated" in warning
+    assert "forced by `identifier`" in warning
+    assert "`arn`" not in text and "`id`" not in text
+
+
+def test_delete_reasons_are_shown() -> None:
+    text = render([plan("delete_reasons")])
+    assert 'registry_repository_A1B2C3D4["codex"]`: for_each key no longer present' in text
+    assert "`aws_sqs_queue.old_queue_99AA88BB`: no longer in the configuration" in text
+
+
+def test_deposed_object_is_not_the_live_resource() -> None:
+    deposed = plan("deposed")
+    (change,) = deposed.changes
+    assert (change.action, change.deposed) == ("delete", "4e3f2a1b")
+    text = render([deposed])
+    assert "**destroy deposed object** `4e3f2a1b` of `aws_lb_target_group.alb_backend-tg_5A6B7C8D`" in text
+
+
+def test_drift_gets_its_own_lines_and_the_headline() -> None:
+    drifted = plan("drift")
+    assert [c.address for c in drifted.drift] == ["aws_security_group.backend-sg_sg_1234ABCD"]
+    text = render([drifted])
+    assert "1 resource changed outside Terraform" in text.splitlines()[2]
+    assert "**Changed outside Terraform" in text
+
+
+def test_a_stack_with_only_data_reads_is_not_no_changes() -> None:
+    text = render([plan("reads_only", "dev/platform"), plan("noop", "dev/base")])
+    assert "No changes: `dev/base`." in text
+    assert "Only data sources read at apply, no changes: `dev/platform`." in text
+    assert "| `dev/platform` | data reads only |" in text
+
+
+def test_output_changes_get_their_own_lines() -> None:
+    text = render([plan("outputs")])
+    assert "**Outputs**\n- `api_url (update)`\n- `new_output (create)`" in text
+
+
+# -- formats and refusals -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [("format_0_1", ["replace", "create"]), ("format_0_2", ["update"]), ("format_1_0", ["no-op"])],
+)
+def test_older_format_versions_are_read(fixture: str, expected: list[str]) -> None:
+    read = plan(fixture)
+    assert read.status == "planned"
+    assert [c.action for c in read.changes] == expected
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason"),
+    [
+        ("state_file.json", "a Terraform state file, not a plan"),
+        ("state_show.json", "`terraform show -json` of a state, not of a plan"),
+        ("not_a_plan.json", "not a Terraform JSON plan (no format_version)"),
+        ("format_2_0.json", "plan format_version 2.0 is not one this tool reads"),
+        ("truncated.json", "cannot read plan JSON (JSONDecodeError"),
+        ("not_json.txt", "cannot read plan JSON (JSONDecodeError"),
+        ("binary_plan.tfplan", "cannot read plan JSON"),
+        ("missing.json", "cannot read plan JSON (FileNotFoundError"),
+    ],
+)
+def test_non_plans_are_refused_with_one_line(fixture: str, reason: str) -> None:
+    refused = load_plan("dev/base", PLANS / fixture)
+    assert refused.status == "failed"
+    assert refused.error.startswith(f"{fixture}: ") and reason in refused.error
+    assert "\n" not in refused.error
+
+
+def test_errored_plan_is_failed_and_counted_nowhere() -> None:
+    errored = plan("errored", "dev/workers")
+    text = render([errored, plan("create", "dev/base")])
+    assert errored.status == "failed" and errored.counts() == dict.fromkeys(plan_comment.COUNTED, 0)
+    assert text.splitlines()[2] == "## Terraform plan: 1 to add, 0 to change, 0 to destroy, **1 stack failed**"
+    assert "| `dev/workers` | **failed** |" in text
+
+
+# -- rendering -----------------------------------------------------------------------------------------------
+
+
 def test_comment_starts_with_the_hidden_marker() -> None:
     assert render([plan("create")]).startswith(MARKER)
+
+
+def test_comment_names_its_commit() -> None:
+    assert "Planned for commit `3f2c1ab9e8d7`." in render([plan("create")], commit="3f2c1ab9e8d7")
 
 
 def test_destroys_and_replacements_come_before_the_details() -> None:
     text = render([plan("mixed_base"), plan("mixed_platform", "dev/platform")])
     warning = text.index("[!CAUTION]")
     assert warning < text.index("<details>")
-    assert "destroy `aws_nat_gateway.network_nat-b_1A2B3C4D`" in text[: warning + 1000]
-    assert "replace (delete, then create) `aws_db_instance.database_instance_ABCDEF12`" in text
+    assert "**destroy** `aws_nat_gateway.network_nat-b_1A2B3C4D`" in text[: warning + 1000]
+    assert "**replace** (delete, then create) `aws_db_instance.database_instance_ABCDEF12`" in text
 
 
 def test_summary_table_counts_per_stack() -> None:
     text = render([plan("mixed_base"), plan("mixed_platform", "dev/platform")])
-    assert "| `dev/base` | 1 | 1 | 2 |  |  | 1 |  | 1 |" in text
-    assert "| `dev/platform` | 1 | 1 |  | 1 | 1 |  |  |  |" in text
+    assert "| `dev/base` | changes | 1 | 1 | 2 |  |  | 1 |  |  | 1 |" in text
+    assert "| `dev/platform` | changes | 1 | 1 |  | 1 | 1 |  |  | 1 |  |" in text
 
 
 def test_stacks_without_changes_fold_into_one_line() -> None:
@@ -115,99 +243,219 @@ def test_stacks_without_changes_fold_into_one_line() -> None:
     assert "<summary><code>dev/base</code>" not in text
 
 
-def test_several_stacks_in_one_comment() -> None:
-    text = render([plan("mixed_base"), plan("mixed_platform", "dev/platform"), plan("create", "prod/base")])
-    assert text.count(MARKER) == 1
-    assert [s in text for s in ("<code>dev/base</code>", "<code>dev/platform</code>", "<code>prod/base</code>")] == [
-        True,
-        True,
-        True,
-    ]
+def test_sensitive_attributes_are_named_never_shown() -> None:
+    change = only("replace_delete_first")
+    assert change.attributes == ()  # no replace_paths in this plan: nothing claimed to force it
+    text = render([plan("update"), plan("replace_paths", "dev/platform"), plan("sensitive_output", "dev/x")])
+    for secret in ("correct-horse-battery-staple-1", "old-password-123", "new-password-456"):
+        assert secret not in text
 
 
 def test_failed_plan_shows_its_error_tail() -> None:
     log = (PLANS / "platform_failed.log").read_text()
-    text = render([plan_comment.failed("dev/platform", log)])
-    assert "| `dev/platform` | **plan failed** |" in text
-    assert "InvalidParameterCombination" in text
+    text = render([plan_comment.failed("dev/platform", log, reason=plan_comment.first_error(log))])
+    assert "| `dev/platform` | **failed** |" in text
+    assert "**`dev/platform` failed**: Error: creating RDS DB Instance" in text
     assert "Initializing the backend" not in text  # only the tail
 
 
 def test_pending_stack_says_why() -> None:
     text = render([plan_comment.pending("dev/platform", "workers is not applied yet")])
-    assert "not planned: workers is not applied yet" in text
+    assert "not planned: `workers is not applied yet`" in text
 
 
-def _big_plan(creates: int, deletes: int) -> plan_comment.StackPlan:
+def test_markup_in_addresses_is_shown_literally() -> None:
+    text = render([plan("markup"), plan("create", "dev/other")])
+    page = html_of(text)
+    assert "<img" not in page and "<a href" not in page and "<strong>bold" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count("<details>") == page.count("</details>") == 2
+    assert "<code>aws_ssm_parameter.p_0A[&quot;a|b`c``d&lt;/details&gt;&quot;]</code>" in page
+
+
+def test_pipes_in_names_keep_the_table_intact() -> None:
+    text = render([plan("create", "dev/a|b"), plan("create", "dev/c")])
+    rows = [line for line in text.splitlines() if line.startswith("| `dev/")]
+    assert len(rows) == 2
+    assert rows[0].startswith("| `dev/a\\|b` | changes |")  # GitHub splits cells on a bare | even in code
+    assert html_of(text).count("<tr>") == 3  # header and two stacks, nothing split into extra cells
+
+
+def _big_plan(creates: int, deletes: int, stack: str = "dev/platform") -> plan_comment.StackPlan:
     changes = [
-        {
-            "address": f"aws_ssm_parameter.param_{i:04d}_{'x' * 60}",
-            "mode": "managed",
-            "type": "aws_ssm_parameter",
-            "name": f"p{i}",
-            "change": {
-                "actions": ["create"],
-                "before": None,
-                "after": {"name": str(i)},
-                "after_unknown": {"arn": True},
-            },
-        }
+        {"address": f"aws_ssm_parameter.param_{i:04d}_{'x' * 60}", "change": {"actions": ["create"], "after": {}}}
         for i in range(creates)
     ]
     changes += [
-        {
-            "address": f"aws_s3_object.doomed_{i:04d}",
-            "mode": "managed",
-            "type": "aws_s3_object",
-            "name": f"d{i}",
-            "change": {"actions": ["delete"], "before": {"key": str(i)}, "after": None},
-        }
+        {"address": f"aws_s3_object.doomed_{i:04d}", "change": {"actions": ["delete"], "before": {"key": str(i)}}}
         for i in range(deletes)
     ]
-    return plan_comment.parse_plan("dev/platform", {"format_version": "1.2", "resource_changes": changes})
+    return plan_comment.parse_plan(stack, {"format_version": "1.2", "resource_changes": changes})
 
 
 def test_more_than_300_changes_fit_with_every_warning() -> None:
-    big = _big_plan(creates=900, deletes=40)
-    text = render([big, plan("mixed_base")])
+    text = render([_big_plan(creates=900, deletes=40), plan("mixed_base")])
     assert len(text) <= GITHUB_LIMIT
-    assert all(f"destroy `aws_s3_object.doomed_{i:04d}`" in text for i in range(40))
-    assert "Details were cut" in text
-    assert "| `dev/platform` | 900 |  | 40 |" in text
+    assert all(f"**destroy** `aws_s3_object.doomed_{i:04d}`" in text for i in range(40))
+    assert "Parts were shortened" in text
+    assert "| `dev/platform` | changes | 900 |  | 40 |" in text
 
 
-def test_even_thousands_of_destroys_stay_under_the_limit() -> None:
-    text = render([_big_plan(creates=0, deletes=5000)])
+def test_one_huge_stack_cannot_hide_a_small_stacks_replacement() -> None:
+    text = render([_big_plan(creates=0, deletes=5000), plan("replace_paths", "prod/platform")])
     assert len(text) <= GITHUB_LIMIT
-    assert "more: see the full plan" in text
-    assert "| `dev/platform` |  |  | 5000 |" in text
+    assert "more in `dev/platform`: see the full plan" in text
+    assert "`aws_db_instance.database_instance_ABCDEF12`: an attribute" in text
+    assert "| `dev/platform` | changes |  |  | 5000 |" in text
+
+
+def test_a_huge_failure_log_neither_breaks_the_fence_nor_hides_destroys() -> None:
+    log = "\n".join(f"line {i} ``` `````` {'y' * 500}" for i in range(3000)) + "\nError: boom"
+    text = render([plan_comment.failed("prod/base", log), plan("mixed_base"), _big_plan(0, 200, "dev/big")])
+    assert len(text) <= GITHUB_LIMIT
+    assert all(f"`aws_s3_object.doomed_{i:04d}`" in text for i in range(200))
+    assert "**destroy** `aws_nat_gateway.network_nat-b_1A2B3C4D`" in text
+    tokens = GFM.parse(text)
+    assert tokens[-2].type == "inline" and "Full plan" in tokens[-2].content  # not swallowed by a fence
 
 
 def test_small_plans_are_not_cut() -> None:
-    assert "Details were cut" not in render([plan("mixed_base")])
+    assert "Parts were shortened" not in render([plan("mixed_base")])
+
+
+# -- the machine-readable summary and the value-free digest -------------------------------------------------
+
+
+def test_summary_format_is_pinned() -> None:
+    plans = [plan("mixed_platform", "dev/platform"), plan("errored", "dev/workers"), plan_comment.pending("p", "x")]
+    assert plan_comment.summary(plans) == {
+        "stacks": [
+            {"name": "dev/platform", "status": "planned",
+             "counts": {"create": 1, "update": 1, "delete": 0, "replace": 1, "import": 1, "move": 0, "forget": 0,
+                        "read": 1}},
+            {"name": "dev/workers", "status": "failed", "counts": dict.fromkeys(plan_comment.COUNTED, 0)},
+            {"name": "p", "status": "pending", "counts": dict.fromkeys(plan_comment.COUNTED, 0)},
+        ]
+    }  # fmt: skip
+
+
+def test_digest_round_trips_without_any_value() -> None:
+    plans = [plan("replace_paths"), plan("sensitive_output", "dev/o"), plan("drift", "dev/d"),
+             plan_comment.failed("dev/f", "Error: x"), plan_comment.pending("dev/p", "base not applied")]  # fmt: skip
+    digest = json.dumps(plan_comment.to_digest(plans))
+    assert plan_comment.from_digest(json.loads(digest)) == plans
+    for value in ("correct-horse-battery-staple-1", "old-password-123", "viberglass-dev-postgres", "someone"):
+        assert value not in digest
+
+
+def test_unreadable_digest_is_a_failed_stack(tmp_path: Path) -> None:
+    bad = tmp_path / "prod.json"
+    bad.write_text('{"digest_version": 1, "stacks": [{"name": "x", "changes": [{"action": "explode"}]}]}')
+    (failed,) = plan_comment.load_digest(bad, fallback_name="prod")
+    assert (failed.name, failed.status) == ("prod", "failed")
+
+
+# -- sensitive values in the human plan text ---------------------------------------------------------------
+
+
+def test_sensitive_values_are_found_in_attributes_outputs_and_state() -> None:
+    found = plan_comment.sensitive_values(json.loads((PLANS / "replace_paths.json").read_text()))
+    assert "correct-horse-battery-staple-1" in found and "viberglass-dev-postgres" not in found
+    outputs = plan_comment.sensitive_values(json.loads((PLANS / "sensitive_output.json").read_text()))
+    assert {"postgres://app:old-password-123@db:5432/app", "postgres://app:new-password-456@db:5432/app"} <= outputs
+
+
+def test_job_summary_redacts_what_terraform_left_in_clear(tmp_path: Path) -> None:
+    text = tmp_path / "base.txt"
+    text.write_text('  ~ password = "correct-horse-battery-staple-1"\n  ~ port = 5432\n')
+    secrets = plan_comment.sensitive_values(json.loads((PLANS / "replace_paths.json").read_text()))
+    out = plan_comment.job_summary([plan("replace_paths")], {"dev/base": str(text)}, {"dev/base": secrets})
+    assert "correct-horse-battery-staple-1" not in out
+    assert '~ password = "(sensitive value)"' in out and "1 sensitive value that Terraform printed" in out
+
+
+def test_job_summary_never_shows_a_text_whose_plan_json_is_unreadable(tmp_path: Path) -> None:
+    text = tmp_path / "base.txt"
+    text.write_text("secret-looking-text")
+    out = plan_comment.job_summary([plan("create")], {"dev/base": str(text)}, {})
+    assert "secret-looking-text" not in out and "Not shown" in out
 
 
 # -- the command ----------------------------------------------------------------------------------------------
 
+EVERY_KIND = ["create", "update", "delete", "replace_delete_first", "replace_create_first", "create_forget",
+              "noop", "read", "reads_only", "forget", "import", "move", "module", "outputs", "deposed", "drift",
+              "replace_paths", "delete_reasons", "markup", "sensitive_output", "format_0_1", "format_0_2",
+              "format_1_0", "errored", "state_file", "state_show", "not_a_plan", "format_2_0", "truncated",
+              "not_json.txt", "binary_plan.tfplan"]  # fmt: skip
+BAD = {"errored", "state_file", "state_show", "not_a_plan", "format_2_0", "truncated", "not_json.txt",
+       "binary_plan.tfplan"}  # fmt: skip
 
-def test_command_writes_the_comment_file(tmp_path: Path) -> None:
-    out = tmp_path / "comment.md"
-    status = main(["plan-comment", "--plan", f"dev/base={PLANS / 'mixed_base.json'}", "--out", str(out)])
-    assert status == 0
-    assert out.read_text().startswith(MARKER)
+
+def test_every_kind_of_input_in_one_run(tmp_path: Path) -> None:
+    args = ["plan-comment", "--out", str(tmp_path / "c.md"), "--summary", str(tmp_path / "s.json")]
+    for name in EVERY_KIND:
+        args += ["--plan", f"s/{name}={PLANS / (name if '.' in name else name + '.json')}"]
+    args += ["--failed", f"s/log={PLANS / 'platform_failed.log'}", "--pending", "s/pending=base is not applied yet"]
+    assert main(args) == 0
+    comment = (tmp_path / "c.md").read_text()
+    assert len(comment) <= GITHUB_LIMIT and comment.endswith("\n")
+    stacks = {s["name"]: s for s in json.loads((tmp_path / "s.json").read_text())["stacks"]}
+    assert {n for n, s in stacks.items() if s["status"] == "failed"} == {f"s/{n}" for n in BAD} | {"s/log"}
+    assert stacks["s/pending"]["status"] == "pending"
+    for name in set(EVERY_KIND) - BAD:
+        assert stacks[f"s/{name}"]["counts"] == plan(name).counts(), name
+        assert f"| `s/{name}` |" in comment
+    for name in BAD:
+        assert f"| `s/{name}` | **failed** |" in comment
+    assert stacks["s/create_forget"]["counts"]["replace"] == 1
+    assert stacks["s/replace_paths"]["counts"]["replace"] == 3
 
 
-@pytest.mark.parametrize("fixture", ["truncated.json", "not_a_plan.json", "missing.json"])
-def test_unreadable_plan_is_a_clear_error_with_status_2(fixture: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["plan-comment", "--plan", f"dev/base={PLANS / fixture}"])
-    err = capsys.readouterr().err
-    assert status == 2
-    assert err.startswith("error: ") and fixture in err and "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
+def test_file_stays_within_the_limit_with_its_newline(tmp_path: Path) -> None:
+    out = tmp_path / "c.md"
+    many = tmp_path / "many.json"
+    changes = [{"address": f"aws_s3_object.{'o' * 200}{i}", "change": {"actions": ["delete"], "before": {}}}
+               for i in range(3000)]  # fmt: skip
+    many.write_text(json.dumps({"format_version": "1.2", "resource_changes": changes}))
+    assert main(["plan-comment", "--plan", f"dev/base={many}", "--out", str(out)]) == 0
+    assert len(out.read_text()) <= GITHUB_LIMIT
+
+
+def test_a_comment_at_the_limit_still_fits_with_its_newline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is the rendered text plus a newline: the text must be rendered one character shorter."""
+    monkeypatch.setattr(plan_comment, "render", lambda _plans, *, limit, **_: "x" * limit)
+    out = tmp_path / "c.md"
+    assert main(["plan-comment", "--plan", f"dev/base={PLANS / 'create.json'}", "--out", str(out)]) == 0
+    assert len(out.read_text()) == GITHUB_LIMIT
+
+
+def test_arguments_from_a_file(tmp_path: Path) -> None:
+    argfile = tmp_path / "args"
+    argfile.write_text(f"--plan\ndev/base={PLANS / 'create.json'}\n--pending\ndev/workers=base is not applied yet\n")
+    out = tmp_path / "c.md"
+    assert main(["plan-comment", f"@{argfile}", "--out", str(out)]) == 0
+    assert "not planned: `base is not applied yet`" in out.read_text()
+
+
+def test_digests_from_other_jobs_are_combined(tmp_path: Path) -> None:
+    main(["plan-comment", "--plan", f"dev/base={PLANS / 'delete.json'}", "--save-digest", str(tmp_path / "dev.json")])
+    main(["plan-comment", "--plan", f"prod/base={PLANS / 'create.json'}", "--save-digest", str(tmp_path / "prod.json")])
+    out = tmp_path / "c.md"
+    assert main(["plan-comment", "--digest", str(tmp_path / "dev.json"), "--digest", str(tmp_path / "prod.json"),
+                 "--digest", str(tmp_path / "gone.json"), "--out", str(out)]) == 0  # fmt: skip
+    text = out.read_text()
+    assert "| `dev/base` | changes |  |  | 1 |" in text and "| `prod/base` | changes | 1 |" in text
+    assert "| `gone` | **failed** |" in text
 
 
 def test_bad_flag_value_is_status_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan-comment", "--plan", "no-equals-sign"]) == 2
+    assert capsys.readouterr().err.startswith("error: --plan 'no-equals-sign'")
+
+
+def test_no_input_is_status_2() -> None:
+    assert main(["plan-comment"]) == 2
 
 
 def test_docs_example_is_what_the_tool_renders() -> None:
@@ -218,31 +466,72 @@ def test_docs_example_is_what_the_tool_renders() -> None:
     assert committed == docs["example_comment"]()
 
 
+# -- properties over generated plans -------------------------------------------------------------------------
+
+ACTIONS = [["create"], ["update"], ["delete"], ["no-op"], ["read"], ["forget"], ["create", "forget"],
+           ["delete", "create"], ["create", "delete"]]  # fmt: skip
+KIND = {"create": "create", "update": "update", "delete": "delete", "read": "read", "forget": "forget"}
+NASTY = st.lists(
+    st.sampled_from([*'ab_.[]"`|<>*#&\\ \n/-0', "</details>", "```", "<!--", "<img src=x>"]), max_size=20
+).map("".join)
+
+
+@st.composite
+def resource_change(draw: st.DrawFn, i: int) -> dict[str, Any]:
+    actions = draw(st.sampled_from(ACTIONS))
+    rc: dict[str, Any] = {"address": f"aws_x.r{i}_{draw(NASTY)}", "change": {"actions": actions}}
+    if draw(st.booleans()) and actions != ["read"]:
+        rc["change"]["importing"] = {"id": "x"}
+    if draw(st.integers(0, 5)) == 0:
+        rc["previous_address"] = f"aws_x.old{i}"
+    if actions == ["delete"] and draw(st.integers(0, 4)) == 0:
+        rc["deposed"] = "00aa11bb"
+    if len(actions) == 2:
+        rc["change"]["replace_paths"] = [[draw(NASTY) or "name"]]
+    return rc
+
+
+@st.composite
+def stack(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(0, 250))
+    return {"format_version": draw(st.sampled_from(["0.1", "0.2", "1.0", "1.1", "1.2"])),
+            "resource_changes": [draw(resource_change(i)) for i in range(n)]}  # fmt: skip
+
+
+def expected_counts(document: dict[str, Any]) -> dict[str, int]:
+    counts = dict.fromkeys(plan_comment.COUNTED, 0)
+    for rc in document["resource_changes"]:
+        actions = rc["change"]["actions"]
+        kind = "replace" if len(actions) == 2 else KIND.get(actions[0])
+        if kind:
+            counts[kind] += 1
+        counts["import"] += "importing" in rc["change"]
+        counts["move"] += "previous_address" in rc
+    return counts
+
+
 @settings(max_examples=40, deadline=None)
-@given(
-    stacks=st.lists(
-        st.tuples(
-            st.integers(min_value=0, max_value=400),  # creates
-            st.integers(min_value=0, max_value=200),  # deletes
-            st.integers(min_value=1, max_value=300),  # address length
-        ),
-        min_size=1,
-        max_size=4,
-    )
-)
-def test_any_plan_fits_the_github_limit_and_keeps_its_summary(stacks: list[tuple[int, int, int]]) -> None:
-    plans = []
-    for n, (creates, deletes, width) in enumerate(stacks):
-        changes = [{"address": f"aws_s3_object.{'c' * width}{i}", "change": {"actions": ["create"], "after": {}}}
-                   for i in range(creates)]  # fmt: skip
-        changes += [{"address": f"aws_s3_object.{'d' * width}{i}", "change": {"actions": ["delete"], "before": {}}}
-                    for i in range(deletes)]  # fmt: skip
-        plans.append(plan_comment.parse_plan(f"dev/s{n}", {"format_version": "1.2", "resource_changes": changes}))
-    text = render(plans)
-    assert len(text) <= GITHUB_LIMIT
-    assert text.startswith(MARKER)
-    for n, (creates, deletes, _) in enumerate(stacks):
-        if creates or deletes:
-            assert f"| `dev/s{n}` | {creates or ''} |  | {deletes or ''} |" in text
-    if any(d for _, d, _ in stacks):
-        assert "[!CAUTION]" in text
+@given(stacks=st.lists(stack(), min_size=1, max_size=5), failing=st.integers(0, 5), commit=NASTY)
+def test_any_plans_fit_parse_and_keep_every_stack(stacks: list[dict[str, Any]], failing: int, commit: str) -> None:
+    plans = [plan_comment.parse_plan(f"dev/s{n}", doc) for n, doc in enumerate(stacks)]
+    if failing < len(plans):
+        plans[failing] = plan_comment.failed(plans[failing].name, "```\n" * 50 + "Error: x")
+    text = render(plans, commit=commit)
+    assert len(text) <= GITHUB_LIMIT and text.startswith(MARKER)
+    assert "\n" not in text.splitlines()[2]
+    tokens = GFM.parse(text)
+    last = tokens[-2].content
+    assert tokens[-2].type == "inline" and ("Full plan" in last or "Parts were shortened" in last)
+    page = html_of(text)
+    assert page.count("<details>") == page.count("</details>")
+    assert "<img" not in page
+    summary = plan_comment.summary(plans)
+    for n, (document, entry) in enumerate(zip(stacks, summary["stacks"], strict=True)):
+        assert f"| `dev/s{n}` |" in text
+        if n != failing:
+            assert entry["counts"] == expected_counts(document)
+            dangerous = [c for c in plans[n].changes if c.action in {"delete", "replace"}]
+            if dangerous and len(dangerous) <= 3:  # a small stack's destroys are always in sight
+                assert all(plan_comment.code(c.address) in text for c in dangerous)
+        else:
+            assert entry["status"] == "failed"
