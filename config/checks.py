@@ -66,10 +66,14 @@ def pattern(regex: str, what: str, example: str, *, max_length: int | None = Non
             raise refuse(f"{show(value)} is not {what}", f"write it like {example}")
         return value
 
+    # What docs/configuration.md says of the field (config/reference.py reads it).
+    limit = f", at most {max_length} characters" if max_length is not None else ""
+    run.__doc__ = f"{what} (e.g. `{example}`{limit})"
     return run
 
 
 def aws_region(value: str) -> str:
+    """An AWS region the installed AWS SDK knows (botocore's endpoint data, no network)."""
     known = aws_limits.regions()
     if value in known:
         return value
@@ -82,6 +86,7 @@ def aws_region(value: str) -> str:
 
 
 def account_id(value: str) -> str:
+    """A 12-digit AWS account id (ASCII digits, quoted in YAML)."""
     if re.fullmatch(r"[0-9]{12}", value, re.ASCII):
         return value
     raise refuse(f"{show(value)} is not an AWS account id", 'write the 12 ASCII digits in quotes, e.g. "123456789012"')
@@ -117,6 +122,7 @@ def _bucket_problem(value: str) -> str | None:
 
 
 def s3_bucket(value: str) -> str:
+    """An S3 bucket name: 3-63 lower-case letters, digits, dots and dashes, none of S3's reserved forms."""
     problem = _bucket_problem(value)
     if problem:
         raise refuse(
@@ -126,6 +132,7 @@ def s3_bucket(value: str) -> str:
 
 
 def dynamodb_table(value: str) -> str:
+    """A DynamoDB table name: 3-255 letters, digits, ``_``, ``-``, ``.``."""
     if re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", value, re.ASCII):
         return value
     raise refuse(
@@ -147,6 +154,7 @@ def _segments_problem(value: str, allowed: str) -> str | None:
 
 
 def state_key_prefix(value: str) -> str:
+    """An S3 key prefix: words joined by ``/``, no ``.``/``..`` segment, at most 900 characters."""
     problem = _segments_problem(value, r"[A-Za-z0-9_.-]+") if value else "is empty"
     if problem is None and len(value) > 900:
         problem = "is longer than 900 characters (S3 keys hold at most 1,024 bytes)"
@@ -218,6 +226,7 @@ def ecr_repository(value: str) -> str:
 
 
 def env_name(value: str) -> str:
+    """An environment name: lower-case letters and digits, words joined by single dashes."""
     problem = env_name_problem(value)
     if problem:
         raise refuse(problem, "use lower-case letters and digits, words joined by single dashes, e.g. prod-eu")

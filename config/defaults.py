@@ -51,7 +51,7 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
             "desired_count": 1,
             "min_count": 1,
             "max_count": 1,
-            "image_tag": "prod-latest",
+            "image_tag": "latest",
         },
         "alarms": {"enabled": True},
     },

@@ -81,6 +81,9 @@ def _subnet_sizes(cfg: EnvironmentConfig, subnets: list[tuple[str, ipaddress.IPv
 
 
 def check_network(cfg: EnvironmentConfig) -> None:
+    """`network.vpc_cidr` is /16-/28; `aws.availability_zones` are 2-6 zones of `aws.region`; one of
+    `network.public_subnets` and of `network.private_subnets` per zone, inside the VPC, no overlaps, large
+    enough for the load balancer and for a rolling deploy of `backend.max_count` tasks."""
     net = cfg.network
     vpc = _cidr("network.vpc_cidr", net.vpc_cidr)
     if not 16 <= vpc.prefixlen <= 28:
@@ -109,6 +112,7 @@ def check_network(cfg: EnvironmentConfig) -> None:
 
 
 def check_logs(cfg: EnvironmentConfig) -> None:
+    """`logs.retention_days` is a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."""
     days = cfg.logs.retention_days
     if days not in aws_limits.LOG_RETENTION_DAYS:
         raise ConfigError(
@@ -131,6 +135,9 @@ def _fargate(prefix: str, cpu: int, memory: int) -> None:
 
 
 def check_sizes(cfg: EnvironmentConfig) -> None:
+    """`backend.cpu`/`backend.memory` and `workers.cpu`/`workers.memory` are Fargate sizes;
+    `backend.min_count` <= `backend.desired_count` <= `backend.max_count`; `database.max_allocated_storage`
+    is not below `database.allocated_storage`."""
     _fargate("backend", cfg.backend.cpu, cfg.backend.memory)
     _fargate("workers", cfg.workers.cpu, cfg.workers.memory)
     b = cfg.backend
@@ -156,6 +163,8 @@ def check_sizes(cfg: EnvironmentConfig) -> None:
 
 
 def check_state(cfg: EnvironmentConfig) -> None:
+    """`state.backend` has its settings (`state.s3`, `state.cloud`); S3 state is locked
+    (`state.s3.dynamodb_table` or `state.s3.use_lockfile`)."""
     state = cfg.state
     if state.backend == "s3":
         if state.s3 is None:
@@ -179,7 +188,8 @@ def _looks_like_production(env: str) -> bool:
 
 
 def check_tier_name(env: str, tier: str) -> None:
-    """A file whose name says production (``prod``, ``prod-eu``, ``eu-production``) cannot be development."""
+    """A file whose name says production (``prod``, ``prod-eu``, ``eu-production``) cannot be `tier`
+    development."""
     if tier != "production" and _looks_like_production(env):
         raise ConfigError(
             "tier",
@@ -268,6 +278,8 @@ def check_production(cfg: EnvironmentConfig) -> None:
 
 
 def check_domains(cfg: EnvironmentConfig) -> None:
+    """`domains.api_domain` needs `domains.route53_zone_id` (its certificate is validated through DNS);
+    `domains.app_domain` differs from the API domain."""
     d = cfg.domains
     # The API certificate is validated through DNS in the zone; the frontend's records can be created
     # by hand instead (they are outputs), so only the API needs the zone.

@@ -145,9 +145,7 @@ class BackendSettings(Section):
     desired_count: TaskCount
     min_count: TaskCount
     max_count: Annotated[TaskCount, Field(ge=1)]
-    image_tag: Annotated[
-        str, check(pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", "an image tag", "prod-latest", max_length=128))
-    ]
+    image_tag: Annotated[str, check(pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", "an image tag", "latest", max_length=128))]
     container_port: Annotated[int, Field(ge=1, le=65535, description="TCP ports are 1-65535")] = 3000
     health_check_path: Annotated[
         str,

@@ -1,4 +1,5 @@
-"""Regenerate the generated parts of docs/ (``make docs``): the example plan comment."""
+"""Regenerate the generated parts of docs/ (``make docs``): the example plan comment and the key-by-key
+reference of docs/configuration.md."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from config.reference import render as configuration_reference  # noqa: E402
 from ops.__main__ import main as ops_main  # noqa: E402
 
 PLANS = ROOT / "tests" / "fixtures" / "plans"
 EXAMPLE_DOC = ROOT / "docs" / "plan-comment-example.md"
+CONFIGURATION_DOC = ROOT / "docs" / "configuration.md"
 MARK = "<!-- generated below -->"
 EXAMPLE_ARGS = [
     "--plan", f"dev/base={PLANS / 'mixed_base.json'}",
@@ -60,9 +63,17 @@ def example_comment() -> str:
         return out.read_text(encoding="utf-8").strip()
 
 
+def configuration_doc(current: str) -> str:
+    """docs/configuration.md: its hand-written part (above the marker) and the generated reference."""
+    written = current.split(MARK, 1)[0].rstrip()
+    return f"{written}\n\n{MARK}\n\n{configuration_reference()}"
+
+
 def main() -> int:
     EXAMPLE_DOC.write_text(f"{INTRO}<!-- begin -->\n{example_comment()}\n<!-- end -->\n", encoding="utf-8")
-    print(f"wrote {EXAMPLE_DOC.relative_to(ROOT)}")
+    CONFIGURATION_DOC.write_text(configuration_doc(CONFIGURATION_DOC.read_text(encoding="utf-8")), encoding="utf-8")
+    for doc in (EXAMPLE_DOC, CONFIGURATION_DOC):
+        print(f"wrote {doc.relative_to(ROOT)}")
     return 0
 
 

@@ -294,7 +294,7 @@ def test_backend_cluster_is_its_own(each_env: Env) -> None:
 
 
 def test_task_definition_image_and_sizes(dev: Stacks, prod: Stacks) -> None:
-    for stacks, tag, cpu, memory in ((dev, "latest", "256", "512"), (prod, "prod-latest", "512", "1024")):
+    for stacks, tag, cpu, memory in ((dev, "latest", "256", "512"), (prod, "latest", "512", "1024")):
         task = one(stacks["platform"], "aws_ecs_task_definition")
         image = container(stacks["platform"])["image"]
         repo, image_tag = image.rsplit(":", 1)
