@@ -49,14 +49,15 @@ def test_viberglass_env_selects_the_file(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_a_file_states_only_what_it_changes() -> None:
     """Tier defaults fill in what a minimal file leaves out."""
-    minimal = {"tier": "development", "state": raw_config("dev")["state"]}
+    minimal = {"tier": "development", "aws": {"account_id": "111122223333"}, "state": raw_config("dev")["state"]}
     cfg = config.parse(minimal, "staging")
     assert (cfg.tier, cfg.backend.cpu, cfg.database.instance_class) == ("development", 256, "db.t4g.micro")
 
 
 def test_prod_tier_defaults_apply_to_other_names_set_to_production() -> None:
     overrides = {"tier": "production", "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z123"}}
-    cfg = config.parse(merge({"state": raw_config("dev")["state"]}, overrides), "live")
+    cfg = config.parse(merge({"state": raw_config("dev")["state"], "aws": {"account_id": "444455556666"}}, overrides),
+                       "live")  # fmt: skip
     assert (cfg.database.deletion_protection, cfg.logs.retention_days) == (True, 90)
 
 
@@ -108,13 +109,14 @@ def test_backend_runs_one_task_by_default_in_every_tier(env: str) -> None:
     """The application's scheduler, sweepers and session presence are per task (BackendSettings)."""
     backend = config.load(env).backend
     assert (backend.desired_count, backend.min_count, backend.max_count) == (1, 1, 1)
-    minimal = config.parse({"state": raw_config("dev")["state"], "tier": "production",
+    minimal = config.parse({"state": raw_config("dev")["state"], "tier": "production", "aws": raw_config("prod")["aws"],
                             "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z1"}}, "live")  # fmt: skip
     assert (minimal.backend.desired_count, minimal.backend.max_count) == (1, 1)
 
 
 def test_worker_image_prefix_defaults_to_the_environment_name() -> None:
-    cfg = config.parse({"tier": "development", "state": raw_config("dev")["state"]}, "staging")
+    cfg = config.parse({"tier": "development", "aws": raw_config("dev")["aws"], "state": raw_config("dev")["state"]},
+                       "staging")  # fmt: skip
     assert cfg.worker_image_prefix == "staging"
     assert config.load("prod").worker_image_prefix == "prod"
 
