@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core import app_contract as app
 from core import discovery
 from core.iam import GITHUB_OIDC_HOST, github_trust
 from core.naming import Naming
@@ -453,7 +454,26 @@ def plan_document(place: Place) -> Json:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def application_data(place: Place) -> list[str]:
+    """What the application creates and names at run time, without any environment in the name (Lambda
+    clankers, their log groups, worker secrets and tenant credentials): the backend's own, never
+    Terraform's. In a shared account every environment's backend uses the same names."""
+    return [
+        place.arn("lambda", f"function:{app.LAMBDA_FUNCTION_PREFIX}*", region="*"),
+        place.arn("logs", f"log-group:/aws/lambda/{app.LAMBDA_FUNCTION_PREFIX}*", region="*"),
+        place.arn("ssm", f"parameter{app.SECRETS_SSM_PREFIX}/*", region="*"),
+        place.arn("ssm", f"parameter{app.TENANTS_SSM_PREFIX}", region="*"),
+        place.arn("ssm", f"parameter{app.TENANTS_SSM_PREFIX}/*", region="*"),
+    ]
+
+
 def apply_document(place: Place) -> Json:
-    """The apply role's inline policy (with ``PowerUserAccess`` attached): state and locks, bounded roles."""
-    statements = [*_state(place, write=True), *_bounded_role_management(place), *guards(place)]
+    """The apply role's inline policy (with ``PowerUserAccess`` attached): state and locks, bounded roles,
+    and nothing of the application's run-time data (its tenants' credentials, its clanker functions)."""
+    statements = [
+        *_state(place, write=True),
+        *_bounded_role_management(place),
+        *guards(place),
+        _statement("NotTheApplicationsData", "Deny", "*", application_data(place)),
+    ]
     return {"Version": "2012-10-17", "Statement": statements}
