@@ -14,6 +14,7 @@ import getpass
 import secrets as random
 import string
 import sys
+from functools import partial
 from typing import Any, TextIO
 
 from core import app_contract as app
@@ -78,6 +79,13 @@ def _existing(ssm: Any, names: list[str]) -> set[str]:
     return found
 
 
+def _create(ssm: Any, path: str, value: str, key: str) -> None:
+    aws_call(
+        f"ssm PutParameter {path}",
+        lambda: ssm.put_parameter(Name=path, Value=value, Type="SecureString", KeyId=key, Overwrite=False),
+    )
+
+
 def init(env: str, *, dry_run: bool, report: Report | None = None) -> Report:
     """Create every missing backend secret: generated keys with a random value, operator-held ones with the
     contract's placeholder (the application keeps Slack off while it reads ``not-configured``). Existing
@@ -96,13 +104,7 @@ def init(env: str, *, dry_run: bool, report: Report | None = None) -> Report:
         generated = secret.origin == "generated"
         value = generated_key() if generated else secret.initial
         what = "a generated key (value not shown)" if generated else f"{secret.initial!r} until an operator sets it"
-        report.change(
-            f"create {path}: {what}",
-            lambda path=path, value=value: aws_call(
-                f"ssm PutParameter {path}",
-                lambda: ssm.put_parameter(Name=path, Value=value, Type="SecureString", KeyId=key, Overwrite=False),
-            ),
-        )
+        report.change(f"create {path}: {what}", partial(_create, ssm, path, value, key))
     report.summary()
     return report
 

@@ -483,8 +483,8 @@ def test_oidc_removes_what_someone_added_to_a_role(dev_account: str, capsys: pyt
     iam = boto3.client("iam")
     role = "viberglass-dev-github-plan"
     iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    iam.put_role_policy(RoleName=role, PolicyName="extra", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}))  # fmt: skip
+    decrypt = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=role, PolicyName="extra", PolicyDocument=json.dumps(decrypt))
     iam.delete_role_permissions_boundary(RoleName=role)
     status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
     assert status == 0

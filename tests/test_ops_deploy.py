@@ -502,9 +502,12 @@ def test_connect_frontend_hands_amplify_the_token_from_stdin_and_keeps_it_nowher
     assert status == 0, output
     assert amplify.updates == [{"repository": "https://github.com/Ilities/viberglass", "accessToken": token}]
     assert token not in output and "deploy frontend --env dev" in output
-    assert boto3.client("ssm", region_name=REGION).describe_parameters(
-        ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}]
-    )["Parameters"] == []
+    assert (
+        boto3.client("ssm", region_name=REGION).describe_parameters(
+            ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}]
+        )["Parameters"]
+        == []
+    )
 
 
 def test_connect_frontend_on_a_connected_app_reads_no_token(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str],

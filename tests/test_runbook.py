@@ -301,9 +301,9 @@ def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixtur
     assert status == 0 and "Done: 4 change(s) made." in output
     ssm = boto3.client("ssm", region_name="eu-west-1")
     # Every secret the synthesized task definition names exists now (the stack itself holds none).
-    definition = json.loads(one(dev["platform"], "aws_ecs_task_definition", family="viberglass-dev-backend")[
-        "container_definitions"
-    ])
+    definition = json.loads(
+        one(dev["platform"], "aws_ecs_task_definition", family="viberglass-dev-backend")["container_definitions"]
+    )
     named = {s["valueFrom"].split(":parameter", 1)[1] for c in definition for s in c.get("secrets", [])
              if ":parameter" in s["valueFrom"]}  # fmt: skip
     stored = {p["Name"] for p in ssm.describe_parameters()["Parameters"]}
@@ -328,5 +328,5 @@ def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixtur
 
     status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
     assert status == 0 and "restart backend --env dev" in output
-    value = ssm.get_parameter(Name="/viberglass/dev/backend/slackSigningSecret", WithDecryption=True)["Parameter"]
-    assert value["Value"] == "s3cr3t"
+    slack = ssm.get_parameter(Name="/viberglass/dev/backend/slackSigningSecret", WithDecryption=True)
+    assert slack["Parameter"]["Value"] == "s3cr3t"
