@@ -142,6 +142,19 @@ def test_every_aws_call_of_the_deploy_commands_is_granted(role: str) -> None:
     assert calls and calls <= granted, calls - granted
 
 
+# Actions a deploy needs that no boto3 call names: docker push and pull against ECR, and the roles a
+# registered task definition names.
+DOCKER_AND_PASS = {*deploy_roles._PUSH, "iam:PassRole"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_granted_action_is_called_by_the_deploy(role: str) -> None:
+    """The reverse: a right the deploy commands never use (say ecs:DeleteService) fails here."""
+    calls = set().union(*(_calls(p) for p in OPS_CODE[role]))
+    granted = {a for p in deploy_roles.ROLE_PERMISSIONS[role] for a in p.actions}
+    assert granted - calls - DOCKER_AND_PASS == set()
+
+
 def test_the_call_finder_finds_calls(tmp_path: Path) -> None:
     assert _calls("ops/backend.py") >= {"ecs:DescribeServices", "ecs:RegisterTaskDefinition", "ecr:DescribeImages"}
     assert _calls("ops/workers.py") == {"ecr:GetAuthorizationToken"}
