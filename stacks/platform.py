@@ -28,6 +28,16 @@ from stacks.common import ViberglassStack, aws_provider, github_provider_arn
 from stacks.workers import WorkersStack, uploads_bucket_name
 
 CONTAINER_NAME = "backend"
+# Earlier versions of this stack managed the backend's four SSM secrets (generated keys write-only, Slack's
+# as placeholders). An environment applied with them keeps them: Terraform forgets them without deleting
+# them (`removed`, destroy = false; Terraform >= 1.7), so the keys the application encrypted with survive
+# and `ops secrets init` finds them in place. The addresses are those of the state files written then.
+FORMER_SECRET_RESOURCES = (
+    "aws_ssm_parameter.secret-webhookSecretEncryptionKey_parameter_269289A1",
+    "aws_ssm_parameter.secret-secretsEncryptionKey_parameter_DCBEDF71",
+    "aws_ssm_parameter.secret-slackSigningSecret_parameter_37752E00",
+    "aws_ssm_parameter.secret-slackBotToken_parameter_56E2F776",
+)
 
 
 class PlatformStack(ViberglassStack):
@@ -43,6 +53,9 @@ class PlatformStack(ViberglassStack):
         super().__init__(scope, stack_name, config=config)
         naming, cfg, account = self.naming, config, self.account
         protect = cfg.production
+        self.add_override(
+            "removed", [{"from": address, "lifecycle": {"destroy": False}} for address in FORMER_SECRET_RESOURCES]
+        )
 
         self.repository = Repository(
             self,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from core import app_contract as app
 from tests.conftest import Stacks, SynthFn
 from tests.tf import (
     container,
@@ -383,6 +385,17 @@ def test_no_secret_parameter_is_a_terraform_resource(each_env: Env) -> None:
     assert "ephemeral" not in stacks["platform"] and "random" not in stacks["platform"]["terraform"].get(
         "required_providers", {}
     )
+
+
+def test_former_secret_parameters_are_forgotten_not_destroyed(each_env: Env) -> None:
+    """An environment applied when this stack still managed the backend's secrets keeps them: Terraform
+    removes them from state without deleting them (the generated keys encrypt the application's data)."""
+    _, stacks = each_env
+    removed = stacks["platform"]["removed"]
+    assert all(r["lifecycle"] == {"destroy": False} for r in removed)
+    managed = {s.parameter for s in app.BACKEND_SECRETS if s.origin != "database"}
+    assert {re.fullmatch(r"aws_ssm_parameter\.secret-(\w+)_parameter_[0-9A-F]{8}", r["from"]).group(1)  # type: ignore[union-attr]
+            for r in removed} == managed  # fmt: skip
 
 
 def test_service_has_circuit_breaker_with_rollback(each_env: Env) -> None:
