@@ -11,7 +11,9 @@ from pathlib import Path
 PARAMETERS: dict[str, str] = {
     "deployment/region": "AWS region of the environment",
     "deployment/ecrRepository": "backend image repository URL",
-    "deployment/oidcRoleArn": "GitHub OIDC role for frontend releases",
+    "deployment/backendDeployRoleArn": "GitHub OIDC role of the application repository's backend deploys",
+    "deployment/frontendDeployRoleArn": "GitHub OIDC role of the application repository's frontend releases",
+    "deployment/workersDeployRoleArn": "GitHub OIDC role of the application repository's worker image pushes",
     "ecs/cluster": "backend ECS cluster name",
     "ecs/service": "backend ECS service name",
     "ecs/taskFamily": "backend task definition family",

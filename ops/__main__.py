@@ -88,6 +88,20 @@ def _secrets_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secrets_init(args: argparse.Namespace) -> int:
+    from ops import secrets
+
+    secrets.init(args.env, dry_run=args.dry_run)
+    return 0
+
+
+def _connect_frontend(args: argparse.Namespace) -> int:
+    from ops import connect
+
+    connect.frontend(args.env, reconnect=args.reconnect)
+    return 0
+
+
 def _discover(args: argparse.Namespace) -> int:
     from ops import discovery
 
@@ -315,13 +329,40 @@ def _add_shipping_commands(sub: Any) -> None:
     secrets_sub = secrets.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = _command(
         secrets_sub,
+        "init",
+        _secrets_init,
+        "Create the backend's missing SSM secrets (after base, before platform): generated keys and the "
+        "operator-held ones as not-configured. Existing values are never read or changed.",
+        f"{OPS} secrets init --env dev",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--dry-run", action="store_true", help="list what would be created; create nothing")
+    p = _command(
+        secrets_sub,
         "set",
         _secrets_set,
-        "Store a secret read from stdin as a SecureString with the environment key.",
+        "Store an operator-held secret read from stdin as a SecureString with the environment key.",
         f"pbpaste | {OPS} secrets set slackBotToken --env dev",
     )
-    p.add_argument("name", help="slackSigningSecret, slackBotToken or github-token")
+    p.add_argument("name", help="slackSigningSecret or slackBotToken")
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
+
+    connect = sub.add_parser(
+        "connect",
+        help="Connect the Amplify app to the application repository (token from stdin, never stored).",
+        description="Connect the Amplify app to the application repository (token from stdin, never stored).",
+    )
+    connect_sub = connect.add_subparsers(dest="target", required=True, metavar="TARGET")
+    p = _command(
+        connect_sub,
+        "frontend",
+        _connect_frontend,
+        "Connect the environment's Amplify app to github.app_repository with a GitHub token read from stdin "
+        "(after platform; Amplify installs its GitHub App and keeps no token).",
+        f"pbpaste | {OPS} connect frontend --env dev",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--reconnect", action="store_true", help="hand Amplify a new token even if already connected")
 
     p = _command(
         sub,
@@ -369,7 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "bootstrap-state",
         _bootstrap_state,
-        "Create or repair the Terraform state bucket and lock table of an environment (idempotent).",
+        "Create or repair the Terraform state bucket and lock table of an environment (idempotent; refuses "
+        "another account than aws.account_id).",
         f"{OPS} bootstrap-state --env dev --dry-run",
     )
     p.add_argument(
@@ -387,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "bootstrap-github-oidc",
         _bootstrap_oidc,
-        "Create or repair the GitHub OIDC provider and the plan/apply roles of an environment (idempotent).",
+        "Create or repair the GitHub OIDC provider, the permissions boundary and the plan/apply roles of an "
+        "environment (idempotent; refuses another account than aws.account_id).",
         f"{OPS} bootstrap-github-oidc --env prod",
     )
     p.add_argument(
@@ -400,8 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--subject-prefix",
         type=valid.subject_prefix,
-        help="OIDC subject prefix (default repo:<github.repository>; use GitHub's immutable-id form if your "
-        "repository customised its subject claim, e.g. repository_owner_id:123:repository_id:456)",
+        help="OIDC subject prefix of this repository's jobs (default repo:<github.infra_repository>; use GitHub's "
+        "immutable-id form if it customised its subject claim, e.g. repository_owner_id:123:repository_id:456)",
     )
 
     _add_shipping_commands(sub)

@@ -4,10 +4,12 @@ synthesized stacks of one environment and returns its violations, one line each.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from core import discovery
+from core.ci_iam import ATTACHABLE_POLICIES, BOUNDARY
 from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 
 Json = dict[str, Any]
@@ -77,7 +79,7 @@ def iam_has_no_wildcards(stacks: Stacks, _env: str) -> list[str]:
     return found
 
 
-def _trust_problem(statement: Json) -> str | None:
+def _trust_problem(statement: Json, repository: str | None) -> str | None:
     principal = statement.get("Principal", {})
     conditions = statement.get("Condition", {})
     equals = conditions.get("StringEquals", {})
@@ -86,20 +88,51 @@ def _trust_problem(statement: Json) -> str | None:
     if "Federated" in principal and str(principal["Federated"]).endswith(f"oidc-provider/{GITHUB_OIDC_HOST}"):
         if equals.get(f"{GITHUB_OIDC_HOST}:aud") != GITHUB_OIDC_AUDIENCE:
             return "GitHub OIDC trust without aud = sts.amazonaws.com"
-        subjects = _list(equals.get(f"{GITHUB_OIDC_HOST}:sub", []))
-        if not subjects or any("*" in s for s in subjects) or "StringLike" in conditions:
-            return "GitHub OIDC trust without an exact sub"
+        subject = equals.get(f"{GITHUB_OIDC_HOST}:sub")
+        if not isinstance(subject, str) or "*" in subject or "?" in subject or "StringLike" in conditions:
+            return "GitHub OIDC trust without exactly one exact sub"
+        if repository is not None and not subject.startswith(f"repo:{repository}:"):
+            return f"GitHub OIDC trust for {subject.split(':')[1] if ':' in subject else subject}, not {repository}"
         return None
     return "trust is neither an AWS service nor GitHub OIDC"
 
 
-def trust_is_pinned(stacks: Stacks, _env: str) -> list[str]:
+def _app_repository(env: str) -> str | None:
+    """``github.app_repository`` of ``config/<env>.yaml`` (None when the file cannot be read)."""
+    from config import ConfigError, load  # noqa: PLC0415 (pydantic only for the rules that need it)
+
+    try:
+        return load(env).github.app_repository
+    except ConfigError:
+        return None
+
+
+def trust_is_pinned(stacks: Stacks, env: str) -> list[str]:
+    """Services only on behalf of this account; GitHub only for exactly one subject of the application
+    repository (the stacks create no other GitHub role: this repository's roles are the bootstrap's)."""
+    repository = _app_repository(env)
     found = []
     for s, k, body in resources(stacks, "aws_iam_role"):
         for statement in json.loads(body["assume_role_policy"])["Statement"]:
-            problem = _trust_problem(statement)
+            problem = _trust_problem(statement, repository)
             if problem:
                 found.append(f"{s}: aws_iam_role.{k}: {problem}")
+    return found
+
+
+def roles_carry_the_boundary(stacks: Stacks, _env: str) -> list[str]:
+    """Every role has the environment's permissions boundary (``policy/viberglass-<env>-boundary``, which
+    ``ops bootstrap-github-oidc`` installs); only the listed AWS service-role policies are attached."""
+    found = []
+    for s, k, body in resources(stacks, "aws_iam_role"):
+        boundary = str(body.get("permissions_boundary", ""))
+        if not re.search(rf":policy/viberglass-{re.escape(_env)}-{BOUNDARY}$", boundary):
+            found.append(f"{s}: aws_iam_role.{k} ({body.get('name')}) has no permissions boundary")
+    allowed = {p.split("}", 1)[1] for p in ATTACHABLE_POLICIES}
+    for s, k, body in resources(stacks, "aws_iam_role_policy_attachment"):
+        arn = str(body.get("policy_arn", ""))
+        if not any(arn.endswith(a) for a in allowed):
+            found.append(f"{s}: aws_iam_role_policy_attachment.{k} attaches {arn}, not a listed service-role policy")
     return found
 
 
@@ -158,18 +191,110 @@ def only_the_alb_is_open_to_the_internet(stacks: Stacks, _env: str) -> list[str]
     return found
 
 
-def secrets_are_encrypted_parameters(stacks: Stacks, env: str) -> list[str]:
-    """Every SSM parameter is a discovery value (plain String, listed in the contract) or a SecureString
-    encrypted with the environment key."""
+# Managed resources that keep a secret in state by design, and data sources that read one into state and
+# plan. (`random_*` results, private keys, access keys, secret versions, decrypted parameters, tokens.)
+SECRET_RESOURCES = frozenset(
+    {
+        "aws_iam_access_key",
+        "aws_iam_user_login_profile",
+        "aws_secretsmanager_secret_version",
+        "random_bytes",
+        "random_password",
+        "random_string",
+        "tls_private_key",
+    }
+)
+SECRET_DATA_SOURCES = frozenset(
+    {
+        "aws_ecr_authorization_token",
+        "aws_eks_cluster_auth",
+        "aws_kms_secret",
+        "aws_kms_secrets",
+        "aws_secretsmanager_random_password",
+        "aws_secretsmanager_secret_version",
+        "aws_secretsmanager_secret_versions",
+        "aws_ssm_parameter",
+        "aws_ssm_parameters_by_path",
+    }
+)
+# Arguments that hold a secret (Terraform keeps them in plan and state as given; `Sensitive` only hides
+# them in the CLI): password, master_password, access_token, oauth_token, basic_auth_credentials,
+# auth_token, secret_string, private_key, ... Their write-only twins (`*_wo`) are the way around it.
+_SECRET_ARGUMENT = re.compile(r"(^|_)(password|passwd|token|secret|credentials|private_key|api_key)(_|$)")
+_NOT_A_SECRET = re.compile(r"(_wo|_wo_version|_arn|_id|_kms_key_id|_name|_enabled|_length)$")
+_MANAGED_SECRET_SWITCHES = frozenset({"manage_master_user_password"})
+_GENERATED = re.compile(r"\$\{(ephemeral\.|random_(password|string|bytes)\.)")
+
+
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key == "//":  # cdktf metadata
+                continue
+            yield from _leaves(child, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _leaves(child, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def _argument(path: str) -> str:
+    return re.sub(r"\[\d+\]", "", path).rsplit(".", 1)[-1]
+
+
+def _secret_arguments(where: str, body: Json) -> list[str]:
     found = []
+    for path, value in _leaves({k: v for k, v in body.items() if k != "lifecycle"}, ""):
+        name = _argument(path)
+        if value in (None, "", False) or name in _MANAGED_SECRET_SWITCHES:
+            continue
+        if _SECRET_ARGUMENT.search(name) and not _NOT_A_SECRET.search(name):
+            found.append(f"{where}: {path} is a secret argument; Terraform stores it in plan and state")
+        elif isinstance(value, str) and _GENERATED.search(value) and not name.endswith("_wo"):
+            found.append(f"{where}: {path} holds a generated value outside a write-only argument")
+    return found
+
+
+def _secret_reads(stack_name: str, stack: Json) -> list[str]:
+    found = [
+        f"{stack_name}: data.{rtype}.{key} reads a secret into plan and state"
+        for rtype in sorted(set(stack.get("data", {})) & SECRET_DATA_SOURCES)
+        for key in sorted(stack["data"][rtype])
+    ]
+    # cdktf marks every cross-stack output sensitive; what they carry is checked at its source.
+    found += [
+        f"{stack_name}: output.{key} is sensitive: its value is in state"
+        for key, output in sorted(stack.get("output", {}).items())
+        if isinstance(output, dict) and output.get("sensitive") and not key.startswith("cross-stack-output-")
+    ]
+    return found
+
+
+def no_secret_in_state(stacks: Stacks, env: str) -> list[str]:
+    """Nothing a plan or state file would hold in clear: no secret-keeping resource or data source, no
+    secret argument with a value, no generated value outside a write-only argument, no sensitive output,
+    and no SSM parameter but the plain discovery values (a SecureString resource is decrypted into state
+    on every refresh, by whoever plans: the backend's secrets are created by `ops secrets init`)."""
+    found = []
+    for stack_name, stack in sorted(stacks.items()):
+        for rtype, bodies in sorted(stack.get("resource", {}).items()):
+            for key, body in sorted(bodies.items()):
+                where = f"{stack_name}: {rtype}.{key}"
+                if rtype in SECRET_RESOURCES:
+                    found.append(f"{where} keeps its secret in state")
+                else:
+                    found += _secret_arguments(where, body)
+        found += _secret_reads(stack_name, stack)
     prefix = f"/viberglass/{env}/"
     plain = set(discovery.PARAMETERS) | {discovery.ALARM_TOPIC}
     for s, k, body in resources(stacks, "aws_ssm_parameter"):
         name = str(body.get("name", ""))
-        if body.get("type") == "String" and name.removeprefix(prefix) in plain:
-            continue
-        if body.get("type") != "SecureString" or not body.get("key_id"):
-            found.append(f"{s}: aws_ssm_parameter.{k} ({name}) must be a SecureString with the environment key")
+        if body.get("type") != "String" or name.removeprefix(prefix) not in plain:
+            found.append(
+                f"{s}: aws_ssm_parameter.{k} ({name}) is not a discovery value: a secret parameter must not be a "
+                "Terraform resource (ops secrets init creates them)"
+            )
     return found
 
 
@@ -179,7 +304,8 @@ RULES: dict[str, Rule] = {
     "trust-is-pinned": trust_is_pinned,
     "production-state-is-protected": production_state_is_protected,
     "only-the-alb-is-open-to-the-internet": only_the_alb_is_open_to_the_internet,
-    "secrets-are-encrypted-parameters": secrets_are_encrypted_parameters,
+    "no-secret-in-state": no_secret_in_state,
+    "roles-carry-the-boundary": roles_carry_the_boundary,
 }
 
 

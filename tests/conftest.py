@@ -93,3 +93,18 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureR
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     return moto_url
+
+
+def use_account(monkeypatch: pytest.MonkeyPatch, account: str) -> None:
+    """Make boto3 act in ``account`` on the moto server (after the ``aws`` fixture): credentials of a role
+    assumed there, which moto attributes to that account, as AWS does. The configuration names its own
+    accounts (`aws.account_id`), and the bootstrap commands refuse any other."""
+    import boto3
+
+    credentials = boto3.client("sts", region_name="eu-west-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="operator"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # boto3 caches the credentials it first resolved

@@ -90,8 +90,8 @@ def test_the_overview_draws_the_request_path_in_order(prod: Stacks) -> None:
     ]
     assert all(step in _edges(picture) for step in itertools.pairwise(path))
     backend = path[3]
-    for target in (_node(picture, "aws_s3_bucket", "uploads"), _node(picture, "aws_ssm_parameter")):
-        assert (backend, target) in _edges(picture)
+    # Its SSM secrets are not Terraform resources (ops secrets init creates them): no edge to them.
+    assert (backend, _node(picture, "aws_s3_bucket", "uploads")) in _edges(picture)
     assert (path[1], _node(picture, "aws_amplify_app")) in _edges(picture)
     assert sum(1 for s, _ in _edges(picture) if s == path[0]) == 1, "users go through DNS only"
 
@@ -247,7 +247,7 @@ def test_repetitive_resources_are_grouped(dev: Stacks) -> None:
     drawn = architecture.pictures(_stacks(dev), "t")
     assert "ECR (12)" in {n.label for n in drawn["workers"].nodes.values()}
     assert {"private subnets (2)", "public subnets (2)"} <= {n.label for n in drawn["base"].nodes.values()}
-    assert "SSM parameters (16)" in {n.label for n in drawn["overview"].nodes.values()}
+    assert "SSM parameters (14)" in {n.label for n in drawn["overview"].nodes.values()}
 
 
 def test_svg_icons_are_embedded(tmp_path: Path) -> None:

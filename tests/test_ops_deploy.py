@@ -82,7 +82,7 @@ def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str,
                        taskDefinition="viberglass-dev-backend:1", desiredCount=1, launchType="FARGATE")  # fmt: skip
     values = {
         "deployment/region": REGION, "deployment/ecrRepository": REPO_URL,
-        "deployment/oidcRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-frontend-deploy",
+        "deployment/frontendDeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-frontend-deploy",
         "ecs/cluster": "viberglass-dev-backend", "ecs/service": "viberglass-dev-backend",
         "ecs/taskFamily": "viberglass-dev-backend", "ecs/containerName": "backend", "alb/dns": "alb.example",
         "frontend/apiUrl": site.url, "amplify/appId": "d1app", "amplify/branchName": "main", "amplify/region": REGION,
@@ -299,10 +299,7 @@ def key(aws: str) -> str:
 def test_secrets_set_reads_stdin_and_writes_a_secure_string(key: str, capsys: pytest.CaptureFixture[str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     fake = "slack" + "-test-value-" + "0" * 8
-    ssm = boto3.client("ssm", region_name=REGION)
-    # Stand-in for the platform stack, which creates the parameter (not-configured, ignore_changes).
-    ssm.put_parameter(Name="/viberglass/dev/backend/slackBotToken", Value="not-configured", Type="SecureString",
-                      KeyId="alias/viberglass-dev-ssm")  # fmt: skip
+    assert run(capsys, "secrets", "init", "--env", "dev")[0] == 0  # not-configured until now
     monkeypatch.setattr("sys.stdin", io.StringIO(fake + "\n"))
     status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     parameter = boto3.client("ssm", region_name=REGION).get_parameter(
@@ -332,6 +329,52 @@ def test_secret_names_are_the_contracts_operator_parameters() -> None:
     assert {"slackSigningSecret", "slackBotToken"} == secrets.BACKEND
 
 
+def test_secrets_init_creates_every_backend_secret_once(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Generated keys get 64 random letters and digits, operator-held ones the application's placeholder; a
+    second run reads and changes nothing; no value is printed."""
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    ssm = boto3.client("ssm", region_name=REGION)
+    stored = {
+        name: ssm.get_parameter(Name=f"/viberglass/dev/backend/{name}", WithDecryption=True)["Parameter"]
+        for name in ("webhookSecretEncryptionKey", "secretsEncryptionKey", "slackSigningSecret", "slackBotToken")
+    }
+    assert status == 0 and "Done: 4 change(s) made." in output
+    assert {p["Type"] for p in stored.values()} == {"SecureString"}
+    keys = [stored["webhookSecretEncryptionKey"]["Value"], stored["secretsEncryptionKey"]["Value"]]
+    assert all(len(k) == 64 and k.isalnum() and k.isascii() for k in keys) and keys[0] != keys[1]
+    assert not any(k in output for k in keys)
+    assert stored["slackBotToken"]["Value"] == stored["slackSigningSecret"]["Value"] == "not-configured"
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    assert status == 0 and "No changes" in output
+    again = ssm.get_parameter(Name="/viberglass/dev/backend/secretsEncryptionKey", WithDecryption=True)["Parameter"]
+    assert again["Value"] == keys[1]
+
+
+def test_secrets_init_keeps_a_value_an_operator_set(key: str, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("xoxb-set-before-init\n"))
+    assert run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")[0] == 0
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    value = boto3.client("ssm", region_name=REGION).get_parameter(
+        Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True
+    )["Parameter"]["Value"]
+    assert (status, value) == (0, "xoxb-set-before-init") and "Done: 3 change(s) made." in output
+
+
+def test_secrets_init_before_base_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    assert status == 2 and "deploy base first" in output
+    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
+def test_the_github_token_is_no_secret_to_store(key: str, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("token\n"))
+    status, output = run(capsys, "secrets", "set", "github-token", "--env", "dev")
+    assert status == 2 and "connect frontend --env dev" in output
+    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
 def test_generated_keys_cannot_be_overwritten_by_hand(key: str, capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
@@ -342,7 +385,7 @@ def test_generated_keys_cannot_be_overwritten_by_hand(key: str, capsys: pytest.C
 def test_secrets_set_before_base_says_to_deploy_base_first(aws: str, capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
-    status, output = run(capsys, "secrets", "set", "github-token", "--env", "dev")
+    status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     assert status == 2 and "alias/viberglass-dev-ssm does not exist yet" in output and "cdktf deploy base" in output
     names = boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"]
     assert names == []
@@ -353,12 +396,15 @@ def test_secrets_set_before_base_says_to_deploy_base_first(aws: str, capsys: pyt
 
 class AmplifyStandIn:
     """moto has no Amplify: this local HTTP server speaks the few REST calls ops uses (StartJob, GetJob,
-    ListJobs, GetApp, ListDomainAssociations) and boto3 reaches it through AWS_ENDPOINT_URL_AMPLIFY."""
+    ListJobs, GetApp, ListDomainAssociations, UpdateApp) and boto3 reaches it through
+    AWS_ENDPOINT_URL_AMPLIFY."""
 
     def __init__(self, final: str = "SUCCEED") -> None:
         stand_in = self
         self.final = final
         self.started: list[str] = []
+        self.updates: list[dict[str, Any]] = []
+        self.repository = "https://github.com/Ilities/viberglass"
         self.polls = 0
 
         class Handler(BaseHTTPRequestHandler):
@@ -376,9 +422,21 @@ class AmplifyStandIn:
                         "startTime": 0, "status": status, "jobType": "RELEASE"}  # fmt: skip
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/apps/d1app":  # UpdateApp
+                    update = json.loads(body)
+                    stand_in.updates.append(update)
+                    stand_in.repository = update.get("repository", stand_in.repository)
+                    self._json({"app": self._app()})
+                    return
                 stand_in.started.append(self.path)
                 self._json({"jobSummary": self._summary("PENDING")})
+
+            def _app(self) -> dict[str, Any]:
+                return {"appId": "d1app", "appArn": "arn", "name": "n", "defaultDomain": "d1app.amplifyapp.com",
+                        "platform": "WEB", "createTime": 0, "updateTime": 0, "repository": stand_in.repository,
+                        "environmentVariables": {}, "enableBranchAutoBuild": True, "enableBasicAuth": False,
+                        "description": ""}  # fmt: skip
 
             def do_GET(self) -> None:
                 if self.path.endswith("/jobs/7"):
@@ -390,11 +448,7 @@ class AmplifyStandIn:
                 elif self.path.endswith("/domains"):
                     self._json({"domainAssociations": []})
                 else:
-                    app = {"appId": "d1app", "appArn": "arn", "name": "n", "defaultDomain": "d1app.amplifyapp.com",
-                           "platform": "WEB", "createTime": 0, "updateTime": 0, "repository": "r",
-                           "environmentVariables": {}, "enableBranchAutoBuild": True, "enableBasicAuth": False,
-                           "description": ""}  # fmt: skip
-                    self._json({"app": app})
+                    self._json({"app": self._app()})
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -433,6 +487,43 @@ def test_frontend_failed_job_is_an_error(amplify: AmplifyStandIn, capsys: pytest
     assert status == 1 and "ended FAILED" in output
 
 
+# -- connect frontend (Amplify stand-in) ------------------------------------------------------------------------
+
+
+def test_connect_frontend_hands_amplify_the_token_from_stdin_and_keeps_it_nowhere(
+    amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Terraform creates the app unconnected (no token in plan or state); this is the one place a token
+    passes, from stdin to UpdateApp."""
+    amplify.repository = ""
+    token = "ghp_" + "stand1n" * 5
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert status == 0, output
+    assert amplify.updates == [{"repository": "https://github.com/Ilities/viberglass", "accessToken": token}]
+    assert token not in output and "deploy frontend --env dev" in output
+    assert (
+        boto3.client("ssm", region_name=REGION).describe_parameters(
+            ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}]
+        )["Parameters"]
+        == []
+    )
+
+
+def test_connect_frontend_on_a_connected_app_reads_no_token(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert (status, amplify.updates) == (0, []) and "nothing to do" in output
+
+
+def test_connect_frontend_without_a_token_changes_nothing(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev", "--reconnect")
+    assert (status, amplify.updates) == (2, []) and "no value on stdin" in output
+
+
 # -- smoke ----------------------------------------------------------------------------------------------------
 
 
@@ -453,7 +544,8 @@ def test_smoke_fails_on_a_broken_api(amplify: AmplifyStandIn, site: Site, capsys
 
 
 COMMANDS = [["bootstrap-state"], ["bootstrap-github-oidc"], ["deploy", "backend"], ["deploy", "frontend"],
-            ["deploy", "workers"], ["rollback", "backend"], ["restart", "backend"], ["secrets", "set"], ["smoke"],
+            ["deploy", "workers"], ["rollback", "backend"], ["restart", "backend"], ["secrets", "set"],
+            ["secrets", "init"], ["connect", "frontend"], ["smoke"],
             ["plan-comment"], ["discover"], ["registry-login"]]  # fmt: skip
 
 

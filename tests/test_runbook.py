@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import ROOT, Stacks
+from tests.conftest import ROOT, Stacks, use_account
 from tests.tf import items, one
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -217,7 +217,7 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_help_example_parses_with_full_shas() -> None:
     examples = _examples(build_parser())
-    assert len(examples) == 14  # the root and every command
+    assert len(examples) == 16  # the root and every command
     for example in examples:
         command = Command("--help", example)
         assert command.words[0] == OPS, example
@@ -240,14 +240,16 @@ def _position(text: str) -> int:
 
 
 def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
-    """base creates the KMS alias `ops secrets set` encrypts with; the platform plan reads the GitHub token
-    parameter; the platform stack creates the backend's secret parameters; the backend runs worker images."""
+    """The bootstrap installs the boundary every stack role needs; base creates the KMS alias the secrets are
+    encrypted with; `secrets init` creates the secrets the backend's task definition names; platform creates
+    the Amplify app `connect frontend` connects; the backend runs worker images."""
     order = [
         "ops bootstrap-state --env dev",
         "ops bootstrap-github-oidc --env dev",
         "cdktf deploy base",
-        "ops secrets set github-token --env dev",
+        "ops secrets init --env dev",
         "cdktf deploy base workers platform",
+        "ops connect frontend --env dev",
         "ops secrets set slackSigningSecret --env dev",
         "ops deploy workers --env dev",
     ]
@@ -255,20 +257,25 @@ def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
     assert positions == sorted(positions)
     readme = (ROOT / "README.md").read_text()
     assert (
-        readme.index("cdktf deploy base\n")
-        < readme.index("ops secrets set github-token")
+        readme.index("bootstrap-github-oidc --env dev")
+        < readme.index("cdktf deploy base\n")
+        < readme.index("ops secrets init --env dev")
         < readme.index("cdktf deploy base workers platform")
+        < readme.index("ops connect frontend --env dev")
     )
 
 
 @pytest.mark.managed_policies
 def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch, dev: Stacks) -> None:  # fmt: skip
-    """The AWS-touching steps on the moto server, in the documented order. Terraform cannot run here: the
-    two `cdktf deploy` steps are stand-ins that create, with boto3, exactly the resources of the synthesized
-    stacks the later steps need (the KMS alias of base; the Slack parameter of platform), by the names the
-    synthesized JSON gives them."""
+    """The AWS-touching steps on the moto server, in dev's own account, in the documented order. Terraform
+    cannot run here: the two `cdktf deploy` steps are stand-ins that create, with boto3, exactly what the
+    later steps need of the synthesized stacks (the KMS alias of base; the Amplify app and the discovery
+    parameters of platform; Amplify itself is the local stand-in of tests/test_ops_deploy.py), by the names
+    the synthesized JSON gives them."""
     import boto3
+
+    from tests.test_ops_deploy import AmplifyStandIn
 
     def ops(*argv: str, stdin: str | None = None) -> tuple[int, str]:
         if stdin is not None:
@@ -277,10 +284,11 @@ def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixtur
         captured = capsys.readouterr()
         return status, captured.out + captured.err
 
+    use_account(monkeypatch, "111122223333")
     assert ops("bootstrap-state", "--env", "dev")[0] == 0
     assert ops("bootstrap-github-oidc", "--env", "dev")[0] == 0
-    # Before base: the secret has no key to be encrypted with, and the command says what to do.
-    status, output = ops("secrets", "set", "github-token", "--env", "dev", stdin="token\n")
+    # Before base: the secrets have no key to be encrypted with, and the command says what to do.
+    status, output = ops("secrets", "init", "--env", "dev")
     assert status == 2 and "deploy base first" in output
 
     # Stand-in for `cdktf deploy base`: the environment key and its alias, as synthesized.
@@ -289,21 +297,36 @@ def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixtur
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
 
-    (token,) = [body for _, body in items(dev["platform"], "aws_ssm_parameter", data=True)]
-    token_name = token["name"]  # what the platform plan reads
-    status, output = ops("secrets", "set", "github-token", "--env", "dev", stdin="gh-test-value\n")
-    assert status == 0 and "gh-test-value" not in output
+    status, output = ops("secrets", "init", "--env", "dev")
+    assert status == 0 and "Done: 4 change(s) made." in output
     ssm = boto3.client("ssm", region_name="eu-west-1")
-    stored = ssm.get_parameter(Name=token_name, WithDecryption=True)["Parameter"]
-    assert (stored["Type"], stored["Value"]) == ("SecureString", "gh-test-value")
+    # Every secret the synthesized task definition names exists now (the stack itself holds none).
+    definition = json.loads(
+        one(dev["platform"], "aws_ecs_task_definition", family="viberglass-dev-backend")["container_definitions"]
+    )
+    named = {s["valueFrom"].split(":parameter", 1)[1] for c in definition for s in c.get("secrets", [])
+             if ":parameter" in s["valueFrom"]}  # fmt: skip
+    stored = {p["Name"] for p in ssm.describe_parameters()["Parameters"]}
+    assert named == stored and len(named) == 4
 
-    # Slack secrets are platform's parameters: before platform the command refuses to create them.
-    status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
-    assert status == 2 and "deploy platform first" in output
+    # Stand-in for `cdktf deploy base workers platform`: the Amplify app (unconnected) and the discovery
+    # parameters `connect frontend` reads, by their synthesized names.
+    amplify = AmplifyStandIn()
+    amplify.repository = ""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_AMPLIFY", amplify.url)
+    discovery = {p["name"]: p for _, p in items(dev["platform"], "aws_ssm_parameter")}
+    for suffix, value in (("amplify/appId", "d1app"), ("amplify/branchName", "main"), ("amplify/region", "eu-west-1")):
+        assert f"/viberglass/dev/{suffix}" in discovery
+        ssm.put_parameter(Name=f"/viberglass/dev/{suffix}", Value=value, Type="String")
+    try:
+        status, output = ops("connect", "frontend", "--env", "dev", stdin="github-token-from-stdin\n")
+    finally:
+        amplify.server.shutdown()
+    assert status == 0 and "github-token-from-stdin" not in output
+    assert amplify.updates == [{"repository": "https://github.com/Ilities/viberglass",
+                                "accessToken": "github-token-from-stdin"}]  # fmt: skip
 
-    # Stand-in for `cdktf deploy base workers platform`: the Slack parameter, as synthesized.
-    slack = one(dev["platform"], "aws_ssm_parameter", name="/viberglass/dev/backend/slackSigningSecret")
-    ssm.put_parameter(Name=slack["name"], Value=slack["value"], Type="SecureString", KeyId=alias)
     status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
     assert status == 0 and "restart backend --env dev" in output
-    assert ssm.get_parameter(Name=slack["name"], WithDecryption=True)["Parameter"]["Value"] == "s3cr3t"
+    slack = ssm.get_parameter(Name="/viberglass/dev/backend/slackSigningSecret", WithDecryption=True)
+    assert slack["Parameter"]["Value"] == "s3cr3t"
