@@ -46,14 +46,39 @@ def _timing(args: argparse.Namespace) -> Any:
 def _deploy_backend(args: argparse.Namespace) -> int:
     from ops import backend
 
-    backend.deploy(args.env, args.image, timing=_timing(args))
+    backend.deploy(args.env, args.image, running_image=args.running_image, timing=_timing(args))
     return 0
 
 
 def _rollback_backend(args: argparse.Namespace) -> int:
     from ops import backend
 
-    backend.rollback(args.env, to_revision=args.to_revision, timing=_timing(args))
+    backend.rollback(args.env, to_revision=args.to_revision, to_image=args.to_image, timing=_timing(args))
+    return 0
+
+
+def _rollback_frontend(args: argparse.Namespace) -> int:
+    from ops import frontend
+
+    frontend.rollback(args.env, to_commit=args.to_commit, url=args.url, timing=_timing(args))
+    return 0
+
+
+def _push_image(args: argparse.Namespace) -> int:
+    from ops import discovery, images
+    from ops.common import Report, load_config
+
+    cfg = load_config(args.env)
+    repository = discovery.read(args.env, "deployment/ecrRepository")["deployment/ecrRepository"]
+    registry = images.Registry(cfg.aws.region)
+    if args.check:
+        # key=value for $GITHUB_OUTPUT: a re-run finds the image of its commit and skips the build.
+        print(f"exists={'true' if images.exists(registry, repository, args.tag) else 'false'}")
+        return 0
+    report = Report()
+    report.section(f"Publishing {repository}:{args.tag}")
+    remote = images.publish(registry, repository, args.tag, report)
+    images.move_tag(registry, repository, remote, cfg.backend.image_tag, report)
     return 0
 
 
@@ -239,23 +264,39 @@ def _add_shipping_commands(sub: Any) -> None:
         deploy_sub,
         "backend",
         _deploy_backend,
-        "Register a revision pinned to the image digest, update the service, wait, smoke /health; "
-        "roll back on failure.",
+        "Register Terraform's latest task definition with the image digest in every container of the backend "
+        "repository, update the service, wait, smoke /health; roll back on failure. Nothing to register when the "
+        "service already runs exactly that (a re-run).",
         f"{OPS} deploy backend --env dev --image 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
-    p.add_argument("--image", required=True, help="a tag of the backend repository, <repo>:<tag> or <repo>@sha256:...")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--image",
+        type=valid.image,
+        help="a tag of the backend repository (a commit SHA: full, or 7+ characters naming one tag), "
+        "<repo>:<tag> or <repo>@sha256:...",
+    )
+    which.add_argument(
+        "--running-image",
+        action="store_true",
+        help="the image the service runs now, on Terraform's latest task definition (after an infrastructure "
+        "apply: cpu, memory, environment and secrets changes reach the service)",
+    )
     _waits(p)
     p = _command(
         deploy_sub,
         "frontend",
         _deploy_frontend,
-        "Start an Amplify release (or follow the auto-build of --commit), wait for it, smoke the site.",
+        "Start an Amplify release of the branch's newest commit (or follow the auto-build job of --commit), "
+        "wait for it, smoke the site.",
         f"{OPS} deploy frontend --env prod --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
     p.add_argument(
-        "--commit", type=valid.commit, help="follow the auto-build job of this commit instead of starting a release"
+        "--commit",
+        type=valid.commit,
+        help="follow the auto-build job of this commit (7-40 characters of its SHA) instead of starting a release",
     )
     p.add_argument("--url", type=valid.url, help="URL to smoke-test (default: the custom domain or the branch URL)")
     _waits(p, timeout=1800)
@@ -284,12 +325,39 @@ def _add_shipping_commands(sub: Any) -> None:
         rollback_sub,
         "backend",
         _rollback_backend,
-        "Point the backend service at an earlier task-definition revision (default: the previous one) and wait.",
-        f"{OPS} rollback backend --env prod --to-revision 41",
+        "Point the backend service at an earlier task-definition revision (default: the previous one "
+        "`deploy backend` registered) and wait, or deploy an earlier image with --to-image.",
+        f"{OPS} rollback backend --env prod --to-image 3f2c1ab",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
-    p.add_argument("--to-revision", type=valid.revision, help="revision number of the backend task family")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--to-revision",
+        type=valid.revision,
+        help="a revision of the backend task family: 41, <family>:41 or its ARN (default: the previous revision "
+        "`deploy backend` registered)",
+    )
+    target.add_argument(
+        "--to-image",
+        type=valid.image,
+        help="deploy this earlier image on Terraform's task definition instead: a commit SHA (7+ characters "
+        "naming one tag) or a tag",
+    )
     _waits(p)
+    p = _command(
+        rollback_sub,
+        "frontend",
+        _rollback_frontend,
+        "Rebuild and deploy an earlier commit of the frontend: retry the Amplify job that built it, wait, check "
+        "it built that commit, smoke the site.",
+        f"{OPS} rollback frontend --env prod --to-commit 3f2c1ab",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument(
+        "--to-commit", required=True, type=valid.commit, help="the commit to go back to (7-40 characters of its SHA)"
+    )
+    p.add_argument("--url", type=valid.url, help="URL to smoke-test (default: the custom domain or the branch URL)")
+    _waits(p, timeout=1800)
 
     restart = sub.add_parser(
         "restart",
@@ -343,6 +411,21 @@ def _add_shipping_commands(sub: Any) -> None:
         f"{OPS} registry-login --env dev",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
+
+    p = _command(
+        sub,
+        "push-image",
+        _push_image,
+        "Push the locally built backend image <repository>:<tag> unless ECR already holds that tag (the same "
+        "image: nothing to do; another image: an error naming both), then move the environment's moving tag "
+        "(backend.image_tag) to it.",
+        f"{OPS} push-image --env dev --tag 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--tag", required=True, type=valid.full_sha, help="the commit's full 40-character SHA")
+    p.add_argument(
+        "--check", action="store_true", help="only print exists=true|false (is the tag in ECR?); push nothing"
+    )
 
     p = _command(
         sub,

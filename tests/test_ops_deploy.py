@@ -1,13 +1,20 @@
-"""ops deploy / rollback / restart / secrets / smoke against a moto server on 127.0.0.1, with small local
-HTTP stand-ins for the backend's /health and for Amplify (which moto does not implement)."""
+"""ops deploy / rollback / restart / push-image / secrets / smoke against a moto server on 127.0.0.1, with
+small local HTTP stand-ins for the backend's /health and for Amplify (which moto does not implement), and a
+STAND-IN for the Docker CLI (tests/standin/docker: no Docker daemon here) that pushes into the moto server."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,11 +22,14 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
+from tests.conftest import ROOT, Stacks
+from tests.tf import one
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 REPO = "dev-viberglass-backend"
 REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
 FAST = ["--timeout", "5", "--interval", "0.05"]
+STANDIN = ROOT / "tests" / "standin"
 
 
 class Site:
@@ -59,27 +69,69 @@ def _manifest(config_digest: str) -> str:
                                   "digest": f"sha256:{config_digest * 64}"}, "layers": []})  # fmt: skip
 
 
+def put_image(tag: str, seed: str) -> str:
+    """An image in the backend repository, with the digest a registry gives it (SHA-256 of the manifest)."""
+    manifest = _manifest(seed)
+    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+    boto3.client("ecr", region_name=REGION).put_image(repositoryName=REPO, imageManifest=manifest, imageTag=tag,
+                                                      imageDigest=digest)  # fmt: skip
+    return digest
+
+
+SHA_V1, SHA_V2 = "1" * 7 + "a" * 33, "2" * 7 + "b" * 33  # commit tags, as the backend workflow pushes them
+TEMPLATE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/viberglass-dev-backend:1"
+
+
+def terraform_revision(dev: Stacks, *, memory: int | None = None) -> str:
+    """Stand-in for a platform apply: registers the backend task definition exactly as the synthesized dev
+    stack defines it (both containers, volumes, cpu, memory, environment, secrets; Terraform references
+    replaced by plain values) and publishes its ARN as /viberglass/dev/ecs/taskDefinition, as the stack does."""
+    body = one(dev["platform"], "aws_ecs_task_definition", family="viberglass-dev-backend")
+    containers = json.loads(body["container_definitions"])
+    for container in containers:
+        container["image"] = f"{REPO_URL}:latest"
+    text = re.sub(r"\$\{[^}]+\}", "resolved-by-terraform", json.dumps(containers))
+    ecs = boto3.client("ecs", region_name=REGION)
+    arn = ecs.register_task_definition(
+        family=body["family"], networkMode=body["network_mode"], requiresCompatibilities=body["requires_compatibilities"],
+        cpu=body["cpu"], memory=str(memory) if memory else body["memory"],
+        executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-backend-execution",
+        taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-backend-task",
+        volumes=[{"name": v["name"]} for v in body["volume"]], containerDefinitions=json.loads(text),
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name="/viberglass/dev/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
+    return str(arn)
+
+
 @pytest.fixture
-def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """What the platform stack would have created for dev, in moto."""
+def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The Docker stand-in (tests/standin/docker) first on PATH; returns its call log."""
+    monkeypatch.setenv("PATH", f"{STANDIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_DOCKER_STATE", str(tmp_path / "docker-state.json"))
+    monkeypatch.setenv("STANDIN_DOCKER_LOG", str(tmp_path / "docker-calls.jsonl"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "docker-calls.jsonl"
+
+
+@pytest.fixture
+def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch, dev: Stacks, docker: Path) -> dict[str, str]:
+    """What the platform stack would have created for dev, in moto: the backend repository (commit tags
+    immutable, `latest` moving) holding two commit images, Terraform's task definition, the service running it
+    and the discovery parameters."""
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
     ecr = boto3.client("ecr", region_name=REGION)
     ecs = boto3.client("ecs", region_name=REGION)
     ssm = boto3.client("ssm", region_name=REGION)
-    ecr.create_repository(repositoryName=REPO)
+    ecr.create_repository(repositoryName=REPO, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+                          imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}])  # fmt: skip
     digests = {}
-    for tag, seed in (("v1", "1"), ("v2", "2")):
-        pushed = ecr.put_image(repositoryName=REPO, imageManifest=_manifest(seed), imageTag=tag)
-        digests[tag] = pushed["image"]["imageId"]["imageDigest"]
+    for tag, seed in ((SHA_V1, "1"), (SHA_V2, "2")):
+        digests[tag] = put_image(tag, seed)
     ecs.create_cluster(clusterName="viberglass-dev-backend")
-    ecs.register_task_definition(
-        family="viberglass-dev-backend", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-        memory="512", executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-backend-execution",
-        containerDefinitions=[{"name": "backend", "image": f"{REPO_URL}:latest", "essential": True,
-                               "environment": [{"name": "NODE_ENV", "value": "production"}]}],
-    )  # fmt: skip
+    template = terraform_revision(dev)
     ecs.create_service(cluster="viberglass-dev-backend", serviceName="viberglass-dev-backend",
-                       taskDefinition="viberglass-dev-backend:1", desiredCount=1, launchType="FARGATE")  # fmt: skip
+                       taskDefinition=template, desiredCount=1, launchType="FARGATE")  # fmt: skip
     values = {
         "deployment/region": REGION, "deployment/ecrRepository": REPO_URL,
         "deployment/oidcRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-frontend-deploy",
@@ -104,35 +156,103 @@ def service_revision() -> str:
     return str(service["services"][0]["taskDefinition"].rsplit("/", 1)[-1])
 
 
-def container(revision: str) -> dict[str, Any]:
-    definition = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
-    return dict(definition["taskDefinition"]["containerDefinitions"][0])
+def definition(revision: str) -> dict[str, Any]:
+    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    return dict(found["taskDefinition"])
+
+
+def container(revision: str, name: str = "backend") -> dict[str, Any]:
+    return dict(next(c for c in definition(revision)["containerDefinitions"] if c["name"] == name))
+
+
+def deploy(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    return run(capsys, "deploy", "backend", "--env", "dev", *args, *FAST)
 
 
 # -- deploy backend ----------------------------------------------------------------------------------------
 
 
-def test_deploy_registers_a_digest_pinned_revision_and_updates_the_service(
+def test_deploy_registers_terraforms_definition_pinned_to_the_digest(
     platform: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 0, output
     assert service_revision() == "viberglass-dev-backend:2"
-    assert container("viberglass-dev-backend:2")["image"] == f"{REPO_URL}@{platform['v2']}"
+    assert container("viberglass-dev-backend:2")["image"] == f"{REPO_URL}@{platform[SHA_V2]}"
 
 
-def test_deploy_copies_everything_but_the_image(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", f"{REPO_URL}:v2", *FAST)
-    old, new = container("viberglass-dev-backend:1"), container("viberglass-dev-backend:2")
-    assert {k: v for k, v in new.items() if k != "image"} == {k: v for k, v in old.items() if k != "image"}
-    definition = boto3.client("ecs", region_name=REGION).describe_task_definition(
-        taskDefinition="viberglass-dev-backend:2"
-    )
-    assert (definition["taskDefinition"]["cpu"], definition["taskDefinition"]["memory"]) == ("256", "512")
+def test_every_container_of_the_backend_repository_gets_the_new_image(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The init container `prepare-volumes` runs the backend image too (it copies what the image keeps in
+    the writable paths): left on the old image it would prepare volumes for another release."""
+    deploy(capsys, "--image", SHA_V2)
+    names = [c["name"] for c in definition("viberglass-dev-backend:2")["containerDefinitions"]]
+    assert sorted(names) == ["backend", "prepare-volumes"]
+    assert {container("viberglass-dev-backend:2", n)["image"] for n in names} == {f"{REPO_URL}@{platform[SHA_V2]}"}
+
+
+def test_a_terraform_side_memory_change_reaches_the_next_deploy(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], dev: Stacks
+) -> None:
+    """The new revision is Terraform's latest definition plus the image, never a copy of the running one."""
+    deploy(capsys, "--image", SHA_V1)
+    assert definition(service_revision())["memory"] == one(dev["platform"], "aws_ecs_task_definition")["memory"]
+    terraform_revision(dev, memory=4096)  # an apply that raised backend.memory: revision 3
+    status, output = deploy(capsys, "--image", SHA_V2)
+    assert status == 0, output
+    assert (service_revision(), definition(service_revision())["memory"]) == ("viberglass-dev-backend:4", "4096")
+    assert container("viberglass-dev-backend:4")["image"] == f"{REPO_URL}@{platform[SHA_V2]}"
+
+
+def test_a_terraform_only_change_is_redeployed_with_the_running_image(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], dev: Stacks
+) -> None:
+    """What the infrastructure workflows run after an apply: the running image on Terraform's new definition."""
+    deploy(capsys, "--image", SHA_V1)
+    terraform_revision(dev, memory=4096)
+    status, output = deploy(capsys, "--running-image")
+    assert status == 0, output
+    assert "redeploying the running image" in output
+    assert definition(service_revision())["memory"] == "4096"
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+    assert container(service_revision(), "prepare-volumes")["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+
+
+def test_running_image_before_any_image_was_pushed_does_nothing(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh environment: the service runs Terraform's placeholder `latest`, which is not in ECR yet."""
+    status, output = deploy(capsys, "--running-image")
+    assert status == 0, output
+    assert "Nothing to redeploy" in output and service_revision() == "viberglass-dev-backend:1"
+
+
+def test_a_rerun_of_the_same_deploy_registers_nothing(platform: dict[str, str],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    assert deploy(capsys, "--image", SHA_V2)[0] == 0
+    status, output = deploy(capsys, "--image", SHA_V2)
+    assert status == 0, output
+    assert "nothing to register" in output
+    arns = boto3.client("ecs", region_name=REGION).list_task_definitions()["taskDefinitionArns"]
+    assert len(arns) == 2 and service_revision() == "viberglass-dev-backend:2"
+
+
+def test_a_short_sha_names_its_one_commit_tag(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = deploy(capsys, "--image", SHA_V2[:7])
+    assert status == 0, output
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V2]}"
+
+
+def test_a_short_sha_matching_two_tags_says_to_give_more(platform: dict[str, str],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    put_image(SHA_V2[:7] + "c" * 33, "3")
+    status, output = deploy(capsys, "--image", SHA_V2[:7])
+    assert status == 2 and "matches 2 commit tags" in output and "give more characters" in output
 
 
 def test_deploy_shows_progress(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    _, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    _, output = deploy(capsys, "--image", SHA_V2)
     assert "waiting for a steady state: COMPLETED, 1/1 tasks running" in output
     assert "/health: 200" in output
 
@@ -140,16 +260,16 @@ def test_deploy_shows_progress(platform: dict[str, str], capsys: pytest.CaptureF
 def test_missing_discovery_parameter_names_the_stack(
     platform: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/viberglass/dev/ecs/cluster")
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/viberglass/dev/ecs/taskDefinition")
+    status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 1
-    assert "/viberglass/dev/ecs/cluster not found" in output and "cdktf deploy base platform workers" in output
+    assert "/viberglass/dev/ecs/taskDefinition not found" in output and "cdktf deploy base platform workers" in output
     assert service_revision() == "viberglass-dev-backend:1"
 
 
 def test_unknown_image_tag_is_an_error_and_changes_nothing(platform: dict[str, str],
                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "nope", *FAST)
+    status, output = deploy(capsys, "--image", "nope")
     assert status == 1 and "ImageNotFoundException" in output
     assert service_revision() == "viberglass-dev-backend:1"
 
@@ -158,37 +278,163 @@ def test_failed_health_check_rolls_back_to_the_previous_revision(
     platform: dict[str, str], site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site.status = 500
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 1
     assert "rolling back to viberglass-dev-backend:1" in output
     assert "rolled back to viberglass-dev-backend:1" in output
     assert service_revision() == "viberglass-dev-backend:1"
 
 
+# -- pushing the backend image ------------------------------------------------------------------------------
+
+
+NEW_SHA = "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"
+
+
+def docker_build(tag: str, salt: str = "") -> None:
+    env = {**os.environ, "STANDIN_DOCKER_BUILD": salt}
+    subprocess.run(["docker", "build", "--file", "Dockerfile.prod", "--tag", f"{REPO_URL}:{tag}", "."], env=env,
+                   check=True, capture_output=True)  # fmt: skip
+
+
+def ecr_tags() -> dict[str, str]:
+    images = boto3.client("ecr", region_name=REGION).describe_images(repositoryName=REPO)["imageDetails"]
+    return {tag: i["imageDigest"] for i in images for tag in i.get("imageTags", [])}
+
+
+def pushes(docker: Path) -> int:
+    return sum(json.loads(line)[0] == "push" for line in docker.read_text().splitlines()) if docker.exists() else 0
+
+
+def test_push_image_pushes_the_commit_tag_and_moves_latest(platform: dict[str, str], docker: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """With the Docker stand-in (tests/standin/docker), which pushes into the moto server."""
+    assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA, "--check")[1] == "exists=false\n"
+    docker_build(NEW_SHA)
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)
+    assert status == 0, output
+    tags = ecr_tags()
+    assert tags["latest"] == tags[NEW_SHA]
+    assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA, "--check")[1] == "exists=true\n"
+
+
+def test_pushing_an_existing_tag_with_the_same_image_is_a_no_op(platform: dict[str, str], docker: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    docker_build(NEW_SHA)
+    assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)[0] == 0
+    before = ecr_tags()
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)
+    assert status == 0, output
+    assert "already in ECR" in output and "already points at" in output
+    assert ecr_tags() == before and pushes(docker) == 1
+
+
+def test_a_rerun_without_a_local_build_reuses_the_pushed_image(platform: dict[str, str], docker: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A re-run of the workflow finds the tag in ECR, skips the build, and publishing has nothing to push."""
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", SHA_V1)
+    assert status == 0, output
+    assert ecr_tags()["latest"] == platform[SHA_V1] and pushes(docker) == 0
+
+
+def test_pushing_an_existing_tag_with_another_image_names_both(platform: dict[str, str], docker: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    docker_build(SHA_V1, salt="a rebuild that differs")
+    local = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", f"{REPO_URL}:{SHA_V1}"],
+                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", SHA_V1)
+    assert status == 1
+    assert platform[SHA_V1] in output and local in output and "immutable" in output
+    assert "latest" not in ecr_tags()
+
+
+def test_a_push_that_loses_a_race_compares_the_images(platform: dict[str, str], docker: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """Another run pushed the same commit's tag between our check and our push: ECR refuses ours (Docker
+    prints "cannot be overwritten"), and the two images are compared like any existing tag."""
+    docker_build(NEW_SHA)
+    from ops import images
+
+    real_find = images.Registry.find
+    calls = {"n": 0}
+
+    def find_then_race(self: Any, repository: str, *, tag: str = "", digest: str = "") -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:  # our check: not there yet; then the other run pushes
+            put_image(tag, "9")
+            return None
+        return real_find(self, repository, tag=tag, digest=digest)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(images.Registry, "find", find_then_race)
+        status, output = run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)
+    assert status == 1 and "already exists in ECR" in output and pushes(docker) == 1
+
+
 # -- rollback / restart -------------------------------------------------------------------------------------
 
 
-def test_rollback_defaults_to_the_previous_revision(
+def test_rollback_defaults_to_the_previous_deployed_revision(
     platform: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    deploy(capsys, "--image", SHA_V1)
+    deploy(capsys, "--image", SHA_V2)
     status, _ = run(capsys, "rollback", "backend", "--env", "dev", *FAST)
-    assert (status, service_revision()) == (0, "viberglass-dev-backend:1")
-
-
-def test_rollback_to_a_given_revision(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v1", *FAST)
-    assert service_revision() == "viberglass-dev-backend:3"
-    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-revision", "2", *FAST)
     assert (status, service_revision()) == (0, "viberglass-dev-backend:2")
+
+
+def test_rollback_skips_terraforms_own_revisions(platform: dict[str, str], capsys: pytest.CaptureFixture[str],
+                                                 dev: Stacks) -> None:  # fmt: skip
+    """Terraform's revisions run the placeholder tag, not a release: never a rollback target by default."""
+    deploy(capsys, "--image", SHA_V1)  # 2
+    terraform_revision(dev, memory=4096)  # 3
+    deploy(capsys, "--image", SHA_V2)  # 4
+    run(capsys, "rollback", "backend", "--env", "dev", *FAST)
+    assert service_revision() == "viberglass-dev-backend:2"
+
+
+@pytest.mark.parametrize("typed", ["2", "viberglass-dev-backend:2", f"{TEMPLATE_ARN[:-2]}:2"])
+def test_rollback_to_a_revision_as_people_type_it(platform: dict[str, str], capsys: pytest.CaptureFixture[str],
+                                                  typed: str) -> None:  # fmt: skip
+    deploy(capsys, "--image", SHA_V2)
+    deploy(capsys, "--image", SHA_V1)
+    assert service_revision() == "viberglass-dev-backend:3"
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-revision", typed, *FAST)
+    assert (status, service_revision()) == (0, "viberglass-dev-backend:2"), output
     assert "from viberglass-dev-backend:3 to viberglass-dev-backend:2" in output
+
+
+def test_rollback_to_an_image_by_short_sha(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    deploy(capsys, "--image", SHA_V2)
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-image", SHA_V1[:7], *FAST)
+    assert status == 0, output
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("prod-backend:2", "the backend's task family is viberglass-dev-backend"),
+     ("9", "viberglass-dev-backend:9")],
+)  # fmt: skip
+def test_rollback_to_a_revision_that_cannot_be_says_what_is_needed(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], typed: str, said: str
+) -> None:
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-revision", typed, *FAST)
+    assert status in {1, 2} and said in output
+    assert service_revision() == "viberglass-dev-backend:1"
+
+
+def test_a_bad_revision_is_refused_while_parsing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["rollback", "backend", "--env", "dev", "--to-revision", "latest"])
+    assert exit_info.value.code == 2
+    assert "give its number (41), <family>:41 or its ARN" in capsys.readouterr().err
 
 
 def test_rollback_with_no_earlier_revision_is_an_error(platform: dict[str, str],
                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     status, output = run(capsys, "rollback", "backend", "--env", "dev", *FAST)
-    assert status == 1 and "no earlier active revision" in output
+    assert status == 1 and "no earlier active revision" in output and "--to-image" in output
 
 
 def test_restart_keeps_the_revision(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -224,31 +470,30 @@ def _checkout(root: Any, catalog: list[dict[str, Any]], *, without: tuple[str, .
 def test_worker_plan_pushes_the_tags_the_app_runs_into_the_environment_repositories(
     aws: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan",
                          "--context", "/src/viberglass")  # fmt: skip
     prefix = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/dev"
     builds = [line for line in output.splitlines() if line.startswith("docker build")]
     pushes = [line.split()[-1] for line in output.splitlines() if line.startswith("docker push")]
+    moves = [line.split()[2] for line in output.splitlines() if line.startswith("# move ")]
     assert status == 0
-    assert len(builds) == 12 and len(pushes) == 24
+    assert len(builds) == 12 and len(pushes) == 12 and len(moves) == 12
     # The backend runs <registry>/<VIBERATOR_WORKER_IMAGE_PREFIX>/<repository>:latest (workerImage.ts).
-    assert f"{prefix}/viberator-worker-multi-agent:latest" in pushes
-    assert f"{prefix}/viberator-lambda-worker:latest" in pushes
-    assert {p.rsplit(":", 1)[1] for p in pushes} == {"3f2c1ab", "latest"}
+    assert f"{prefix}/viberator-worker-multi-agent:latest" in moves
+    assert f"{prefix}/viberator-lambda-worker:latest" in moves
+    assert {p.rsplit(":", 1)[1] for p in pushes} == {NEW_SHA}
     assert builds[0].startswith("docker build --file /src/viberglass/infra/workers/docker/base/base-worker.Dockerfile "
-                                f"--tag {prefix}/viberator-base-worker:3f2c1ab")  # fmt: skip
-    codex = next(b for b in builds if "viberator-worker-codex:3f2c1ab" in b)
+                                f"--tag {prefix}/viberator-base-worker:{NEW_SHA}")  # fmt: skip
+    codex = next(b for b in builds if f"viberator-worker-codex:{NEW_SHA}" in b)
     assert "--file /src/viberglass/infra/workers/docker/generated/codex.Dockerfile" in codex
-    assert f"--build-arg BASE_IMAGE={prefix}/viberator-base-worker:3f2c1ab" in codex
-    assert f"--tag {prefix}/viberator-worker-codex:latest" in codex
+    assert f"--build-arg BASE_IMAGE={prefix}/viberator-base-worker:{NEW_SHA}" in codex
     assert "docker login --username AWS --password-stdin" in output
 
 
-def test_worker_tag_is_a_commit_sha(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "prod-3f2c1ab", "--plan")
-    assert status == 2 and "expected a git sha" in output
-    status, _ = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "dev-3f2c1ab", "--plan")
-    assert status == 0  # the form the reusable workflow passes
+@pytest.mark.parametrize("tag", ["3f2c1ab", f"dev-{NEW_SHA}", f"prod-{NEW_SHA}", "latest"])
+def test_worker_tag_is_the_full_commit_sha(aws: str, capsys: pytest.CaptureFixture[str], tag: str) -> None:
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", tag, "--plan")
+    assert status == 2 and "give the commit's full 40-character SHA" in output
 
 
 def test_worker_plan_skips_an_image_the_app_neither_has_nor_runs(
@@ -258,7 +503,7 @@ def test_worker_plan_skips_an_image_the_app_neither_has_nor_runs(
     and its generate script does not write; the backend never selects that image."""
     claude = "infra/workers/docker/generated/claude.Dockerfile"
     context = _checkout(tmp_path, _catalog(), without=(claude,))
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan",
                          "--context", str(context))  # fmt: skip
     assert status == 0
     assert f"# skipped: {context / claude}" in output
@@ -270,7 +515,7 @@ def test_worker_deploy_refuses_a_missing_dockerfile_of_an_image_the_backend_runs
 ) -> None:
     missing = "infra/workers/docker/viberator-lambda.Dockerfile"
     context = _checkout(tmp_path, _catalog(), without=(missing,))
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--context", str(context))
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
     assert status == 2 and missing in output and "the backend runs these images" in output
 
 
@@ -280,9 +525,75 @@ def test_worker_plan_refuses_a_catalog_that_drifted_from_the_contract(
     catalog = [*_catalog(), {"variant": "new", "repositoryName": "viberator-worker-new",
                              "dockerfilePath": "x.Dockerfile", "isAgentImage": True}]  # fmt: skip
     context = _checkout(tmp_path, catalog)
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan",
                          "--context", str(context))  # fmt: skip
     assert status == 2 and "viberator-worker-new" in output and "core/app_contract.py" in output
+
+
+@pytest.fixture
+def worker_repositories(aws: str, docker: Path) -> list[str]:
+    """The workers stack's repositories in moto (commit tags immutable, `latest` moving)."""
+    from core import app_contract
+
+    ecr = boto3.client("ecr", region_name=REGION)
+    names = [f"dev/{i.repository}" for i in app_contract.WORKER_IMAGES]
+    for name in names:
+        ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+                              imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}])  # fmt: skip
+    return names
+
+
+def _worker_tags() -> dict[str, dict[str, str]]:
+    ecr = boto3.client("ecr", region_name=REGION)
+    found = {}
+    for repository in ecr.describe_repositories()["repositories"]:
+        details = ecr.describe_images(repositoryName=repository["repositoryName"])["imageDetails"]
+        found[repository["repositoryName"]] = {t: i["imageDigest"] for i in details for t in i.get("imageTags", [])}
+    return found
+
+
+def test_worker_deploy_pushes_every_image_and_then_moves_latest(
+    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """With the Docker stand-in (tests/standin/docker), which pushes into the moto server."""
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
+    assert status == 0, output
+    tags = _worker_tags()
+    assert tags["dev/viberator-worker"] == {}  # the image the backend never runs is skipped
+    built = {name: t for name, t in tags.items() if t}
+    assert len(built) == 11 and all(t[NEW_SHA] == t["latest"] for t in built.values())
+    first_move = output.index("Moving latest")
+    assert all(output.index(f"{name}:{NEW_SHA}") < first_move for name in built)
+
+
+def test_a_rerun_of_a_worker_deploy_builds_and_pushes_nothing(
+    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))[0] == 0
+    before = _worker_tags()
+    (tmp_path / "docker-state.json").unlink()  # a fresh runner: no local images
+    docker.unlink()
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
+    assert status == 0, output
+    assert _worker_tags() == before
+    assert {json.loads(line)[0] for line in docker.read_text().splitlines()} == {"login", "image"}  # no build, push
+    assert output.count("already in ECR (an earlier run pushed it)") == 11
+
+
+def test_a_worker_tag_holding_another_image_is_an_error_naming_both(
+    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))[0] == 0
+    existing = _worker_tags()["dev/viberator-base-worker"][NEW_SHA]
+    monkeypatch.setenv("STANDIN_DOCKER_BUILD", "a build of the same commit that came out different")
+    # The local images of the first run are still there, so the base image is rebuilt and compared.
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
+    assert status == 1
+    assert existing in output and "the image built here is sha256:" in output
 
 
 # -- secrets --------------------------------------------------------------------------------------------------
@@ -351,15 +662,27 @@ def test_secrets_set_before_base_says_to_deploy_base_first(aws: str, capsys: pyt
 # -- frontend (Amplify stand-in) ---------------------------------------------------------------------------------
 
 
+GOOD, BAD = "9e" * 20, "ab" * 20  # two commits of the branch; BAD is its head
+
+
 class AmplifyStandIn:
-    """moto has no Amplify: this local HTTP server speaks the few REST calls ops uses (StartJob, GetJob,
-    ListJobs, GetApp, ListDomainAssociations) and boto3 reaches it through AWS_ENDPOINT_URL_AMPLIFY."""
+    """moto has no Amplify: this local HTTP server speaks the REST calls ops uses (StartJob, GetJob, ListJobs
+    with pagination, GetApp, ListDomainAssociations) and boto3 reaches it through AWS_ENDPOINT_URL_AMPLIFY.
+
+    It models what Amplify does with a job, as its API reference and the Amplify team describe it: a RELEASE
+    builds the branch's newest commit whatever ``commitId`` says (aws-amplify/amplify-hosting#2100), a RETRY
+    builds again the commit of the job it names (the team's redeploy workaround, aws-amplify/amplify-backend
+    #1464). A new job is RUNNING for two polls, then ``final``. The branch has 60 jobs (two pages): GOOD was
+    built by job 3, BAD (the head) by the rest."""
 
     def __init__(self, final: str = "SUCCEED") -> None:
         stand_in = self
         self.final = final
-        self.started: list[str] = []
-        self.polls = 0
+        self.started: list[dict[str, Any]] = []
+        self.polls: dict[str, int] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        for number in range(1, 61):
+            self._add(str(number), GOOD if number == 3 else BAD, "SUCCEED", "WEB_HOOK")
 
         class Handler(BaseHTTPRequestHandler):
             def _json(self, body: dict[str, Any]) -> None:
@@ -370,24 +693,34 @@ class AmplifyStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _summary(self, status: str, job_id: str = "7", commit: str = "abc") -> dict[str, Any]:
-                return {"jobArn": f"arn:aws:amplify:{REGION}:{ACCOUNT}:apps/d1app/branches/main/jobs/{job_id}",
-                        "jobId": job_id, "commitId": commit, "commitMessage": "m", "commitTime": 0,
-                        "startTime": 0, "status": status, "jobType": "RELEASE"}  # fmt: skip
-
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                stand_in.started.append(self.path)
-                self._json({"jobSummary": self._summary("PENDING")})
+                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                stand_in.started.append({"path": self.path, **request})
+                if request.get("jobType") == "RETRY":
+                    commit = stand_in.jobs[request["jobId"]]["commitId"]
+                else:
+                    commit = BAD  # the branch's newest commit: a RELEASE ignores commitId
+                job_id = str(len(stand_in.jobs) + 1)
+                self._json({"jobSummary": stand_in._add(job_id, commit, "PENDING", request.get("jobType", ""))})
 
             def do_GET(self) -> None:
-                if self.path.endswith("/jobs/7"):
-                    stand_in.polls += 1
-                    status = "RUNNING" if stand_in.polls < 3 else stand_in.final
-                    self._json({"job": {"summary": self._summary(status), "steps": []}})
-                elif "/jobs" in self.path:
-                    self._json({"jobSummaries": [self._summary("RUNNING", "7", "3f2c1ab")]})
-                elif self.path.endswith("/domains"):
+                path, _, query = self.path.partition("?")
+                if "/jobs/" in path:
+                    job_id = path.rsplit("/", 1)[1]
+                    stand_in.polls[job_id] = stand_in.polls.get(job_id, 0) + 1
+                    job = stand_in.jobs[job_id]
+                    if job["status"] == "PENDING":
+                        job = {**job, "status": "RUNNING" if stand_in.polls[job_id] < 3 else stand_in.final}
+                        if job["status"] != "RUNNING":
+                            stand_in.jobs[job_id] = job
+                    self._json({"job": {"summary": job, "steps": []}})
+                elif path.endswith("/jobs"):
+                    newest_first = sorted(stand_in.jobs.values(), key=lambda j: -int(j["jobId"]))
+                    start = int(dict(p.split("=") for p in query.split("&") if p).get("nextToken", 0))
+                    page = newest_first[start : start + 50]
+                    more = {"nextToken": str(start + 50)} if start + 50 < len(newest_first) else {}
+                    self._json({"jobSummaries": page, **more})
+                elif path.endswith("/domains"):
                     self._json({"domainAssociations": []})
                 else:
                     app = {"appId": "d1app", "appArn": "arn", "name": "n", "defaultDomain": "d1app.amplifyapp.com",
@@ -403,6 +736,14 @@ class AmplifyStandIn:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    def _add(self, job_id: str, commit: str, status: str, job_type: str) -> dict[str, Any]:
+        self.jobs[job_id] = {
+            "jobArn": f"arn:aws:amplify:{REGION}:{ACCOUNT}:apps/d1app/branches/main/jobs/{job_id}", "jobId": job_id,
+            "commitId": commit, "commitMessage": "m", "commitTime": 0, "startTime": 0, "status": status,
+            "jobType": job_type,
+        }  # fmt: skip
+        return self.jobs[job_id]
+
 
 @pytest.fixture
 def amplify(platform: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[AmplifyStandIn]:
@@ -416,21 +757,64 @@ def test_frontend_release_job_is_started_awaited_and_smoked(amplify: AmplifyStan
                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--url", site.url, *FAST)
     assert status == 0, output
-    assert amplify.started == ["/apps/d1app/branches/main/jobs"]
-    assert "Amplify job 7: RUNNING" in output and "Amplify job 7: SUCCEED" in output
+    assert [(s["path"], s["jobType"]) for s in amplify.started] == [("/apps/d1app/branches/main/jobs", "RELEASE")]
+    assert "Amplify job 61: RUNNING" in output and "Amplify job 61: SUCCEED" in output
 
 
 def test_frontend_follows_the_job_of_a_commit(amplify: AmplifyStandIn, site: Site,
                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", "3f2c1ab", "--url", site.url, *FAST)
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", GOOD, "--url", site.url, *FAST)
     assert (status, amplify.started) == (0, [])
-    assert "following auto-build job 7 of commit 3f2c1ab" in output
+    assert f"following job 3 of commit {GOOD}" in output  # on the second page of ListJobs
 
 
 def test_frontend_failed_job_is_an_error(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str]) -> None:
     amplify.final = "FAILED"
     status, output = run(capsys, "deploy", "frontend", "--env", "dev", *FAST)
     assert status == 1 and "ended FAILED" in output
+
+
+@pytest.mark.parametrize("typed", [GOOD, GOOD[:7]])
+def test_frontend_rollback_rebuilds_the_chosen_commit(amplify: AmplifyStandIn, site: Site,
+                                                      capsys: pytest.CaptureFixture[str], typed: str) -> None:  # fmt: skip
+    status, output = run(capsys, "rollback", "frontend", "--env", "dev", "--to-commit", typed, "--url", site.url,
+                         *FAST)  # fmt: skip
+    assert status == 0, output
+    (started,) = amplify.started
+    assert (started["jobType"], started["jobId"]) == ("RETRY", "3")
+    assert amplify.jobs["61"]["commitId"] == GOOD and f"Frontend rolled back to {GOOD}" in output
+
+
+def test_a_release_cannot_roll_back(amplify: AmplifyStandIn, site: Site, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """What "roll back with a RELEASE job and a commitId" did: Amplify builds the head, and the check says so."""
+    from ops import frontend
+
+    real = frontend.aws_call
+
+    def as_release(what: str, call: Any, **kwargs: Any) -> Any:
+        if what == "amplify StartJob":
+            return real(what, lambda: boto3.client("amplify", region_name=REGION).start_job(
+                appId="d1app", branchName="main", jobType="RELEASE", commitId=GOOD), **kwargs)  # fmt: skip
+        return real(what, call, **kwargs)
+
+    monkeypatch.setattr(frontend, "aws_call", as_release)
+    status, output = run(capsys, "rollback", "frontend", "--env", "dev", "--to-commit", GOOD, "--url", site.url, *FAST)
+    assert status == 1 and f"built '{BAD}', not {GOOD}: the site was not rolled back" in output
+
+
+def test_frontend_rollback_to_a_commit_never_built_says_what_it_needs(
+    amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, output = run(capsys, "rollback", "frontend", "--env", "dev", "--to-commit", "1234567", *FAST)
+    assert status == 2 and amplify.started == []
+    assert "no Amplify job of main built a commit starting 1234567" in output and "7 to 40 characters" in output
+
+
+def test_frontend_rollback_refuses_what_is_not_a_sha_while_parsing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["rollback", "frontend", "--env", "dev", "--to-commit", "HEAD~1"])
+    assert exit_info.value.code == 2 and "is not a git commit id" in capsys.readouterr().err
 
 
 # -- smoke ----------------------------------------------------------------------------------------------------
@@ -453,8 +837,8 @@ def test_smoke_fails_on_a_broken_api(amplify: AmplifyStandIn, site: Site, capsys
 
 
 COMMANDS = [["bootstrap-state"], ["bootstrap-github-oidc"], ["deploy", "backend"], ["deploy", "frontend"],
-            ["deploy", "workers"], ["rollback", "backend"], ["restart", "backend"], ["secrets", "set"], ["smoke"],
-            ["plan-comment"], ["discover"], ["registry-login"]]  # fmt: skip
+            ["deploy", "workers"], ["rollback", "backend"], ["rollback", "frontend"], ["restart", "backend"],
+            ["secrets", "set"], ["smoke"], ["plan-comment"], ["discover"], ["registry-login"], ["push-image"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
