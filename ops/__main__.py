@@ -235,6 +235,59 @@ def _plan_comment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(f"{what} {path}: cannot read it as JSON ({error.__class__.__name__})") from None
+
+
+def _read_bytes(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise InputError(f"{what} {path}: {error.strerror or error}") from None
+
+
+def _plan_review(args: argparse.Namespace) -> int:
+    """record: write the value-free review record of a stack's plan; check: exit 1 unless a new plan is it."""
+    from ops import review
+
+    document = _read_json(args.plan, "--plan")
+    code = _read_bytes(args.code, "--code")
+    if args.action == "record":
+        try:
+            reviewed = review.record(args.stack, document, code, args.commit)
+        except plan_comment.PlanError as error:
+            raise OpsError(f"{args.stack}: the plan cannot be reviewed: {error}") from None
+        _write(args.out, json.dumps(reviewed, indent=1, sort_keys=True) + "\n")
+        print(f"changes={'true' if reviewed['has_changes'] else 'false'}")
+        return 0
+    found = review.differences(_read_json(args.reviewed, "--reviewed"), args.stack, document, code, args.commit)
+    if found:
+        print(f"The plan made now for {args.stack} is not the reviewed plan:")
+        for line in found:
+            print(f"  - {line}")
+        raise OpsError(
+            f"{args.stack}: refusing to apply a plan that differs from the reviewed one ({len(found)} "
+            "difference(s) listed above); dispatch the workflow again to review a fresh plan"
+        )
+    print(f"{args.stack}: the plan is the reviewed plan (same commit, code, changes and values)")
+    return 0
+
+
+def _apply_report(args: argparse.Namespace) -> int:
+    from ops import apply_report
+
+    plan = plan_comment.load_plan(args.stack, Path(args.plan))
+    outputs = _read_json(args.outputs, "--outputs") if args.outputs and Path(args.outputs).is_file() else {}
+    text = apply_report.render(plan, outputs, run_url=args.run_url, commit_url=args.commit_url, failed=args.failed)
+    _write(args.out, text)
+    # key=value for $GITHUB_OUTPUT: whether the backend must follow a new task definition.
+    print(f"backend_template={'changed' if apply_report.backend_template_changed(plan) else 'unchanged'}")
+    return 0
+
+
 def _write(path: str, text: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text, encoding="utf-8")
@@ -528,6 +581,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary", metavar="FILE", help="write the machine-readable summary (JSON) here")
     p.add_argument("--save-digest", metavar="FILE", help="write the stacks, without any value, as JSON here")
     p.add_argument("--job-summary", metavar="FILE", help="write the --text plans, sensitive values redacted, here")
+
+    review = sub.add_parser(
+        "plan-review",
+        help="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
+        description="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
+    )
+    review_sub = review.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text, example in (
+        ("record", "Write the review record of a plan: commit, code hash, value-free changes, hashes of the "
+         "non-sensitive planned values; print changes=true|false.",
+         f"{OPS} plan-review record --stack prod/base --plan plan.json --code cdk.tf.json --commit "
+         "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out reviewed/base.json"),
+        ("check", "Exit 1, listing the differences, unless a new plan is exactly the reviewed one.",
+         f"{OPS} plan-review check --reviewed reviewed/base.json --stack prod/base --plan plan.json --code "
+         "cdk.tf.json --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"),
+    ):  # fmt: skip
+        p = _command(review_sub, action, _plan_review, text, example)
+        p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. prod/base")
+        p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the saved plan")
+        p.add_argument("--code", required=True, metavar="FILE", help="the synthesized stack (cdk.tf.json)")
+        p.add_argument("--commit", required=True, type=valid.full_sha, help="the commit the plan is of")
+        if action == "record":
+            p.add_argument("--out", required=True, metavar="FILE", help="where to write the record")
+        else:
+            p.add_argument("--reviewed", required=True, metavar="FILE", help="the record of the reviewed plan")
+
+    p = _command(
+        sub,
+        "apply-report",
+        _apply_report,
+        "Write what an apply did (changes, the outputs that matter, links) as Markdown; print "
+        "backend_template=changed|unchanged (no network).",
+        f"{OPS} apply-report --stack dev/platform --plan plan.json --outputs outputs.json --run-url "
+        "https://github.com/ilities/viberglass-infra/actions/runs/1 --commit-url "
+        "https://github.com/ilities/viberglass-infra/commit/3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out report.md",
+    )
+    p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. dev/platform")
+    p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the applied plan")
+    p.add_argument("--outputs", metavar="FILE", help="`terraform output -json` after the apply")
+    p.add_argument("--run-url", required=True, help="the workflow run")
+    p.add_argument("--commit-url", required=True, help="the commit applied")
+    p.add_argument("--failed", default="", help="the apply failed: say so, with this reason")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the Markdown")
     return parser
 
 
