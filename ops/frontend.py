@@ -84,6 +84,32 @@ class Branch:
             raise InputError(f"{commit} matches {len(commits)} built commits ({', '.join(commits[:5])}): give more characters")
         return commits[0], [j for j in jobs if j.get("commitId") == commits[0]]
 
+    def job_of(self, commit: str) -> str:
+        """The newest job of ``commit``; right after a push Amplify may not have started it yet, so this
+        waits for it (several commits matching a short SHA is an error at once)."""
+        found: dict[str, str] = {}
+
+        def check() -> tuple[bool | None, str]:
+            try:
+                full, jobs = self.commit_jobs(commit)
+            except InputError as error:
+                if "no Amplify job" in str(error):
+                    return None, f"no job for {commit} yet (auto-build starts it after the push)"
+                raise
+            found.update(commit=full, job=str(jobs[0]["jobId"]))
+            return True, f"job {found['job']} builds {full}"
+
+        start_timing = Timing(timeout=min(self.timing.timeout, 600), interval=self.timing.interval,
+                              progress=self.timing.progress, clock=self.timing.clock, sleep=self.timing.sleep)  # fmt: skip
+        ok, status = wait_until(self.report, f"Amplify job of {commit}", check, start_timing)
+        if not ok:
+            raise InputError(
+                f"no Amplify job of {self.name} built a commit starting {commit} ({status}): is auto-build on, "
+                "was the commit pushed to that branch? Give 7 to 40 characters of its SHA"
+            )
+        self.report.info(f"following job {found['job']} of commit {found['commit']}")
+        return found["job"]
+
     def wait(self, job_id: str) -> dict[str, Any]:
         summary: dict[str, Any] = {}
 
@@ -112,9 +138,7 @@ def deploy(env: str, *, commit: str | None, url: str | None, timing: Timing, rep
     branch = Branch.of(env, report, timing)
     report.section(f"Deploying the frontend of {env} (Amplify app {branch.app_id}, branch {branch.name})")
     if commit:
-        full, jobs = branch.commit_jobs(commit)
-        job_id = str(jobs[0]["jobId"])
-        report.info(f"following job {job_id} of commit {full}")
+        job_id = branch.job_of(commit)
     else:
         started = aws_call(
             "amplify StartJob",

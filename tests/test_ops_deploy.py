@@ -681,6 +681,8 @@ class AmplifyStandIn:
         self.started: list[dict[str, Any]] = []
         self.polls: dict[str, int] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.pushed: tuple[str, int] | None = None  # (commit, ListJobs calls before its auto-build job shows)
+        self.lists = 0
         for number in range(1, 61):
             self._add(str(number), GOOD if number == 3 else BAD, "SUCCEED", "WEB_HOOK")
 
@@ -715,6 +717,10 @@ class AmplifyStandIn:
                             stand_in.jobs[job_id] = job
                     self._json({"job": {"summary": job, "steps": []}})
                 elif path.endswith("/jobs"):
+                    stand_in.lists += "nextToken" not in query
+                    if stand_in.pushed and stand_in.lists > stand_in.pushed[1]:
+                        stand_in._add(str(len(stand_in.jobs) + 1), stand_in.pushed[0], "PENDING", "WEB_HOOK")
+                        stand_in.pushed = None
                     newest_first = sorted(stand_in.jobs.values(), key=lambda j: -int(j["jobId"]))
                     start = int(dict(p.split("=") for p in query.split("&") if p).get("nextToken", 0))
                     page = newest_first[start : start + 50]
@@ -766,6 +772,23 @@ def test_frontend_follows_the_job_of_a_commit(amplify: AmplifyStandIn, site: Sit
     status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", GOOD, "--url", site.url, *FAST)
     assert (status, amplify.started) == (0, [])
     assert f"following job 3 of commit {GOOD}" in output  # on the second page of ListJobs
+
+
+def test_frontend_waits_for_the_auto_build_job_of_a_fresh_push(amplify: AmplifyStandIn, site: Site,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """Right after the push Amplify has not started the commit's job yet: the deploy waits for it."""
+    fresh = "c0ffee" + "1" * 34
+    amplify.pushed = (fresh, 3)
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", fresh, "--url", site.url, *FAST)
+    assert status == 0, output
+    assert f"no job for {fresh} yet" in output and f"following job 61 of commit {fresh}" in output
+
+
+def test_frontend_commit_that_never_builds_says_what_to_check(amplify: AmplifyStandIn,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", "1234567", "--timeout", "0.3",
+                         "--interval", "0.05")  # fmt: skip
+    assert status == 2 and "is auto-build on, was the commit pushed to that branch?" in output
 
 
 def test_frontend_failed_job_is_an_error(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str]) -> None:

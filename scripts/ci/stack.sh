@@ -7,7 +7,7 @@
 # Both write report/<stack>.md for the job summary (plan: the value-free summary and the human plan with
 # sensitive values redacted; apply: what changed, the outputs that matter, links) and key=value lines to
 # $GITHUB_OUTPUT (plan: changes=true|false; apply: backend_template=changed|unchanged).
-# The saved plan, its JSON and `terraform output -json` hold secrets in clear: they stay in
+# The saved plan, its JSON and the outputs file (sensitive outputs included) hold secrets in clear: they stay in
 # cdktf.out/stacks/<stack>/ on this runner and are never uploaded or printed.
 set -euo pipefail
 mode="${1:?usage: stack.sh plan|apply <env> <stack> [reviewed record]}"
