@@ -458,6 +458,21 @@ def _add_shipping_commands(sub: Any) -> None:
 
     p = _command(
         sub,
+        "smoke",
+        _smoke,
+        "Check the API /health, the frontend URL and running vs desired backend tasks.",
+        f"{OPS} smoke --env prod",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--frontend-url", type=valid.url, help="URL to check (default: the custom domain or the branch URL)")
+    _waits(p, timeout=60)
+
+
+def _add_ci_commands(sub: Any) -> None:
+    """registry-login, push-image, plan-review and apply-report: what the deploy workflows run besides deploys
+    (the last two on the standard library alone)."""
+    p = _command(
+        sub,
         "registry-login",
         _registry_login,
         "Log Docker in to the account's ECR registry (token from boto3, password through stdin).",
@@ -480,16 +495,48 @@ def _add_shipping_commands(sub: Any) -> None:
         "--check", action="store_true", help="only print exists=true|false (is the tag in ECR?); push nothing"
     )
 
+    review = sub.add_parser(
+        "plan-review",
+        help="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
+        description="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
+    )
+    review_sub = review.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text, example in (
+        ("record", "Write the review record of a plan: commit, code hash, value-free changes, hashes of the "
+         "non-sensitive planned values; print changes=true|false.",
+         f"{OPS} plan-review record --stack prod/base --plan plan.json --code cdk.tf.json --commit "
+         "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out reviewed/base.json"),
+        ("check", "Exit 1, listing the differences, unless a new plan is exactly the reviewed one.",
+         f"{OPS} plan-review check --reviewed reviewed/base.json --stack prod/base --plan plan.json --code "
+         "cdk.tf.json --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"),
+    ):  # fmt: skip
+        p = _command(review_sub, action, _plan_review, text, example)
+        p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. prod/base")
+        p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the saved plan")
+        p.add_argument("--code", required=True, metavar="FILE", help="the synthesized stack (cdk.tf.json)")
+        p.add_argument("--commit", required=True, type=valid.full_sha, help="the commit the plan is of")
+        if action == "record":
+            p.add_argument("--out", required=True, metavar="FILE", help="where to write the record")
+        else:
+            p.add_argument("--reviewed", required=True, metavar="FILE", help="the record of the reviewed plan")
+
     p = _command(
         sub,
-        "smoke",
-        _smoke,
-        "Check the API /health, the frontend URL and running vs desired backend tasks.",
-        f"{OPS} smoke --env prod",
+        "apply-report",
+        _apply_report,
+        "Write what an apply did (changes, the outputs that matter, links) as Markdown; print "
+        "backend_template=changed|unchanged (no network).",
+        f"{OPS} apply-report --stack dev/platform --plan plan.json --outputs outputs.json --run-url "
+        "https://github.com/ilities/viberglass-infra/actions/runs/1 --commit-url "
+        "https://github.com/ilities/viberglass-infra/commit/3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out report.md",
     )
-    p.add_argument("--env", required=True, type=valid.environment, help="environment")
-    p.add_argument("--frontend-url", type=valid.url, help="URL to check (default: the custom domain or the branch URL)")
-    _waits(p, timeout=60)
+    p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. dev/platform")
+    p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the applied plan")
+    p.add_argument("--outputs", metavar="FILE", help="`terraform output -json` after the apply")
+    p.add_argument("--run-url", required=True, help="the workflow run")
+    p.add_argument("--commit-url", required=True, help="the commit applied")
+    p.add_argument("--failed", default="", help="the apply failed: say so, with this reason")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the Markdown")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -582,48 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-digest", metavar="FILE", help="write the stacks, without any value, as JSON here")
     p.add_argument("--job-summary", metavar="FILE", help="write the --text plans, sensitive values redacted, here")
 
-    review = sub.add_parser(
-        "plan-review",
-        help="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
-        description="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
-    )
-    review_sub = review.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text, example in (
-        ("record", "Write the review record of a plan: commit, code hash, value-free changes, hashes of the "
-         "non-sensitive planned values; print changes=true|false.",
-         f"{OPS} plan-review record --stack prod/base --plan plan.json --code cdk.tf.json --commit "
-         "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out reviewed/base.json"),
-        ("check", "Exit 1, listing the differences, unless a new plan is exactly the reviewed one.",
-         f"{OPS} plan-review check --reviewed reviewed/base.json --stack prod/base --plan plan.json --code "
-         "cdk.tf.json --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"),
-    ):  # fmt: skip
-        p = _command(review_sub, action, _plan_review, text, example)
-        p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. prod/base")
-        p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the saved plan")
-        p.add_argument("--code", required=True, metavar="FILE", help="the synthesized stack (cdk.tf.json)")
-        p.add_argument("--commit", required=True, type=valid.full_sha, help="the commit the plan is of")
-        if action == "record":
-            p.add_argument("--out", required=True, metavar="FILE", help="where to write the record")
-        else:
-            p.add_argument("--reviewed", required=True, metavar="FILE", help="the record of the reviewed plan")
-
-    p = _command(
-        sub,
-        "apply-report",
-        _apply_report,
-        "Write what an apply did (changes, the outputs that matter, links) as Markdown; print "
-        "backend_template=changed|unchanged (no network).",
-        f"{OPS} apply-report --stack dev/platform --plan plan.json --outputs outputs.json --run-url "
-        "https://github.com/ilities/viberglass-infra/actions/runs/1 --commit-url "
-        "https://github.com/ilities/viberglass-infra/commit/3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out report.md",
-    )
-    p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. dev/platform")
-    p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the applied plan")
-    p.add_argument("--outputs", metavar="FILE", help="`terraform output -json` after the apply")
-    p.add_argument("--run-url", required=True, help="the workflow run")
-    p.add_argument("--commit-url", required=True, help="the commit applied")
-    p.add_argument("--failed", default="", help="the apply failed: say so, with this reason")
-    p.add_argument("--out", required=True, metavar="FILE", help="where to write the Markdown")
+    _add_ci_commands(sub)
     return parser
 
 

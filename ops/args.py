@@ -54,8 +54,10 @@ days = whole(1, MAX_DAYS, "a number of days")
 def revision(value: str) -> str:
     """A revision as people type it: ``41``, ``<family>:41`` or a task-definition ARN (the family is
     checked against the environment's when the command runs)."""
-    if not re.fullmatch(r"(?:arn:[a-z-]+:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/)?(?:[A-Za-z0-9_-]{1,255}:)?[0-9]{1,9}",
-                        value, re.ASCII) or int(value.rsplit(":", 1)[-1]) < 1:  # fmt: skip
+    arn = r"arn:[a-z-]+:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/"
+    if not re.fullmatch(rf"(?:{arn})?(?:[A-Za-z0-9_-]{{1,255}}:)?[0-9]{{1,9}}", value, re.ASCII) or (
+        int(value.rsplit(":", 1)[-1]) < 1
+    ):
         raise argparse.ArgumentTypeError(
             f"{_show(value)} is not a task definition revision: give its number (41), <family>:41 or its ARN"
         )

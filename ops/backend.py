@@ -197,7 +197,9 @@ class Backend:
         container = self.targets["ecs/containerName"]
         image = next((str(c.get("image", "")) for c in running["containerDefinitions"] if c["name"] == container), "")
         if image_repository(image) != self.repository_url:
-            raise OpsError(f"{short(running['taskDefinitionArn'])} runs {image!r}, not an image of {self.repository_url}")
+            raise OpsError(
+                f"{short(running['taskDefinitionArn'])} runs {image!r}, not an image of {self.repository_url}"
+            )
         if "@" not in image:
             _, name = images.split(self.repository_url)
             remote = self.registry.find(name, tag=image.rsplit(":", 1)[1])
@@ -213,7 +215,7 @@ def deploy(
     report = report or Report()
     report.section(f"Deploying the backend of {env}")
     backend = Backend(env, discovery.read(env, *TARGETS), report, timing)
-    previous = backend.current()["taskDefinition"]
+    previous: str = backend.current()["taskDefinition"]
     running = backend.describe(previous)
     template = backend.template()
     report.info(f"running now: {short(previous)}; Terraform's definition: {short(template['taskDefinitionArn'])}")

@@ -12,8 +12,10 @@ after it succeeds.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ops import discovery
@@ -61,9 +63,7 @@ class Branch:
             extra = {"nextToken": token} if token else {}
             page = aws_call(
                 "amplify ListJobs",
-                lambda extra=extra: self.amplify.list_jobs(
-                    appId=self.app_id, branchName=self.name, maxResults=50, **extra
-                ),
+                partial(self.amplify.list_jobs, appId=self.app_id, branchName=self.name, maxResults=50, **extra),
             )
             found += page.get("jobSummaries", [])
             token = page.get("nextToken") or ""
@@ -81,7 +81,9 @@ class Branch:
                 "were searched): give a commit this branch built, as 7 to 40 characters of its SHA"
             )
         if len(commits) > 1:
-            raise InputError(f"{commit} matches {len(commits)} built commits ({', '.join(commits[:5])}): give more characters")
+            raise InputError(
+                f"{commit} matches {len(commits)} built commits ({', '.join(commits[:5])}): give more characters"
+            )
         return commits[0], [j for j in jobs if j.get("commitId") == commits[0]]
 
     def job_of(self, commit: str) -> str:
@@ -99,9 +101,9 @@ class Branch:
             found.update(commit=full, job=str(jobs[0]["jobId"]))
             return True, f"job {found['job']} builds {full}"
 
-        start_timing = Timing(timeout=min(self.timing.timeout, 600), interval=self.timing.interval,
-                              progress=self.timing.progress, clock=self.timing.clock, sleep=self.timing.sleep)  # fmt: skip
-        ok, status = wait_until(self.report, f"Amplify job of {commit}", check, start_timing)
+        # At most 10 minutes for Amplify to start the job (the same clock, interval and progress lines).
+        starting = dataclasses.replace(self.timing, timeout=min(self.timing.timeout, 600))
+        ok, status = wait_until(self.report, f"Amplify job of {commit}", check, starting)
         if not ok:
             raise InputError(
                 f"no Amplify job of {self.name} built a commit starting {commit} ({status}): is auto-build on, "
@@ -179,7 +181,9 @@ def rollback(env: str, *, to_commit: str, url: str | None, timing: Timing, repor
     report.info(f"started job {job_id}")
     summary = branch.wait(job_id)
     if summary.get("commitId") != full:
-        raise OpsError(f"Amplify job {job_id} built {summary.get('commitId')!r}, not {full}: the site was not rolled back")
+        raise OpsError(
+            f"Amplify job {job_id} built {summary.get('commitId')!r}, not {full}: the site was not rolled back"
+        )
     target = branch.smoke(url, f"Amplify job {job_id}")
     report.section(f"Frontend rolled back to {full}: {target}")
     return target

@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 from dataclasses import dataclass
+
 from ops.common import InputError, OpsError, Report, aws_call, client
 
 FULL_SHA = re.compile(r"[0-9a-f]{40}")

@@ -73,7 +73,10 @@ def code_sha256(code: bytes) -> str:
 
 def _applied(plan: StackPlan) -> dict[str, Any]:
     """The digest part apply acts on: changes (data reads left out) and output changes."""
-    applied = {"changes": [asdict(c) for c in plan.changes if c.action != "read"], "output_changes": plan.output_changes}
+    applied = {
+        "changes": [asdict(c) for c in plan.changes if c.action != "read"],
+        "output_changes": plan.output_changes,
+    }
     parsed: dict[str, Any] = json.loads(json.dumps(applied))  # tuples as lists: as a stored record reads back
     return parsed
 
@@ -110,7 +113,22 @@ def differences(reviewed: Any, stack: str, document: Any, code: bytes, commit: s
         now = record(stack, document, code, commit)
     except PlanError as error:
         return [*found, f"the new plan cannot be read: {error}"]
-    before, after = reviewed.get("plan") or {}, now["plan"]
+    found += _change_differences(reviewed.get("plan") or {}, now["plan"])
+    listed = {line.split(":", 1)[0] for line in found}
+    values = reviewed.get("values") or {}
+    for key in sorted(values.keys() & now["values"].keys()):
+        if values[key] != now["values"][key] and key not in listed:
+            found.append(f"{key}: planned values differ from the reviewed plan")
+    outputs_listed = any("output changes" in line for line in found)
+    for key in sorted((values.keys() ^ now["values"].keys()) - listed):
+        if not (key.startswith("output ") and outputs_listed):
+            found.append(f"{key}: {'no longer planned' if key in values else 'not in the reviewed plan'}")
+    return found
+
+
+def _change_differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Added, missing and different changes (value-free digests), and different output changes."""
+    found = []
     old = {c.get("address", "?"): c for c in before.get("changes") or []}
     new = {c["address"]: c for c in after["changes"]}
     for address in sorted(old.keys() - new.keys()):
@@ -122,14 +140,6 @@ def differences(reviewed: Any, stack: str, document: Any, code: bytes, commit: s
             found.append(f"{address}: reviewed {_how(old[address])}, planned now {_how(new[address])}")
     if sorted(before.get("output_changes") or []) != sorted(after["output_changes"]):
         found.append(f"output changes: reviewed {before.get('output_changes')}, planned now {after['output_changes']}")
-    listed = {line.split(":", 1)[0] for line in found}
-    values = reviewed.get("values") or {}
-    for key in sorted(values.keys() & now["values"].keys()):
-        if values[key] != now["values"][key] and key not in listed:
-            found.append(f"{key}: planned values differ from the reviewed plan")
-    for key in sorted((values.keys() ^ now["values"].keys()) - listed):
-        if not key.startswith("output ") or not any("output changes" in line for line in found):
-            found.append(f"{key}: {'no longer planned' if key in values else 'not in the reviewed plan'}")
     return found
 
 

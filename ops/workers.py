@@ -12,6 +12,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from core import app_contract as app
 from ops import images
@@ -46,7 +47,7 @@ def check_catalog(context: Path) -> None:
         )
 
 
-def plan_builds(env: str, *, tag: str, registry: str, prefix: str, context: Path) -> list[Build]:
+def plan_builds(*, tag: str, registry: str, prefix: str, context: Path) -> list[Build]:
     """The docker commands for every catalog image, base first. ``tag`` is the immutable per-commit tag (the
     full commit SHA); ``latest``, the tag the backend runs, is moved to it once every image is pushed."""
     if not images.FULL_SHA.fullmatch(tag):
@@ -97,13 +98,34 @@ def docker_login(env: str) -> str:
     return host
 
 
+def print_plan(builds: list[Build], *, registry: str, tag: str, context: Path, skipped: list[str], missing: list[str],
+               out: TextIO) -> None:  # fmt: skip
+    """The exact commands a deploy runs (no AWS beyond the account id, no Docker)."""
+    print(f"# ECR login (the password comes from ecr:GetAuthorizationToken and goes to stdin)\n"
+          f"docker login --username AWS --password-stdin {registry}", file=out)  # fmt: skip
+    for dockerfile in skipped:
+        print(f"# skipped: {context / dockerfile} does not exist and the backend never runs it", file=out)
+    for dockerfile in missing:
+        print(f"# MISSING: {context / dockerfile} (the backend runs this image)", file=out)
+    print(f"# each image is built and pushed unless ECR already holds {tag} (a re-run pushes nothing)", file=out)
+    for build in builds:
+        print(f"\n# {build.key} ({build.repository})", file=out)
+        for command in build.commands:
+            print(shlex.join(command), file=out)
+    print(
+        f"\n# then, once every image is in ECR, {app.RUN_TAG} moves to {tag} (ecr PutImage of its manifest):", file=out
+    )
+    for build in builds:
+        print(f"# move {build.repository}:{app.RUN_TAG} -> {tag}", file=out)
+
+
 def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report | None = None) -> list[Build]:
     report = report or Report()
     cfg = load_config(env)
     sts = client("sts", cfg.aws.region)
     account = aws_call("sts GetCallerIdentity", sts.get_caller_identity)["Account"]
     registry = f"{account}.dkr.ecr.{cfg.aws.region}.amazonaws.com"
-    builds = plan_builds(env, tag=tag, registry=registry, prefix=cfg.worker_image_prefix, context=context)
+    builds = plan_builds(tag=tag, registry=registry, prefix=cfg.worker_image_prefix, context=context)
     needed, unused = missing_dockerfiles(context) if context.is_dir() else ([], [])
     if needed and not plan_only:
         raise InputError(f"{context} has no {', '.join(needed)}: the backend runs these images")
@@ -113,22 +135,7 @@ def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report
         skipped = {i.variant for i in app.WORKER_IMAGES if i.dockerfile in unused}
         builds = [b for b in builds if b.key not in skipped]
     if plan_only:
-        print(f"# ECR login (the password comes from ecr:GetAuthorizationToken and goes to stdin)\n"
-              f"docker login --username AWS --password-stdin {registry}", file=report.out)  # fmt: skip
-        for dockerfile in unused:
-            print(f"# skipped: {context / dockerfile} does not exist and the backend never runs it", file=report.out)
-        for dockerfile in needed:
-            print(f"# MISSING: {context / dockerfile} (the backend runs this image)", file=report.out)
-        print(f"# each image is built and pushed unless ECR already holds {tag} (a re-run pushes nothing)",
-              file=report.out)  # fmt: skip
-        for build in builds:
-            print(f"\n# {build.key} ({build.repository})", file=report.out)
-            for command in build.commands:
-                print(shlex.join(command), file=report.out)
-        print(f"\n# then, once every image is in ECR, {app.RUN_TAG} moves to {tag} (ecr PutImage of its manifest):",
-              file=report.out)  # fmt: skip
-        for build in builds:
-            print(f"# move {build.repository}:{app.RUN_TAG} -> {tag}", file=report.out)
+        print_plan(builds, registry=registry, tag=tag, context=context, skipped=unused, missing=needed, out=report.out)
         return builds
     docker_login(env)
     ecr = images.Registry(cfg.aws.region)

@@ -133,10 +133,10 @@ class Evaluator:
                     self._take()
             self._take()
             return self.functions[text](*args)
-        value: Any = self.context
+        found: Any = self.context
         for part in text.split("."):
-            value = value.get(part, "") if isinstance(value, dict) else ""
-        return value
+            found = found.get(part, "") if isinstance(found, dict) else ""
+        return found
 
 
 def _functions(success: bool, failure: bool) -> dict[str, Any]:
@@ -246,7 +246,9 @@ class Runner:
         environment = spec.get("environment", "")
         job.environment = substitute(str(environment.get("name") if isinstance(environment, dict) else environment),
                                      evaluate)  # fmt: skip
-        env = {k: substitute(str(v), evaluate) for k, v in {**self.workflow.get("env", {}), **spec.get("env", {})}.items()}
+        env = {
+            k: substitute(str(v), evaluate) for k, v in {**self.workflow.get("env", {}), **spec.get("env", {})}.items()
+        }
         steps: dict[str, Any] = {}
         failed = False
         summary = self.workspace.parent / f"summary-{name}.md"

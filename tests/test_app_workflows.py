@@ -101,7 +101,7 @@ def test_no_cross_repository_checkout_without_credentials(name: str) -> None:
     assert token["uses"].split(" ")[0] == APP_TOKEN
     assert token["with"]["permission-contents"] == "read" and token["if"] == "steps.infra.outputs.same != 'true'"
     assert token["with"]["repositories"] == "${{ steps.infra.outputs.name }}"
-    assert {k for k in _load(WF / name)["on"]["workflow_call"].get("inputs", {})} & {"infra-ref", "ref"} == set()
+    assert set(_load(WF / name)["on"]["workflow_call"].get("inputs", {})) & {"infra-ref", "ref"} == set()
     # The caller's own code (build contexts) is checked out with its own token, and only that.
     for step in checkouts:
         if step is not own[0]:
@@ -109,9 +109,11 @@ def test_no_cross_repository_checkout_without_credentials(name: str) -> None:
 
 
 def test_the_three_workflows_find_their_commit_the_same_way() -> None:
-    runs = {name: next(s["run"] for s in next(iter(_load(WF / name)["jobs"].values()))["steps"] if s.get("id") == "infra")
-            for name in REUSABLE}  # fmt: skip
-    assert len(set(runs.values())) == 1
+    runs = set()
+    for name in REUSABLE:
+        (job,) = _load(WF / name)["jobs"].values()
+        runs.add(next(s["run"] for s in job["steps"] if s.get("id") == "infra"))
+    assert len(runs) == 1
 
 
 # -- the step that reads the running workflow's commit from the OIDC token --------------------------------------
@@ -160,7 +162,9 @@ def oidc() -> Iterator[TokenService]:
 
 
 def _infra_step(oidc: TokenService, tmp_path: Path, repository: str) -> dict[str, str]:
-    step = next(s for s in next(iter(_load(WF / "deploy-backend.yml")["jobs"].values()))["steps"] if s.get("id") == "infra")
+    step = next(
+        s for s in next(iter(_load(WF / "deploy-backend.yml")["jobs"].values()))["steps"] if s.get("id") == "infra"
+    )
     out = tmp_path / "output"
     env = {**os.environ, "ACTIONS_ID_TOKEN_REQUEST_URL": oidc.url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
            "GITHUB_REPOSITORY": repository, "GITHUB_OUTPUT": str(out)}  # fmt: skip

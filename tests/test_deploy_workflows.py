@@ -74,7 +74,7 @@ class Dispatch:
         name = "terraform-deploy-prod.yml" if self.env == "prod" else "terraform-deploy-dev.yml"
         runner = Runner(WORKFLOWS / name, self.ws, inputs={"reason": "a reviewed change"}, env=env,
                         github={"sha": SHA, "ref": ref, "repository": "ilities/viberglass-infra", "event_name": event},
-                        secrets={"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/viberglass-prod-github-apply"})  # fmt: skip
+                        secrets={"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/viberglass-apply"})  # fmt: skip
         self.runner = runner
         jobs: dict[str, Job] = {}
         for job in runner.order():
@@ -251,7 +251,9 @@ def platform_change(tmp_path_factory: pytest.TempPathFactory) -> tuple[Dispatch,
     return dispatch, dispatch.run()
 
 
-def test_the_plan_summary_shows_the_reason_and_the_redacted_plan(platform_change: tuple[Dispatch, dict[str, Job]]) -> None:
+def test_the_plan_summary_shows_the_reason_and_the_redacted_plan(
+    platform_change: tuple[Dispatch, dict[str, Job]],
+) -> None:
     _, jobs = platform_change
     summary = jobs["plan-platform"].summary
     assert "**Reason:** a reviewed change" in summary
@@ -288,7 +290,7 @@ def _dev(tmp_path: Path) -> Dispatch:
     return dev
 
 
-MERGED = [{"number": 41, "merged_at": None, "merge_commit_sha": "0" * 40},
+MERGED: list[dict[str, Any]] = [{"number": 41, "merged_at": None, "merge_commit_sha": "0" * 40},
           {"number": 42, "merged_at": "2026-11-27T10:00:00Z", "merge_commit_sha": SHA}]  # fmt: skip
 
 

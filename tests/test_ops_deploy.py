@@ -23,6 +23,7 @@ import pytest
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
 from tests.conftest import ROOT, Stacks
+from tests.test_runbook import COMMANDS as DOC_COMMANDS
 from tests.tf import one
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
@@ -69,11 +70,11 @@ def _manifest(config_digest: str) -> str:
                                   "digest": f"sha256:{config_digest * 64}"}, "layers": []})  # fmt: skip
 
 
-def put_image(tag: str, seed: str) -> str:
-    """An image in the backend repository, with the digest a registry gives it (SHA-256 of the manifest)."""
+def put_image(tag: str, seed: str, repository: str = REPO) -> str:
+    """An image in a backend repository, with the digest a registry gives it (SHA-256 of the manifest)."""
     manifest = _manifest(seed)
     digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
-    boto3.client("ecr", region_name=REGION).put_image(repositoryName=REPO, imageManifest=manifest, imageTag=tag,
+    boto3.client("ecr", region_name=REGION).put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag,
                                                       imageDigest=digest)  # fmt: skip
     return digest
 
@@ -82,26 +83,61 @@ SHA_V1, SHA_V2 = "1" * 7 + "a" * 33, "2" * 7 + "b" * 33  # commit tags, as the b
 TEMPLATE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/viberglass-dev-backend:1"
 
 
-def terraform_revision(dev: Stacks, *, memory: int | None = None) -> str:
-    """Stand-in for a platform apply: registers the backend task definition exactly as the synthesized dev
-    stack defines it (both containers, volumes, cpu, memory, environment, secrets; Terraform references
-    replaced by plain values) and publishes its ARN as /viberglass/dev/ecs/taskDefinition, as the stack does."""
-    body = one(dev["platform"], "aws_ecs_task_definition", family="viberglass-dev-backend")
+def repository_url(env: str) -> str:
+    return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{env}-viberglass-backend"
+
+
+def terraform_revision(stacks: Stacks, *, memory: int | None = None) -> str:
+    """Stand-in for a platform apply: registers the backend task definition exactly as the synthesized stack
+    defines it (both containers, volumes, cpu, memory, environment, secrets; Terraform references replaced by
+    plain values) and publishes its ARN as /viberglass/<env>/ecs/taskDefinition, as the stack does."""
+    body = one(stacks["platform"], "aws_ecs_task_definition")
+    env = body["family"].split("-")[1]
     containers = json.loads(body["container_definitions"])
-    for container in containers:
-        container["image"] = f"{REPO_URL}:latest"
+    for container in containers:  # <repository url>:<backend.image_tag>, as Terraform resolves it
+        container["image"] = re.sub(r"^\$\{aws_ecr_repository\.[^}]+\.repository_url\}", repository_url(env),
+                                    container["image"])  # fmt: skip
     text = re.sub(r"\$\{[^}]+\}", "resolved-by-terraform", json.dumps(containers))
     ecs = boto3.client("ecs", region_name=REGION)
     arn = ecs.register_task_definition(
-        family=body["family"], networkMode=body["network_mode"], requiresCompatibilities=body["requires_compatibilities"],
-        cpu=body["cpu"], memory=str(memory) if memory else body["memory"],
-        executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-backend-execution",
-        taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-backend-task",
+        family=body["family"], networkMode=body["network_mode"],
+        requiresCompatibilities=body["requires_compatibilities"], cpu=body["cpu"],
+        memory=str(memory) if memory else body["memory"],
+        executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-backend-execution",
+        taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-backend-task",
         volumes=[{"name": v["name"]} for v in body["volume"]], containerDefinitions=json.loads(text),
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
     ssm = boto3.client("ssm", region_name=REGION)
-    ssm.put_parameter(Name="/viberglass/dev/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
+    ssm.put_parameter(Name=f"/viberglass/{env}/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
     return str(arn)
+
+
+def build_platform(env: str, stacks: Stacks, api_url: str, moving_tag: str) -> dict[str, str]:
+    """What the platform stack of ``env`` would have created, in moto: the backend repository (commit tags
+    immutable, the moving tag mutable) holding two commit images, Terraform's task definition, the service
+    running it and the discovery parameters. Returns tag -> digest."""
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecs = boto3.client("ecs", region_name=REGION)
+    ssm = boto3.client("ssm", region_name=REGION)
+    repository = f"{env}-viberglass-backend"
+    moving: Any = [{"filterType": "WILDCARD", "filter": moving_tag}]
+    ecr.create_repository(repositoryName=repository, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+                          imageTagMutabilityExclusionFilters=moving)  # fmt: skip
+    digests = {tag: put_image(tag, seed, repository) for tag, seed in ((SHA_V1, "1"), (SHA_V2, "2"))}
+    ecs.create_cluster(clusterName=f"viberglass-{env}-backend")
+    template = terraform_revision(stacks)
+    ecs.create_service(cluster=f"viberglass-{env}-backend", serviceName=f"viberglass-{env}-backend",
+                       taskDefinition=template, desiredCount=1, launchType="FARGATE")  # fmt: skip
+    values = {
+        "deployment/region": REGION, "deployment/ecrRepository": repository_url(env),
+        "deployment/oidcRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-frontend-deploy",
+        "ecs/cluster": f"viberglass-{env}-backend", "ecs/service": f"viberglass-{env}-backend",
+        "ecs/taskFamily": f"viberglass-{env}-backend", "ecs/containerName": "backend", "alb/dns": "alb.example",
+        "frontend/apiUrl": api_url, "amplify/appId": "d1app", "amplify/branchName": "main", "amplify/region": REGION,
+    }  # fmt: skip
+    for suffix, value in values.items():
+        ssm.put_parameter(Name=f"/viberglass/{env}/{suffix}", Value=value, Type="String")
+    return digests
 
 
 @pytest.fixture
@@ -116,32 +152,9 @@ def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch, dev: Stacks, docker: Path) -> dict[str, str]:
-    """What the platform stack would have created for dev, in moto: the backend repository (commit tags
-    immutable, `latest` moving) holding two commit images, Terraform's task definition, the service running it
-    and the discovery parameters."""
+    """The dev platform in moto (build_platform)."""
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
-    ecr = boto3.client("ecr", region_name=REGION)
-    ecs = boto3.client("ecs", region_name=REGION)
-    ssm = boto3.client("ssm", region_name=REGION)
-    ecr.create_repository(repositoryName=REPO, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
-                          imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}])  # fmt: skip
-    digests = {}
-    for tag, seed in ((SHA_V1, "1"), (SHA_V2, "2")):
-        digests[tag] = put_image(tag, seed)
-    ecs.create_cluster(clusterName="viberglass-dev-backend")
-    template = terraform_revision(dev)
-    ecs.create_service(cluster="viberglass-dev-backend", serviceName="viberglass-dev-backend",
-                       taskDefinition=template, desiredCount=1, launchType="FARGATE")  # fmt: skip
-    values = {
-        "deployment/region": REGION, "deployment/ecrRepository": REPO_URL,
-        "deployment/oidcRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-frontend-deploy",
-        "ecs/cluster": "viberglass-dev-backend", "ecs/service": "viberglass-dev-backend",
-        "ecs/taskFamily": "viberglass-dev-backend", "ecs/containerName": "backend", "alb/dns": "alb.example",
-        "frontend/apiUrl": site.url, "amplify/appId": "d1app", "amplify/branchName": "main", "amplify/region": REGION,
-    }  # fmt: skip
-    for suffix, value in values.items():
-        ssm.put_parameter(Name=f"/viberglass/dev/{suffix}", Value=value, Type="String")
-    return digests
+    return build_platform("dev", dev, site.url, "latest")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -285,6 +298,27 @@ def test_failed_health_check_rolls_back_to_the_previous_revision(
     assert service_revision() == "viberglass-dev-backend:1"
 
 
+def test_the_dev_workflow_brings_a_terraform_memory_change_to_the_service(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], dev: Stacks, tmp_path: Path
+) -> None:
+    """terraform-deploy-dev.yml run by the runner stand-in (tests/actions_runner.py) with the Terraform
+    stand-in, whose platform plan replaces the backend task definition (memory): after the apply, the
+    workflow's redeploy step runs `ops deploy backend --running-image` against the moto server. The stand-in
+    Terraform touches no AWS, so the revision the apply registers is put into moto beforehand."""
+    from tests.test_deploy_workflows import Dispatch
+
+    deploy(capsys, "--image", SHA_V1)  # the service runs revision 2, SHA_V1
+    terraform_revision(dev, memory=4096)  # what the apply registers: revision 3
+    workflow = Dispatch(tmp_path / "run", env="dev")
+    workflow.given("base", "show -json", "file:plans/noop.json").given("workers", "show -json", "file:plans/noop.json")
+    workflow.given("platform", "show -json", "file:plans/dev_platform_task_memory.json")
+    jobs = workflow.run(event="push")
+    assert jobs["deploy"].result == "success", jobs["deploy"].log[-3000:]
+    assert "run: Redeploy the running backend image on Terraform's new task definition" in jobs["deploy"].steps
+    assert (service_revision(), definition(service_revision())["memory"]) == ("viberglass-dev-backend:4", "4096")
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+
+
 # -- pushing the backend image ------------------------------------------------------------------------------
 
 
@@ -318,8 +352,9 @@ def test_push_image_pushes_the_commit_tag_and_moves_latest(platform: dict[str, s
     assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA, "--check")[1] == "exists=true\n"
 
 
-def test_pushing_an_existing_tag_with_the_same_image_is_a_no_op(platform: dict[str, str], docker: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_pushing_an_existing_tag_with_the_same_image_is_a_no_op(
+    platform: dict[str, str], docker: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     docker_build(NEW_SHA)
     assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)[0] == 0
     before = ecr_tags()
@@ -538,8 +573,11 @@ def worker_repositories(aws: str, docker: Path) -> list[str]:
     ecr = boto3.client("ecr", region_name=REGION)
     names = [f"dev/{i.repository}" for i in app_contract.WORKER_IMAGES]
     for name in names:
-        ecr.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
-                              imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}])  # fmt: skip
+        ecr.create_repository(
+            repositoryName=name,
+            imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+            imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}],
+        )
     return names
 
 
@@ -580,6 +618,25 @@ def test_a_rerun_of_a_worker_deploy_builds_and_pushes_nothing(
     assert _worker_tags() == before
     assert {json.loads(line)[0] for line in docker.read_text().splitlines()} == {"login", "image"}  # no build, push
     assert output.count("already in ECR (an earlier run pushed it)") == 11
+
+
+def test_redeploying_an_earlier_commit_moves_latest_back_without_building(
+    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The documented worker rollback: re-run the deploy of the last good commit."""
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    good, bad = NEW_SHA, "badbad" + "0" * 34
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", good, "--context", str(context))[0] == 0
+    monkeypatch.setenv("STANDIN_DOCKER_BUILD", "the next commit")
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", bad, "--context", str(context))[0] == 0
+    assert all(t["latest"] == t[bad] for t in _worker_tags().values() if t)
+    (tmp_path / "docker-state.json").unlink()  # the re-run's fresh runner
+    docker.unlink()
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", good, "--context", str(context))
+    assert status == 0, output
+    assert all(t["latest"] == t[good] != t[bad] for t in _worker_tags().values() if t)
+    assert {json.loads(line)[0] for line in docker.read_text().splitlines()} == {"login", "image"}
 
 
 def test_a_worker_tag_holding_another_image_is_an_error_naming_both(
@@ -675,7 +732,7 @@ class AmplifyStandIn:
     #1464). A new job is RUNNING for two polls, then ``final``. The branch has 60 jobs (two pages): GOOD was
     built by job 3, BAD (the head) by the rest."""
 
-    def __init__(self, final: str = "SUCCEED") -> None:
+    def __init__(self, final: str = "SUCCEED", good: str = GOOD) -> None:
         stand_in = self
         self.final = final
         self.started: list[dict[str, Any]] = []
@@ -684,7 +741,7 @@ class AmplifyStandIn:
         self.pushed: tuple[str, int] | None = None  # (commit, ListJobs calls before its auto-build job shows)
         self.lists = 0
         for number in range(1, 61):
-            self._add(str(number), GOOD if number == 3 else BAD, "SUCCEED", "WEB_HOOK")
+            self._add(str(number), good if number == 3 else BAD, "SUCCEED", "WEB_HOOK")
 
         class Handler(BaseHTTPRequestHandler):
             def _json(self, body: dict[str, Any]) -> None:
@@ -698,10 +755,9 @@ class AmplifyStandIn:
             def do_POST(self) -> None:
                 request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 stand_in.started.append({"path": self.path, **request})
-                if request.get("jobType") == "RETRY":
-                    commit = stand_in.jobs[request["jobId"]]["commitId"]
-                else:
-                    commit = BAD  # the branch's newest commit: a RELEASE ignores commitId
+                # A RELEASE builds the branch's newest commit (BAD) whatever commitId says.
+                retry = request.get("jobType") == "RETRY"
+                commit = stand_in.jobs[request["jobId"]]["commitId"] if retry else BAD
                 job_id = str(len(stand_in.jobs) + 1)
                 self._json({"jobSummary": stand_in._add(job_id, commit, "PENDING", request.get("jobType", ""))})
 
@@ -774,8 +830,9 @@ def test_frontend_follows_the_job_of_a_commit(amplify: AmplifyStandIn, site: Sit
     assert f"following job 3 of commit {GOOD}" in output  # on the second page of ListJobs
 
 
-def test_frontend_waits_for_the_auto_build_job_of_a_fresh_push(amplify: AmplifyStandIn, site: Site,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_frontend_waits_for_the_auto_build_job_of_a_fresh_push(
+    amplify: AmplifyStandIn, site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Right after the push Amplify has not started the commit's job yet: the deploy waits for it."""
     fresh = "c0ffee" + "1" * 34
     amplify.pushed = (fresh, 3)
@@ -798,8 +855,9 @@ def test_frontend_failed_job_is_an_error(amplify: AmplifyStandIn, capsys: pytest
 
 
 @pytest.mark.parametrize("typed", [GOOD, GOOD[:7]])
-def test_frontend_rollback_rebuilds_the_chosen_commit(amplify: AmplifyStandIn, site: Site,
-                                                      capsys: pytest.CaptureFixture[str], typed: str) -> None:  # fmt: skip
+def test_frontend_rollback_rebuilds_the_chosen_commit(
+    amplify: AmplifyStandIn, site: Site, capsys: pytest.CaptureFixture[str], typed: str
+) -> None:
     status, output = run(capsys, "rollback", "frontend", "--env", "dev", "--to-commit", typed, "--url", site.url,
                          *FAST)  # fmt: skip
     assert status == 0, output
@@ -812,8 +870,7 @@ def test_a_release_cannot_roll_back(amplify: AmplifyStandIn, site: Site, capsys:
                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """What "roll back with a RELEASE job and a commitId" did: Amplify builds the head, and the check says so."""
     from ops import frontend
-
-    real = frontend.aws_call
+    from ops.common import aws_call as real
 
     def as_release(what: str, call: Any, **kwargs: Any) -> Any:
         if what == "amplify StartJob":
@@ -840,6 +897,80 @@ def test_frontend_rollback_refuses_what_is_not_a_sha_while_parsing(capsys: pytes
     assert exit_info.value.code == 2 and "is not a git commit id" in capsys.readouterr().err
 
 
+# -- the documented rollback commands, as written -------------------------------------------------------------
+
+ROLLBACKS = [c for c in DOC_COMMANDS if c.words[:2] == [OPS, "rollback"]]
+DOC_SHA = "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"  # the commit the docs' examples use
+
+
+def test_the_docs_show_rollbacks_of_backend_and_frontend() -> None:
+    flags = {w for c in ROLLBACKS for w in c.words if w.startswith("--")}
+    assert {c.words[2] for c in ROLLBACKS} == {"backend", "frontend"}
+    assert {"--to-revision", "--to-image", "--to-commit"} <= flags
+
+
+@pytest.fixture
+def prod_history(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch, prod: Stacks, docker: Path) -> str:
+    """prod in moto with a history: Terraform's revisions 1-39, then deploys of the docs' commit (40), of
+    SHA_V1 (41) and of SHA_V2 (42, running); an Amplify branch whose job 3 built the docs' commit."""
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    build_platform("prod", prod, site.url, "prod-latest")
+    put_image(DOC_SHA, "5", "prod-viberglass-backend")
+    for _ in range(38):
+        terraform_revision(prod)
+    for image in (DOC_SHA, SHA_V1, SHA_V2):
+        assert main(["deploy", "backend", "--env", "prod", "--image", image, *FAST]) == 0
+    stand_in = AmplifyStandIn(good=DOC_SHA)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_AMPLIFY", stand_in.url)
+    return stand_in.url
+
+
+@pytest.mark.parametrize("command", ROLLBACKS, ids=str)
+def test_every_documented_rollback_command_works_as_written(
+    command: Any, prod_history: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rollback command of docs/ exactly as written (only faster polling appended), on the moto server
+    and the Amplify stand-in. The frontend's smoke request would go to the real Amplify site: it is recorded."""
+    from ops import frontend
+
+    smoked: list[str] = []
+
+    def smoke(_report: Any, url: str, _timing: Any) -> bool:
+        smoked.append(url)
+        return True
+
+    monkeypatch.setattr(frontend, "smoke", smoke)
+    capsys.readouterr()
+    status, output = run(capsys, *command.words[1:], *FAST)
+    assert status == 0, output
+    if command.words[2] == "frontend":
+        assert f"Frontend rolled back to {DOC_SHA}" in output and smoked == ["https://main.d1app.amplifyapp.com"]
+        return
+    revision = service_revision_of("prod")
+    if "--to-image" in command.words:
+        assert container_of("prod", revision)["image"].endswith(put_image_digest(DOC_SHA))
+    else:
+        wanted = command.words[command.words.index("--to-revision") + 1] if "--to-revision" in command.words else "41"
+        assert revision == f"viberglass-prod-backend:{wanted}"
+
+
+def service_revision_of(env: str) -> str:
+    ecs = boto3.client("ecs", region_name=REGION)
+    service = ecs.describe_services(cluster=f"viberglass-{env}-backend", services=[f"viberglass-{env}-backend"])
+    return str(service["services"][0]["taskDefinition"].rsplit("/", 1)[-1])
+
+
+def container_of(env: str, revision: str) -> dict[str, Any]:
+    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    return dict(next(c for c in found["taskDefinition"]["containerDefinitions"] if c["name"] == "backend"))
+
+
+def put_image_digest(tag: str) -> str:
+    images = boto3.client("ecr", region_name=REGION).describe_images(repositoryName="prod-viberglass-backend",
+                                                                     imageIds=[{"imageTag": tag}])  # fmt: skip
+    return str(images["imageDetails"][0]["imageDigest"])
+
+
 # -- smoke ----------------------------------------------------------------------------------------------------
 
 
@@ -861,7 +992,8 @@ def test_smoke_fails_on_a_broken_api(amplify: AmplifyStandIn, site: Site, capsys
 
 COMMANDS = [["bootstrap-state"], ["bootstrap-github-oidc"], ["deploy", "backend"], ["deploy", "frontend"],
             ["deploy", "workers"], ["rollback", "backend"], ["rollback", "frontend"], ["restart", "backend"],
-            ["secrets", "set"], ["smoke"], ["plan-comment"], ["discover"], ["registry-login"], ["push-image"]]  # fmt: skip
+            ["secrets", "set"], ["smoke"], ["plan-comment"], ["discover"], ["registry-login"], ["push-image"],
+            ["plan-review", "record"], ["plan-review", "check"], ["apply-report"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

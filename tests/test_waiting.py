@@ -5,6 +5,7 @@ Time is a fake clock here: `Timing` takes the clock and the sleep, so minutes pa
 from __future__ import annotations
 
 import io
+import itertools
 import re
 
 import pytest
@@ -44,7 +45,7 @@ def _wait(statuses: list[tuple[bool | None, str]], *, interval: float, timeout: 
 @pytest.mark.parametrize("interval", [5, 10, 29, 45, 120])
 def test_an_unchanged_status_is_repeated_at_least_every_30_seconds(interval: float) -> None:
     seconds, text = _wait([(None, "RUNNING")] * 40 + [(True, "SUCCEED")], interval=interval, timeout=10**6)
-    gaps = [b - a for a, b in zip(seconds, seconds[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(seconds)]
     assert max(gaps) <= PROGRESS_EVERY
     assert "Amplify job 7: still RUNNING" in text and text.rstrip().endswith("Amplify job 7: SUCCEED")
 

@@ -33,8 +33,8 @@ def merged_pull_request(repo: str, sha: str) -> dict[str, Any] | None:
     pulls = json.loads(gh("api", f"repos/{repo}/commits/{sha}/pulls") or "[]")
     merged = [p for p in pulls if isinstance(p, dict) and p.get("merged_at")]
     exact = [p for p in merged if p.get("merge_commit_sha") == sha]
-    found = (exact or merged or [None])[0]
-    return found
+    found = exact or merged
+    return found[0] if found else None
 
 
 def body(env: str, reports: Path, sha: str, result: str, run_url: str) -> str:
