@@ -22,7 +22,8 @@ class FakeClock:
         return self.now
 
     def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
+        # A wait never sleeps for nothing (it would spin without time passing).
+        assert seconds > 0, "slept 0 s: the wait would spin"
         self.now += seconds
 
 
