@@ -566,6 +566,19 @@ def test_worker_plan_refuses_a_catalog_that_drifted_from_the_contract(
 
 
 @pytest.fixture
+def few_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog of four images (base, an agent built FROM it, one the backend runs without an agent, the one
+    it never runs): what a re-run, a rollback or a clash does is the same for each image, and every push
+    through the Docker stand-in takes a process."""
+    from core import app_contract
+
+    keep = {"base", "lambda", "claude", "codex"}
+    monkeypatch.setattr(
+        app_contract, "WORKER_IMAGES", tuple(i for i in app_contract.WORKER_IMAGES if i.variant in keep)
+    )
+
+
+@pytest.fixture
 def worker_repositories(aws: str, docker: Path) -> list[str]:
     """The workers stack's repositories in moto (commit tags immutable, `latest` moving)."""
     from core import app_contract
@@ -606,7 +619,7 @@ def test_worker_deploy_pushes_every_image_and_then_moves_latest(
 
 
 def test_a_rerun_of_a_worker_deploy_builds_and_pushes_nothing(
-    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any
+    few_images: None, worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
     context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
     assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))[0] == 0
@@ -617,11 +630,11 @@ def test_a_rerun_of_a_worker_deploy_builds_and_pushes_nothing(
     assert status == 0, output
     assert _worker_tags() == before
     assert {json.loads(line)[0] for line in docker.read_text().splitlines()} == {"login", "image"}  # no build, push
-    assert output.count("already in ECR (an earlier run pushed it)") == 11
+    assert output.count("already in ECR (an earlier run pushed it)") == 3
 
 
 def test_redeploying_an_earlier_commit_moves_latest_back_without_building(
-    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+    few_images: None, worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """The documented worker rollback: re-run the deploy of the last good commit."""
@@ -640,7 +653,7 @@ def test_redeploying_an_earlier_commit_moves_latest_back_without_building(
 
 
 def test_a_worker_tag_holding_another_image_is_an_error_naming_both(
-    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+    few_images: None, worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
