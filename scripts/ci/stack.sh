@@ -61,8 +61,20 @@ case "$mode" in
     terraform -chdir="$dir" show -json tfplan > "$dir/plan.json"
     if [ -n "$record" ]; then
       # Exactly the reviewed plan, or nothing: same commit, same code, same changes, same values.
-      python -m ops plan-review check --reviewed "$record" --stack "$label" --plan "$dir/plan.json" \
-        --code "$dir/cdk.tf.json" --commit "$commit"
+      if ! python -m ops plan-review check --reviewed "$record" --stack "$label" --plan "$dir/plan.json" \
+        --code "$dir/cdk.tf.json" --commit "$commit" > "$work/${stack}.check" 2>&1; then
+        cat "$work/${stack}.check"
+        {
+          tick='`'
+          printf '### %s%s%s not applied\n\nThe plan made at apply time is not the reviewed plan, so nothing was applied:\n\n' \
+            "$tick" "$label" "$tick"
+          grep '^  - ' "$work/${stack}.check" || true
+          printf '\nDispatch the workflow again to review a fresh plan.\n'
+        } > "report/${stack}.md"
+        echo "::error::${label}: not the reviewed plan (the differences are in the log and the job summary); nothing was applied"
+        exit 1
+      fi
+      cat "$work/${stack}.check"
     fi
     failed=()
     # Terraform itself refuses the saved plan if the state changed since this job made it ("Saved plan is stale").
