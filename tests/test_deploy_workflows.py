@@ -177,7 +177,9 @@ def _refused(jobs: dict[str, Job], dispatch: Dispatch, said: str) -> None:
     assert said in jobs["apply-platform"].log, jobs["apply-platform"].log[-3000:]
     assert "refusing to apply a plan that differs from the reviewed one" in jobs["apply-platform"].log
     assert "::error::prod/platform: not the reviewed plan" in jobs["apply-platform"].log
-    assert "### `prod/platform` not applied" in jobs["apply-platform"].summary and said in jobs["apply-platform"].summary
+    assert (
+        "### `prod/platform` not applied" in jobs["apply-platform"].summary and said in jobs["apply-platform"].summary
+    )
     assert dispatch.applied() == []
 
 
