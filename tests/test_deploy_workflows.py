@@ -321,8 +321,10 @@ def test_an_open_pull_request_with_the_commit_is_not_the_merged_one(tmp_path: Pa
     """A rebase merge: the pushed commit is no pull request's merge commit, and an open branch built on it
     lists it too; the comment goes to the merged pull request."""
     dev = _dev(tmp_path)
-    pulls = [{"number": 43, "merged_at": None, "merge_commit_sha": "1" * 40},
-             {"number": 42, "merged_at": "2026-11-27T10:00:00Z", "merge_commit_sha": "2" * 40}]  # fmt: skip
+    pulls: list[dict[str, Any]] = [
+        {"number": 43, "merged_at": None, "merge_commit_sha": "1" * 40},
+        {"number": 42, "merged_at": "2026-11-27T10:00:00Z", "merge_commit_sha": "2" * 40},
+    ]
     dev.run(event="push", pulls=pulls)
     (comment,) = _comments(dev)
     assert comment["args"][3] == "repos/ilities/viberglass-infra/issues/42/comments"
