@@ -60,9 +60,10 @@ BACKEND_DEPLOY_PERMISSIONS: tuple[Permission, ...] = (
     _REGISTRY_LOGIN,
     Permission(
         "PushBackendImage",
-        (*_PUSH, "ecr:DescribeImages"),
+        (*_PUSH, "ecr:ListImages"),
         ("{backend_repository_arn}",),
-        "docker push of the backend image; ops/backend.py resolve_image (DescribeImages: tag -> digest)",
+        "docker push of the backend image; ops/images.py (ops push-image, ops/backend.py pinned: a tag's digest "
+        "through BatchGetImage, short SHAs through ListImages, `latest` moved with PutImage)",
     ),
     Permission(
         "CopyTaskDefinition",
@@ -108,7 +109,7 @@ WORKERS_DEPLOY_PERMISSIONS: tuple[Permission, ...] = (
     _REGISTRY_LOGIN,
     Permission(
         "PushWorkerImages",
-        _PUSH,
+        (*_PUSH, "ecr:ListImages"),
         ("{worker_repository_arns}",),
         "ops/workers.py deploy (docker build FROM the base image, docker push of every catalog image)",
     ),

@@ -17,6 +17,7 @@ PARAMETERS: dict[str, str] = {
     "ecs/cluster": "backend ECS cluster name",
     "ecs/service": "backend ECS service name",
     "ecs/taskFamily": "backend task definition family",
+    "ecs/taskDefinition": "ARN of the backend task definition Terraform registered (every deploy starts from it)",
     "ecs/containerName": "backend container name in the task definition",
     "alb/dns": "load balancer DNS name",
     "frontend/apiUrl": "public API URL the frontend calls",

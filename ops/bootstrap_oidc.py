@@ -252,8 +252,8 @@ def github_settings(cfg: EnvironmentConfig, arns: dict[str, str], place: ci_iam.
         f"  {infra}: environment '{env}' secret AWS_ROLE_ARN={arns[ci_iam.APPLY]}",
     ]
     for role in deploy_roles.WORKFLOWS:
-        variable = f"AWS_{role.split('-')[0].upper()}_DEPLOY_ROLE_ARN"
-        lines.append(f"  {app}: environment '{env}' variable {variable}={place.iam('role/')}{place.role_name(role)}")
+        secret = f"AWS_{role.split('-')[0].upper()}_DEPLOY_ROLE_ARN_{upper}"
+        lines.append(f"  {app}: repository secret {secret}={place.iam('role/')}{place.role_name(role)}")
     branches = "main only" + (" and required reviewers" if cfg.production else "")
     lines.append(f"  deployment branches of environment '{env}' (both repositories) and '{env}-plan': {branches}")
     return lines

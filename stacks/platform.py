@@ -375,6 +375,9 @@ class PlatformStack(ViberglassStack):
             "ecs/cluster": self.cluster.name,
             "ecs/service": self.service.name,
             "ecs/taskFamily": self.task.family,
+            # Terraform's own revision: `ops deploy backend` builds every revision from it (plus the image),
+            # so cpu, memory, environment and secrets changed here reach the service.
+            "ecs/taskDefinition": self.task.arn,
             "ecs/containerName": CONTAINER_NAME,
             "alb/dns": self.load_balancer.dns_name,
             "frontend/apiUrl": self.api_url,

@@ -111,11 +111,12 @@ def test_deploy_roles_are_nothing_like_power_user(each_env: Any, role: str) -> N
 
 # The ops code each deploy role runs (and the boto3 clients it uses there).
 OPS_CODE = {
-    "backend-deploy": ["ops/backend.py", "ops/discovery.py", "ops/workers.py"],
+    "backend-deploy": ["ops/backend.py", "ops/images.py", "ops/discovery.py", "ops/workers.py"],
     "frontend-deploy": ["ops/frontend.py", "ops/discovery.py"],
-    "workers-deploy": ["ops/workers.py"],
+    "workers-deploy": ["ops/workers.py", "ops/images.py"],
 }
 _CALL = re.compile(r"\b(ecs|ecr|amplify|ssm)\.([a-z_]+)\b")
+_PAGINATED = re.compile(r"\b(ecs|ecr|amplify|ssm)\.get_paginator\(\s*\"([a-z_]+)\"")
 # Calls of those files the deploys do not make: rollback/restart (operators) and their listing.
 NOT_IN_A_DEPLOY = {"ecs:ListTaskDefinitions"}
 
@@ -125,6 +126,8 @@ def _calls(path: str) -> set[str]:
     for service, method in _CALL.findall((ROOT / path).read_text()):
         if method in {"get_paginator", "exceptions"}:
             continue
+        found.add(f"{service}:{''.join(part.capitalize() for part in method.split('_'))}")
+    for service, method in _PAGINATED.findall((ROOT / path).read_text()):
         found.add(f"{service}:{''.join(part.capitalize() for part in method.split('_'))}")
     return found
 
@@ -156,7 +159,8 @@ def test_every_granted_action_is_called_by_the_deploy(role: str) -> None:
 
 
 def test_the_call_finder_finds_calls(tmp_path: Path) -> None:
-    assert _calls("ops/backend.py") >= {"ecs:DescribeServices", "ecs:RegisterTaskDefinition", "ecr:DescribeImages"}
+    assert _calls("ops/backend.py") >= {"ecs:DescribeServices", "ecs:RegisterTaskDefinition"}
+    assert _calls("ops/images.py") >= {"ecr:BatchGetImage", "ecr:PutImage", "ecr:ListImages"}
     assert _calls("ops/workers.py") == {"ecr:GetAuthorizationToken"}
 
 

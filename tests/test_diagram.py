@@ -247,7 +247,8 @@ def test_repetitive_resources_are_grouped(dev: Stacks) -> None:
     drawn = architecture.pictures(_stacks(dev), "t")
     assert "ECR (12)" in {n.label for n in drawn["workers"].nodes.values()}
     assert {"private subnets (2)", "public subnets (2)"} <= {n.label for n in drawn["base"].nodes.values()}
-    assert "SSM parameters (14)" in {n.label for n in drawn["overview"].nodes.values()}
+    parameters = sum(len(doc.get("resource", {}).get("aws_ssm_parameter", {})) for doc in _stacks(dev).values())
+    assert f"SSM parameters ({parameters})" in {n.label for n in drawn["overview"].nodes.values()}
 
 
 def test_svg_icons_are_embedded(tmp_path: Path) -> None:

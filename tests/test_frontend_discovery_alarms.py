@@ -221,6 +221,13 @@ def test_discovery_values_point_at_the_targets(dev: Stacks) -> None:
     assert params["deployment/ecrRepository"]["value"] == ref(platform, "aws_ecr_repository", "repository_url")
 
 
+def test_terraforms_backend_task_definition_is_published_with_its_revision(dev: Stacks) -> None:
+    """`ops deploy backend` starts every revision from this one, so Terraform's cpu, memory, environment and
+    secrets reach the service; the ARN carries the revision Terraform registered last."""
+    params = _discovery(dev, "dev")
+    assert params["ecs/taskDefinition"]["value"] == ref(dev["platform"], "aws_ecs_task_definition", "arn")
+
+
 # -- alarms -----------------------------------------------------------------------------------------------------
 
 

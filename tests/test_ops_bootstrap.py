@@ -411,9 +411,9 @@ def test_oidc_prints_where_every_role_goes_in_github(oidc_account: dict[str, str
     assert f"{INFRA}: repository secret AWS_PLAN_ROLE_ARN_PROD={role}-github-plan\n" in output
     assert f"{INFRA}: environment 'prod-plan' secret AWS_PLAN_ROLE_ARN_PROD={role}-github-plan-env\n" in output
     assert f"{INFRA}: environment 'prod' secret AWS_ROLE_ARN={role}-github-apply\n" in output
-    assert f"{APP}: environment 'prod' variable AWS_BACKEND_DEPLOY_ROLE_ARN={role}-backend-deploy\n" in output
-    assert f"{APP}: environment 'prod' variable AWS_FRONTEND_DEPLOY_ROLE_ARN={role}-frontend-deploy\n" in output
-    assert f"{APP}: environment 'prod' variable AWS_WORKERS_DEPLOY_ROLE_ARN={role}-workers-deploy\n" in output
+    assert f"{APP}: repository secret AWS_BACKEND_DEPLOY_ROLE_ARN_PROD={role}-backend-deploy\n" in output
+    assert f"{APP}: repository secret AWS_FRONTEND_DEPLOY_ROLE_ARN_PROD={role}-frontend-deploy\n" in output
+    assert f"{APP}: repository secret AWS_WORKERS_DEPLOY_ROLE_ARN_PROD={role}-workers-deploy\n" in output
     assert "'prod-plan': main only and required reviewers" in output
 
 

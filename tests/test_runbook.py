@@ -38,6 +38,9 @@ EXTERNAL = {"aws", "terraform", "git", "docker"}
 PRODUCERS = {"pbpaste", "echo", "printf"}  # what may pipe a secret into a command
 AWS_FREE = {"plan-comment", "diagram"}
 SHA_FLAGS = {"--image", "--commit", "--tag"}
+# Rollback flags resolve 7+ characters to the one commit they name (tests/test_ops_deploy.py runs the
+# documented rollback commands as written).
+SHORT_SHA_FLAGS = {"--to-image", "--to-commit"}
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,8 @@ def test_every_ops_command_parses_with_full_shas(command: Command) -> None:
         if flag in SHA_FLAGS and not value.startswith("<"):
             sha = value.rsplit("-", 1)[-1] if flag == "--tag" else value
             assert re.fullmatch(r"[0-9a-f]{40}", sha), f"{command}: {flag} takes the full 40-character SHA"
+        if flag in SHORT_SHA_FLAGS and not value.startswith("<"):
+            assert re.fullmatch(r"[0-9a-f]{7,40}", value), f"{command}: {flag} takes 7 to 40 characters of a SHA"
 
 
 @pytest.fixture
@@ -217,7 +222,7 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_help_example_parses_with_full_shas() -> None:
     examples = _examples(build_parser())
-    assert len(examples) == 16  # the root and every command
+    assert len(examples) == 21  # the root and every command
     for example in examples:
         command = Command("--help", example)
         assert command.words[0] == OPS, example
