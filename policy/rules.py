@@ -1,4 +1,4 @@
-"""Project policy rules checkov does not express (SPEC §10). Each is a pure predicate over the
+"""Project policy rules checkov does not express (docs/security.md). Each is a pure predicate over the
 synthesized stacks of one environment and returns its violations, one line each."""
 
 from __future__ import annotations

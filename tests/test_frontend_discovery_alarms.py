@@ -1,4 +1,4 @@
-"""Platform part 2: Amplify frontend, custom domains, deploy discovery parameters and alarms (SPEC §4)."""
+"""Platform part 2: Amplify frontend, custom domains, deploy discovery parameters and alarms."""
 
 from __future__ import annotations
 
@@ -288,7 +288,7 @@ def _created(stacks: Stacks, env: str) -> set[str]:
 
 @pytest.mark.parametrize("env_name", ["dev", "prod"])
 def test_every_parameter_read_by_workflows_and_ops_is_created(env_name: str, synth: SynthFn) -> None:
-    """SPEC §4: a workflow or ops command must never read a parameter no stack creates."""
+    """A workflow or ops command must never read a parameter no stack creates."""
     created = _created(synth(env_name), env_name)
     reads = discovery.reads_in([p for p in READERS if p.exists()])
     optional = {discovery.ALARM_TOPIC} if env_name == "dev" else set()

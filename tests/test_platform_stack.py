@@ -1,4 +1,4 @@
-"""The platform stack, part 1: backend service, database, uploads bucket, load balancer (SPEC §4)."""
+"""The platform stack, part 1: backend service, database, uploads bucket, load balancer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The state backend of every stack, for each backend kind (SPEC §5)."""
+"""The state backend of every stack, for each backend kind."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def test_cdktf_cli_synth_writes_every_stack(env: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_fast_and_eager_imports_synthesize_identical_bytes(tmp_path: Path) -> None:
-    """SPEC §8: the fast path changes how the provider package loads, never what is synthesized."""
+    """The fast path changes how the provider package loads, never what is synthesized."""
     outputs = {}
     for mode, extra in (("fast", {}), ("eager", {"VIBERGLASS_EAGER_IMPORTS": "1"})):
         out = tmp_path / mode
