@@ -46,7 +46,7 @@ class StandInHcpApi:
             def log_message(self, *_args: Any) -> None:  # quiet
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 stand_in.requests.append({"path": self.path, "authorization": self.headers.get("Authorization")})
                 stand_in.answer(self)
 
@@ -78,45 +78,43 @@ class StandInHcpApi:
         self._send(handler, status, body, {"Content-Type": "application/vnd.api+json"})
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
-        path = handler.path.split("?", 1)[0]
-        parts = path.strip("/").split("/")
-        b = self.behaviour
+        parts = handler.path.split("?", 1)[0].strip("/").split("/")
         if parts[0] == "_archivist":  # the short-lived download URL behind the redirect
-            if handler.headers.get("Authorization"):
-                self._error(handler, 400, "the download URL takes no Authorization header")
-            elif b.download_status != 200:
-                self._send(handler, b.download_status, b"<Error>expired</Error>")
-            else:
-                self._send(
-                    handler, 200, (FIXTURES / f"{parts[1]}.json").read_bytes(), {"Content-Type": "application/json"}
-                )
+            self._download(handler, parts[1])
             return
         auth = handler.headers.get("Authorization", "")
-        if auth not in (f"Bearer {b.token}", f"Bearer {b.admin_token}"):
+        if auth not in (f"Bearer {self.behaviour.token}", f"Bearer {self.behaviour.admin_token}"):
             self._error(handler, 401, "unauthorized")
-            return
-        if parts[:3] == ["api", "v2", "runs"] and len(parts) == 4:
-            document = FIXTURES / f"{parts[3]}.json"
-            if document.is_file():
-                self._send(handler, 200, document.read_bytes(), {"Content-Type": "application/vnd.api+json"})
-            else:
-                self._error(handler, 404, "not found")
-            return
-        if (
+        elif parts[:3] == ["api", "v2", "runs"] and len(parts) == 4 and (FIXTURES / f"{parts[3]}.json").is_file():
+            body = (FIXTURES / f"{parts[3]}.json").read_bytes()
+            self._send(handler, 200, body, {"Content-Type": "application/vnd.api+json"})
+        elif (
             parts[:3] == ["api", "v2", "plans"]
             and len(parts) == 5
             and parts[4] in ("json-output", "json-output-redacted")
         ):
-            plan_id = parts[3]
-            if parts[4] == "json-output" and auth != f"Bearer {b.admin_token}":
-                self._error(handler, 404, "not found")  # documented: admin access to the workspace only
-            elif not (FIXTURES / f"{plan_id}.json").is_file():
-                self._error(handler, 404, "not found")
-            elif plan_id in b.pending:
-                self._send(handler, 204)
-            elif b.no_location:
-                self._send(handler, 307)
-            else:
-                self._send(handler, 307, headers={"Location": f"{self.address}/_archivist/{plan_id}?expires=60"})
-            return
-        self._error(handler, 404, "not found")
+            self._plan_json(
+                handler, parts[3], full=parts[4] == "json-output", admin=auth.endswith(self.behaviour.admin_token)
+            )
+        else:
+            self._error(handler, 404, "not found")
+
+    def _download(self, handler: BaseHTTPRequestHandler, plan_id: str) -> None:
+        if handler.headers.get("Authorization"):
+            self._error(handler, 400, "the download URL takes no Authorization header")
+        elif self.behaviour.download_status != 200:
+            self._send(handler, self.behaviour.download_status, b"<Error>expired</Error>")
+        else:
+            body = (FIXTURES / f"{plan_id}.json").read_bytes()
+            self._send(handler, 200, body, {"Content-Type": "application/json"})
+
+    def _plan_json(self, handler: BaseHTTPRequestHandler, plan_id: str, *, full: bool, admin: bool) -> None:
+        b = self.behaviour
+        if (full and not admin) or not (FIXTURES / f"{plan_id}.json").is_file():
+            self._error(handler, 404, "not found")  # the full JSON: documented as admin access only
+        elif plan_id in b.pending:
+            self._send(handler, 204)
+        elif b.no_location:
+            self._send(handler, 307)
+        else:
+            self._send(handler, 307, headers={"Location": f"{self.address}/_archivist/{plan_id}?expires=60"})

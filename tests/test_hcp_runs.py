@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def _log(stack: str) -> str:
 
 
 @pytest.fixture
-def api() -> StandInHcpApi:
+def api() -> Iterator[StandInHcpApi]:
     with StandInHcpApi() as server:
         yield server
 
@@ -71,7 +72,7 @@ def test_the_redacted_plan_is_downloaded_through_the_redirect_without_the_token(
 
 def test_the_full_plan_needs_an_admin_token(api: StandInHcpApi) -> None:
     """HCP Terraform documents /plans/:id/json-output as admin-only: the plan team's token gets nothing."""
-    with pytest.raises(OpsError, match="404.*admin access to the workspace"):
+    with pytest.raises(OpsError, match=r"404.*admin access to the workspace"):
         hcp_runs.HcpApi(api.address, "plan-team-token").plan_json(PLANS["base"], full=True)
     body = hcp_runs.HcpApi(api.address, "admin-token").plan_json(PLANS["base"], full=True)
     assert json.loads(body)["plan_format_version"] == "1.2"
