@@ -102,6 +102,19 @@ class CloudState(Section):
         | None
     ) = None
     workspace_prefix: Name = "viberglass"
+    # How the environment's workspaces run (the `hcp` stack sets it): HCP Terraform's own workers, or the
+    # agents of an agent pool the organization runs (`agent_pool`, by name).
+    execution_mode: Annotated[
+        Literal["remote", "agent"],
+        Field(description="remote: HCP Terraform's workers; agent: the agents of `agent_pool`"),
+    ] = "remote"
+    agent_pool: (
+        Annotated[
+            str,
+            check(pattern(r"[A-Za-z0-9_-]+", "an HCP Terraform agent pool name", "viberglass-agents", max_length=90)),
+        ]
+        | None
+    ) = None
 
 
 class StateSettings(Section):

@@ -36,6 +36,11 @@ Json = dict[str, Any]
 Statements = list[Json]
 
 PLAN, PLAN_ENV, APPLY = "github-plan", "github-plan-env", "github-apply"
+# HCP Terraform's run identities (the `hcp` stack creates them, with the same documents as PLAN and APPLY).
+HCP_PLAN, HCP_APPLY = "hcp-plan", "hcp-apply"
+# The AWS managed policy each CI identity has attached, besides its inline document.
+MANAGED = {PLAN: "ReadOnlyAccess", PLAN_ENV: "ReadOnlyAccess", APPLY: "PowerUserAccess",
+           HCP_PLAN: "ReadOnlyAccess", HCP_APPLY: "PowerUserAccess"}  # fmt: skip
 BOUNDARY = "boundary"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
@@ -193,8 +198,10 @@ class Place:
 
     @property
     def ci_role_arns(self) -> list[str]:
-        """The bootstrap's roles: nothing under the boundary may change or assume them."""
-        return [self.role_arn(kind) for kind in (PLAN, PLAN_ENV, APPLY)]
+        """The CI identities: the bootstrap's GitHub roles and HCP Terraform's run roles (the `hcp` stack's,
+        whether or not the environment uses HCP Terraform). Nothing under the boundary may change or assume
+        them: an apply could otherwise widen its own role's trust or policy."""
+        return [self.role_arn(kind) for kind in (PLAN, PLAN_ENV, APPLY, HCP_PLAN, HCP_APPLY)]
 
     @property
     def roles(self) -> str:

@@ -97,6 +97,7 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinitionVolume as EcsTaskDefinitionVolume
 from cdktf_cdktf_provider_aws.eip import Eip as Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog as FlowLog
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider as IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole as IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy as IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment as IamRolePolicyAttachment

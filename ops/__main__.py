@@ -302,6 +302,14 @@ def _apply_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hcp_plan_json(args: argparse.Namespace) -> int:
+    from ops import hcp_runs
+
+    run = hcp_runs.save_plan_json(Path(args.log), Path(args.out), full=args.full)
+    print(f"{run.organization}/{run.workspace} {run.run_id}: plan JSON written to {args.out}")
+    return 0
+
+
 def _write(path: str, text: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text, encoding="utf-8")
@@ -654,6 +662,22 @@ def build_parser() -> argparse.ArgumentParser:
         "overview's edge budget; write nothing (needs no Graphviz)",
     )
     p.add_argument("--no-render", action="store_true", help="write the DOT source only")
+
+    p = _command(
+        sub,
+        "hcp-plan-json",
+        _hcp_plan_json,
+        "Download the JSON plan of the HCP Terraform run a `terraform plan` output names (redacted unless --full), "
+        "for plan-comment; the token is TF_TOKEN_<host>, as for Terraform.",
+        f"{OPS} hcp-plan-json --log plans/dev/base.txt --out cdktf.out/stacks/base/plan.json",
+    )
+    p.add_argument("--log", required=True, help="the captured output of `terraform plan` (it names the run)")
+    p.add_argument("--out", required=True, help="where to write the plan JSON (keep it beside the stack)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the full `terraform show -json` document instead of the redacted one (needs workspace admin)",
+    )
 
     p = _command(
         sub,

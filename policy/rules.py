@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from core import discovery
-from core.ci_iam import ATTACHABLE_POLICIES, BOUNDARY
+from core import discovery, hcp
+from core.ci_iam import ATTACHABLE_POLICIES, BOUNDARY, HCP_APPLY, HCP_PLAN, MANAGED
 from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 
 Json = dict[str, Any]
@@ -79,22 +79,65 @@ def iam_has_no_wildcards(stacks: Stacks, _env: str) -> list[str]:
     return found
 
 
-def _trust_problem(statement: Json, repository: str | None) -> str | None:
+def _hcp_subject_list(equals: Json) -> list[str] | None:
+    """The exact, distinct subjects of an HCP Terraform trust (None when any is missing or a pattern)."""
+    raw = equals.get(f"{hcp.HCP_OIDC_HOST}:sub")
+    subjects = [raw] if isinstance(raw, str) else raw
+    if not isinstance(subjects, list) or not subjects or not all(isinstance(s, str) for s in subjects):
+        return None
+    if any("*" in s or "?" in s for s in subjects) or len(set(subjects)) != len(subjects):
+        return None
+    return subjects
+
+
+def _hcp_problem(conditions: Json, expected: dict[str, set[str]] | None) -> str | None:
+    """HCP Terraform: exactly HCP's AWS audience, and exact `run_phase` subjects of one phase, each naming one
+    of this environment's workspaces in its organization and project."""
+    equals = conditions.get("StringEquals", {})
+    subjects = _hcp_subject_list(equals)
+    phases = {s.rsplit(":run_phase:", 1)[-1] for s in subjects or []}
+    problem = None
+    if set(conditions) != {"StringEquals"}:
+        problem = "HCP Terraform trust with a condition other than StringEquals (patterns match other workspaces)"
+    elif equals.get(f"{hcp.HCP_OIDC_HOST}:aud") != hcp.HCP_AUDIENCE:
+        problem = f"HCP Terraform trust without aud = {hcp.HCP_AUDIENCE}"
+    elif subjects is None:
+        problem = "HCP Terraform trust without exact run_phase subjects"
+    elif len(phases) != 1 or not phases <= set(hcp.PHASES):
+        problem = "HCP Terraform trust for more than one run phase (a plan may never take the apply role)"
+    elif expected is None:
+        problem = "HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
+    elif foreign := sorted(set(subjects) - expected[phases.pop()]):
+        problem = f"HCP Terraform trust for {foreign[0]}, not a workspace of this environment"
+    return problem
+
+
+def _github_problem(conditions: Json, repository: str | None) -> str | None:
+    equals = conditions.get("StringEquals", {})
+    if equals.get(f"{GITHUB_OIDC_HOST}:aud") != GITHUB_OIDC_AUDIENCE:
+        return "GitHub OIDC trust without aud = sts.amazonaws.com"
+    subject = equals.get(f"{GITHUB_OIDC_HOST}:sub")
+    if not isinstance(subject, str) or "*" in subject or "?" in subject or "StringLike" in conditions:
+        return "GitHub OIDC trust without exactly one exact sub"
+    if repository is not None and not subject.startswith(f"repo:{repository}:"):
+        return f"GitHub OIDC trust for {subject.split(':')[1] if ':' in subject else subject}, not {repository}"
+    return None
+
+
+def _trust_problem(
+    statement: Json, repository: str | None, hcp_subjects: dict[str, set[str]] | None = None
+) -> str | None:
     principal = statement.get("Principal", {})
     conditions = statement.get("Condition", {})
-    equals = conditions.get("StringEquals", {})
+    federated = str(principal.get("Federated", "")) if isinstance(principal, dict) else ""
     if "Service" in principal:
-        return None if "aws:SourceAccount" in equals else "service trust without aws:SourceAccount"
-    if "Federated" in principal and str(principal["Federated"]).endswith(f"oidc-provider/{GITHUB_OIDC_HOST}"):
-        if equals.get(f"{GITHUB_OIDC_HOST}:aud") != GITHUB_OIDC_AUDIENCE:
-            return "GitHub OIDC trust without aud = sts.amazonaws.com"
-        subject = equals.get(f"{GITHUB_OIDC_HOST}:sub")
-        if not isinstance(subject, str) or "*" in subject or "?" in subject or "StringLike" in conditions:
-            return "GitHub OIDC trust without exactly one exact sub"
-        if repository is not None and not subject.startswith(f"repo:{repository}:"):
-            return f"GitHub OIDC trust for {subject.split(':')[1] if ':' in subject else subject}, not {repository}"
-        return None
-    return "trust is neither an AWS service nor GitHub OIDC"
+        ok = "aws:SourceAccount" in conditions.get("StringEquals", {})
+        return None if ok else "service trust without aws:SourceAccount"
+    if federated.endswith(f"oidc-provider/{hcp.HCP_OIDC_HOST}"):
+        return _hcp_problem(conditions, hcp_subjects)
+    if federated.endswith(f"oidc-provider/{GITHUB_OIDC_HOST}"):
+        return _github_problem(conditions, repository)
+    return "trust is neither an AWS service, GitHub OIDC nor HCP Terraform OIDC"
 
 
 def _app_repository(env: str) -> str | None:
@@ -107,14 +150,28 @@ def _app_repository(env: str) -> str | None:
         return None
 
 
+def _hcp_subjects(env: str) -> dict[str, set[str]] | None:
+    """run phase -> the exact subjects of ``env``'s workspaces; None when it does not use HCP Terraform."""
+    from config import ConfigError, load  # noqa: PLC0415 (pydantic only for the rules that need it)
+
+    try:
+        cfg = load(env)
+    except ConfigError:
+        return None
+    return {phase: set(hcp.subjects(cfg, phase)) for phase in hcp.PHASES} if hcp.uses_hcp(cfg) else None
+
+
 def trust_is_pinned(stacks: Stacks, env: str) -> list[str]:
     """Services only on behalf of this account; GitHub only for exactly one subject of the application
-    repository (the stacks create no other GitHub role: this repository's roles are the bootstrap's)."""
+    repository (the stacks create no other GitHub role: this repository's roles are the bootstrap's); HCP
+    Terraform only for HCP's AWS audience and the exact `run_phase` subjects of one phase of this environment's
+    workspaces (`organization:<org>:project:<project>:workspace:<workspace>:run_phase:<plan|apply>`)."""
     repository = _app_repository(env)
+    hcp_subjects = _hcp_subjects(env)
     found = []
     for s, k, body in resources(stacks, "aws_iam_role"):
         for statement in json.loads(body["assume_role_policy"])["Statement"]:
-            problem = _trust_problem(statement, repository)
+            problem = _trust_problem(statement, repository, hcp_subjects)
             if problem:
                 found.append(f"{s}: aws_iam_role.{k}: {problem}")
     return found
@@ -129,9 +186,13 @@ def roles_carry_the_boundary(stacks: Stacks, _env: str) -> list[str]:
         if not re.search(rf":policy/viberglass-{re.escape(_env)}-{BOUNDARY}$", boundary):
             found.append(f"{s}: aws_iam_role.{k} ({body.get('name')}) has no permissions boundary")
     allowed = {p.split("}", 1)[1] for p in ATTACHABLE_POLICIES}
+    # HCP Terraform's run roles (the hcp stack, applied by an operator) have the GitHub roles' managed policy.
+    ci_managed = {f"viberglass-{_env}-{kind}": f":iam::aws:policy/{MANAGED[kind]}" for kind in (HCP_PLAN, HCP_APPLY)}
+    names = {f"${{aws_iam_role.{k}.name}}": body.get("name") for _, k, body in resources(stacks, "aws_iam_role")}
     for s, k, body in resources(stacks, "aws_iam_role_policy_attachment"):
         arn = str(body.get("policy_arn", ""))
-        if not any(arn.endswith(a) for a in allowed):
+        managed = ci_managed.get(str(names.get(str(body.get("role")), body.get("role"))))
+        if not any(arn.endswith(a) for a in allowed) and not (managed is not None and arn.endswith(managed)):
             found.append(f"{s}: aws_iam_role_policy_attachment.{k} attaches {arn}, not a listed service-role policy")
     return found
 
@@ -195,6 +256,11 @@ def only_the_alb_is_open_to_the_internet(stacks: Stacks, _env: str) -> list[str]
 # plan. (`random_*` results, private keys, access keys, secret versions, decrypted parameters, tokens.)
 SECRET_RESOURCES = frozenset(
     {
+        # HCP Terraform tokens: created out of band and kept as GitHub secrets, never in the hcp stack's state.
+        "tfe_agent_token",
+        "tfe_audit_trail_token",
+        "tfe_organization_token",
+        "tfe_team_token",
         "aws_iam_access_key",
         "aws_iam_user_login_profile",
         "aws_secretsmanager_secret_version",
@@ -223,6 +289,8 @@ SECRET_DATA_SOURCES = frozenset(
 _SECRET_ARGUMENT = re.compile(r"(^|_)(password|passwd|token|secret|credentials|private_key|api_key)(_|$)")
 _NOT_A_SECRET = re.compile(r"(_wo|_wo_version|_arn|_id|_kms_key_id|_name|_enabled|_length)$")
 _MANAGED_SECRET_SWITCHES = frozenset({"manage_master_user_password"})
+# A resource that says its value is sensitive keeps that value in state all the same (a tfe_variable).
+_SENSITIVE_FLAG = "sensitive"
 _GENERATED = re.compile(r"\$\{(ephemeral\.|random_(password|string|bytes)\.)")
 
 
@@ -245,6 +313,8 @@ def _argument(path: str) -> str:
 
 def _secret_arguments(where: str, body: Json) -> list[str]:
     found = []
+    if body.get(_SENSITIVE_FLAG) is True and "value" in body:
+        found.append(f"{where}: a sensitive value; Terraform stores it in plan and state")
     for path, value in _leaves({k: v for k, v in body.items() if k != "lifecycle"}, ""):
         name = _argument(path)
         if value in (None, "", False) or name in _MANAGED_SECRET_SWITCHES:

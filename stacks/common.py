@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config.schema import EnvironmentConfig
+from core import hcp
 from core.ci_iam import BOUNDARY
 from core.iam import GITHUB_OIDC_HOST
 from core.naming import Naming
@@ -53,10 +54,13 @@ def configure_backend(stack: TerraformStack, config: EnvironmentConfig, stack_na
     elif state.backend == "cloud":
         assert state.cloud is not None
         cloud = state.cloud
+        # The hcp stack's own workspace exists before its project does (docs/hcp-terraform.md): it is found
+        # by name, wherever the operator put it.
+        project = None if stack_name == hcp.HCP_STACK else cloud.project
         CloudBackend(
             stack,
             organization=cloud.organization,
-            workspaces=NamedCloudWorkspace(f"{cloud.workspace_prefix}-{config.name}-{stack_name}", cloud.project),
+            workspaces=NamedCloudWorkspace(hcp.workspace(config, stack_name), project),
         )
     else:
         # Relative to cdktf.out/stacks/<stack>/, where Terraform runs: state survives a fresh synth.

@@ -151,6 +151,13 @@ def test_apply_role_has_no_iam_write_outside_its_environments_roles(
         ("iam:UpdateOpenIDConnectProviderThumbprint", "oidc-provider/token.actions.githubusercontent.com"),
         ("iam:AddClientIDToOpenIDConnectProvider", "oidc-provider/token.actions.githubusercontent.com"),
         ("iam:DeleteOpenIDConnectProvider", "oidc-provider/token.actions.githubusercontent.com"),
+        # HCP Terraform's run roles and provider (the hcp stack's): an apply cannot widen its own run role.
+        ("iam:UpdateAssumeRolePolicy", "role/viberglass-dev-hcp-apply"),
+        ("iam:PutRolePolicy", "role/viberglass-dev-hcp-apply"),
+        ("iam:AttachRolePolicy", "role/viberglass-dev-hcp-plan"),
+        ("iam:DeleteRolePolicy", "role/viberglass-dev-hcp-plan"),
+        ("sts:AssumeRole", "role/viberglass-dev-hcp-apply"),
+        ("iam:AddClientIDToOpenIDConnectProvider", "oidc-provider/app.terraform.io"),
         ("iam:CreateUser", "user/x"),
         ("iam:CreateAccessKey", "user/x"),
         ("iam:CreatePolicy", "policy/viberglass-dev-x"),

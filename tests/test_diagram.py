@@ -13,7 +13,8 @@ import pytest
 
 from ops import architecture, diagram
 from ops.__main__ import main
-from tests.conftest import ROOT, Stacks
+from tests.conftest import ROOT, Stacks, SynthFn
+from tests.test_hcp_stack import CLOUD
 
 TITLE = "Viberglass infrastructure (prod)"
 
@@ -257,3 +258,13 @@ def test_svg_icons_are_embedded(tmp_path: Path) -> None:
     embedded = diagram.embed_images(svg, diagram.resources_root())
     assert embedded.count('xlink:href="data:image/png;base64,iVBOR') == 2
     assert icon not in embedded
+
+
+def test_the_synthesized_hcp_stack_is_drawn(synth: SynthFn) -> None:
+    """Every type the real hcp stack synthesizes is classified; HCP Terraform assumes both run roles."""
+    stacks = _stacks(synth("dev", CLOUD))
+    drawn = architecture.pictures(stacks, "t")
+    assert architecture.missing_types(stacks, drawn) == []
+    picture = drawn["overview"]
+    for phase in ("plan", "apply"):
+        assert (_actor(picture, "HCP Terraform"), _node(picture, "aws_iam_role", f"hcp-{phase}")) in _edges(picture)

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import ROOT, Stacks, use_account
+from tests.conftest import ROOT, Stacks, SynthFn, use_account
+from tests.test_hcp_stack import CLOUD
 from tests.tf import items, one
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -55,7 +56,10 @@ class Command:
         words = shlex.split(self.text, comments=True)
         if "|" in words:
             producer, words = words[: words.index("|")], words[words.index("|") + 1 :]
-            assert producer[0] in PRODUCERS, f"{self}: only {sorted(PRODUCERS)} pipe into a command"
+            if producer[0] == "terraform":  # moving state between backends: `state pull | state push -`
+                assert producer[-2:] == ["state", "pull"] and words[-3:] == ["state", "push", "-"], self
+            else:
+                assert producer[0] in PRODUCERS, f"{self}: only {sorted(PRODUCERS)} pipe into a command"
         while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", words[0]):
             words = words[1:]
         return words
@@ -136,16 +140,70 @@ def test_every_make_target_exists(command: Command) -> None:
         assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{command}: no target {target}"
 
 
+@pytest.fixture(scope="module")
+def stack_names(dev: Stacks, synth: SynthFn) -> set[str]:
+    """The stacks an environment synthesizes: dev's, and the `hcp` stack of an environment on HCP Terraform."""
+    return set(dev["manifest"]["stacks"]) | set(synth("dev", CLOUD)["manifest"]["stacks"])
+
+
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0].endswith("cdktf")], ids=str)
-def test_every_cdktf_command_names_stacks_that_exist(command: Command, dev: Stacks) -> None:
+def test_every_cdktf_command_names_stacks_that_exist(command: Command, stack_names: set[str]) -> None:
     words = command.words
     assert words[1] in {"synth", "deploy", "diff", "destroy", "list", "output"}, command
     stacks = [w for w in words[2:] if not w.startswith("-")]
-    assert set(stacks) <= set(dev["manifest"]["stacks"]), f"{command}: unknown stacks"
+    assert set(stacks) <= stack_names, f"{command}: unknown stacks"
     if words[0] != "cdktf":  # a path: the pinned CLI `make setup` installs
         assert words[0] == "node_modules/.bin/cdktf" and "cdktf-cli" in (ROOT / "package.json").read_text()
     elif command.before is not None:  # a plain `cdktf` to type: the block puts the pinned CLI on PATH first
         assert any(re.match(r'export PATH="\$PWD/node_modules/\.bin:', line) for line in command.before), command
+
+
+# Terraform subcommands the docs use, with the options each may take (Terraform 1.11's CLI).
+TERRAFORM = {
+    "init": {"-input=false", "-reconfigure", "-migrate-state", "-force-copy", "-backend=false", "-no-color",
+             "-lockfile=readonly"},
+    "plan": {"-input=false", "-no-color", "-lock=false"},
+    "apply": {"-input=false", "-no-color", "-auto-approve"},
+    "destroy": {"-input=false", "-no-color"},
+    "state list": set(),
+    "state pull": set(),
+    "state push": {"-", "-lock-timeout=5m"},
+    "login": set(),
+    "validate": {"-no-color"},
+    "show": {"-json", "-no-color"},
+    "output": {"-json", "-no-color"},
+    "import": {"-input=false", "-no-color"},
+    "state rm": set(),
+}  # fmt: skip
+
+
+def _synth_folders(doc: str) -> set[str]:
+    """Where a doc's commands synthesize: cdktf.out, and every `make synth SYNTH_OUT=<folder>` it runs."""
+    return {"cdktf.out"} | {
+        c.env.get("SYNTH_OUT") or next((w.split("=", 1)[1] for w in c.words if w.startswith("SYNTH_OUT=")), "cdktf.out")
+        for c in COMMANDS
+        if c.doc == doc and c.words[:2] == ["make", "synth"]
+    }
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0] == "terraform"], ids=str)
+def test_every_terraform_command_runs_in_a_synthesized_stack(command: Command, stack_names: set[str]) -> None:
+    """`-chdir` names a stack folder the doc's own `make synth` wrote; the subcommand and its options exist."""
+    words = command.words
+    if len(words) > 3 and "|" in shlex.split(command.text):  # state pull | state push -
+        left = shlex.split(command.text)
+        test_every_terraform_command_runs_in_a_synthesized_stack(
+            Command(command.doc, shlex.join(left[: left.index("|")])), stack_names
+        )
+    args = words[1:]
+    if args and args[0].startswith("-chdir="):
+        folder, _, stack = args.pop(0).removeprefix("-chdir=").rpartition("/stacks/")
+        assert folder in _synth_folders(command.doc) and stack in stack_names, command
+    sub = " ".join(args[:2]) if args and args[0] == "state" else (args[0] if args else "")
+    assert sub in TERRAFORM, f"{command}: terraform {sub} is not a command the docs use"
+    options = args[2:] if args[0] == "state" else args[1:]
+    unknown = [o for o in options if o not in TERRAFORM[sub] and not o.startswith("<")]
+    assert not unknown, f"{command}: unknown options {unknown}"
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0] == ".venv/bin/python"], ids=str)
@@ -222,7 +280,7 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_help_example_parses_with_full_shas() -> None:
     examples = _examples(build_parser())
-    assert len(examples) == 21  # the root and every command
+    assert len(examples) == 22  # the root and every command
     for example in examples:
         command = Command("--help", example)
         assert command.words[0] == OPS, example

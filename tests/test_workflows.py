@@ -1,4 +1,5 @@
-"""The GitHub workflows keep the promises of docs/design.md "Workflows" (zizmor and actionlint run in the gate as well)."""
+"""The GitHub workflows keep the promises of docs/design.md "Workflows" (zizmor and actionlint run in the
+gate as well)."""
 
 from __future__ import annotations
 
