@@ -112,6 +112,19 @@ OIDC_PROVIDER_WRITES = (
     "iam:UntagOpenIDConnectProvider",
     "iam:UpdateOpenIDConnectProviderThumbprint",
 )
+# Sharing out of the account: identity (IAM Identity Center, its directory and identity store), resource
+# shares (RAM), and making a snapshot or image public or another account's. Nothing the stacks or the
+# application run needs any of it: the stacks share no snapshot, image or resource, and use no SSO.
+NO_SHARING_SERVICES = ("identitystore-auth:*", "identitystore:*", "ram:*", "sso-directory:*", "sso:*")
+SHARING_OUT = (
+    "ec2:ModifyImageAttribute",
+    "ec2:ModifySnapshotAttribute",
+    "rds:ModifyDBClusterSnapshotAttribute",
+    "rds:ModifyDBSnapshotAttribute",
+)
+# A repository policy can open a repository to any account: only the environment's own repositories (the
+# stacks set theirs so Lambda may pull worker images).
+REPOSITORY_POLICY_WRITES = ("ecr:DeleteRepositoryPolicy", "ecr:SetRepositoryPolicy")
 # What a plan must never do: write state or a lock (plans run with -lock=false), read a secret value.
 STATE_WRITES = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject", "s3:PutObjectAcl")
 LOCK_WRITES = (
@@ -209,6 +222,14 @@ class Place:
         return self.iam(f"role/{self.prefix}-*")
 
     @property
+    def repositories(self) -> list[str]:
+        """The environment's ECR repositories (the backend's and the worker images'), in any region."""
+        return [
+            self.arn("ecr", f"repository/{self.env}-viberglass-*", region="*"),
+            self.arn("ecr", f"repository/{self.worker_prefix}/*", region="*"),
+        ]
+
+    @property
     def provider_arn(self) -> str:
         return self.iam(f"oidc-provider/{GITHUB_OIDC_HOST}")
 
@@ -257,8 +278,7 @@ class Place:
             self.iam(f"policy/{prefix}-*"),
             f"arn:{p}:s3:::{env}-viberglass-*",
             self.arn("ssm", f"parameter/viberglass/{env}/*", region="*"),
-            self.arn("ecr", f"repository/{env}-viberglass-*", region="*"),
-            self.arn("ecr", f"repository/{self.worker_prefix}/*", region="*"),
+            *self.repositories,
             self.arn("lambda", f"function:{prefix}-*", region="*"),
             self.arn("states", f"stateMachine:{prefix}-*", region="*"),
             self.arn("states", f"execution:{prefix}-*", region="*"),
@@ -335,7 +355,9 @@ def _bounded_role_management(place: Place) -> Statements:
 def guards(place: Place) -> Statements:
     """The denials that make the boundary a ceiling: no role loses or swaps its boundary, no boundary
     changes, the bootstrap's roles and the OIDC provider stay as the bootstrap left them, no
-    administrator-class policy is attached, no other role is assumed."""
+    administrator-class policy is attached, no other role is assumed; and nothing is shared out of the
+    account (Identity Center, RAM, public or cross-account snapshots and images, other repositories'
+    policies)."""
     admin = [p.format(partition=place.partition) for p in ADMIN_POLICIES]
     return [
         _statement(
@@ -359,6 +381,13 @@ def guards(place: Place) -> Statements:
             {"ArnLike": {"iam:PolicyARN": admin}},
         ),
         _statement("NoRoleHopping", "Deny", ["sts:AssumeRole"], "*"),
+        _statement("NoSharingOut", "Deny", [*NO_SHARING_SERVICES, *SHARING_OUT], "*"),
+        {
+            "Sid": "OnlyTheEnvironmentsRepositoryPolicies",
+            "Effect": "Deny",
+            "Action": sorted(REPOSITORY_POLICY_WRITES),
+            "NotResource": place.repositories,
+        },
     ]
 
 

@@ -219,6 +219,61 @@ def test_nothing_created_under_the_boundary_can_exceed_it(dev_place: ci_iam.Plac
                        context_not={"iam:PermissionsBoundary": dev_place.boundary_arn}) is None  # fmt: skip
 
 
+SHARING_OUT = [
+    ("sso:CreateAccountAssignment", "*"),
+    ("sso:CreatePermissionSet", "*"),
+    ("sso:AttachManagedPolicyToPermissionSet", "*"),
+    ("sso-directory:CreateUser", "*"),
+    ("identitystore:CreateUser", "*"),
+    ("identitystore:CreateGroupMembership", "*"),
+    ("identitystore:ListUsers", "*"),
+    ("identitystore-auth:ListSessions", "*"),
+    ("ram:CreateResourceShare", "*"),
+    ("ram:AssociateResourceShare", "*"),
+    ("ram:EnableSharingWithAwsOrganization", "*"),
+    ("rds:ModifyDBSnapshotAttribute", "rds:snapshot:viberglass-dev-postgres-final"),
+    ("rds:ModifyDBClusterSnapshotAttribute", "rds:cluster-snapshot:x"),
+    ("ec2:ModifySnapshotAttribute", "ec2:snapshot/snap-0123"),
+    ("ec2:ModifyImageAttribute", "ec2:image/ami-0123"),
+    ("ecr:SetRepositoryPolicy", "ecr:repository/someone-elses"),
+    ("ecr:SetRepositoryPolicy", "ecr:repository/viberator-worker"),
+    ("ecr:DeleteRepositoryPolicy", "ecr:repository/someone-elses"),
+]
+
+
+def _sharing_arn(place: ci_iam.Place, resource: str) -> str:
+    if resource == "*":
+        return "*"
+    service, rest = resource.split(":", 1)
+    return place.arn(service, rest)
+
+
+@pytest.mark.parametrize(("action", "resource"), SHARING_OUT, ids=[f"{a}:{r}" for a, r in SHARING_OUT])
+def test_nothing_under_the_boundary_shares_out_of_the_account(
+    own: dict[str, Principal], dev_place: ci_iam.Place, action: str, resource: str
+) -> None:
+    """No Identity Center user, group, permission set or assignment; no RAM share; no snapshot or image made
+    public or another account's; no policy on a repository that is not the environment's: denied to the
+    apply role, and to a role with AdministratorAccess under the boundary (every role the stacks create),
+    whatever the request carries, tags included (the environment's own snapshot too)."""
+    admin = identity("admin", iam_eval.managed_policy("AdministratorAccess"),
+                     boundary=ci_iam.boundary_document(dev_place, []))  # fmt: skip
+    arn, tagged = _sharing_arn(dev_place, resource), {"aws:ResourceTag/Environment": "dev"}
+    for who in (own[ci_iam.APPLY], admin):
+        assert never_allowed(who, action, arn), (who.arn, action, arn)
+        assert never_allowed(who, action, arn, tagged), (who.arn, action, arn)
+
+
+def test_the_environments_repository_policies_stay_the_apply_roles(
+    own: dict[str, Principal], dev_place: ci_iam.Place
+) -> None:
+    """The stacks set their repositories' policies (Lambda pulls worker images): still allowed there."""
+    for repository in ("dev-viberglass-backend", "dev/viberator-worker-multi-agent", "dev/viberator-base-worker"):
+        arn = dev_place.arn("ecr", f"repository/{repository}")
+        for action in ci_iam.REPOSITORY_POLICY_WRITES:
+            assert always_allowed(own[ci_iam.APPLY], action, arn, {"aws:ResourceTag/Environment": "dev"}), arn
+
+
 # -- the plan roles read, and nothing secret ------------------------------------------------------------------------
 
 
