@@ -69,7 +69,8 @@ class Dispatch:
         }
 
     def run(self, *, ref: str = "refs/heads/main", event: str = "workflow_dispatch",
-            pulls: list[dict[str, Any]] | None = None, reason: str = "a reviewed change") -> dict[str, Job]:  # fmt: skip
+            pulls: list[dict[str, Any]] | None = None,
+            reason: str = "a reviewed change") -> dict[str, Job]:  # fmt: skip
         env = self.environ(pulls)
         name = "terraform-deploy-prod.yml" if self.env == "prod" else "terraform-deploy-dev.yml"
         runner = Runner(WORKFLOWS / name, self.ws, inputs={"reason": reason}, env=env,
