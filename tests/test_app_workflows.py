@@ -186,3 +186,28 @@ def test_the_commit_that_runs_is_the_one_the_caller_pinned(oidc: TokenService, t
 
 def test_run_in_this_repository_it_needs_no_app_token(oidc: TokenService, tmp_path: Path) -> None:
     assert _infra_step(oidc, tmp_path, "ilities/viberglass-infra")["same"] == "true"
+
+
+# -- dispatched in this repository: the apply role, so from main only ------------------------------------------
+
+MAIN_ONLY = "Dispatched in this repository? From main only"
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_a_dispatch_here_is_refused_off_main_before_any_aws_or_checkout_step(name: str) -> None:
+    """Dispatched in this repository, the job enters this repository's Environment, whose AWS_ROLE_ARN is the
+    apply role: the guard runs right after the commit is known (same=true only then) and before anything
+    else of this repository is checked out or any role assumed."""
+    (job,) = _load(WF / name)["jobs"].values()
+    names = [s.get("name", s.get("uses", "")) for s in job["steps"]]
+    guard = job["steps"][names.index(MAIN_ONLY)]
+    assert guard["if"] == "steps.infra.outputs.same == 'true'" and guard["env"] == {"REF": "${{ github.ref }}"}
+    assert names.index(MAIN_ONLY) == [s.get("id") for s in job["steps"]].index("infra") + 1
+    for i, step in enumerate(job["steps"]):
+        if str(step.get("uses", "")).startswith(("aws-actions/", "actions/checkout@", "actions/create-github-app")):
+            assert i > names.index(MAIN_ONLY), (name, step)
+    for ref, status in (("refs/heads/main", 0), ("refs/heads/my-feature", 1), ("refs/tags/v1", 1)):
+        result = subprocess.run(["bash", "-e", "-c", guard["run"]], env={**os.environ, "REF": ref},
+                                capture_output=True, text=True, check=False)  # fmt: skip
+        assert result.returncode == status, (ref, result.stdout)
+        assert ("::error::" in result.stdout) == bool(status)

@@ -363,6 +363,15 @@ def test_a_failed_dev_apply_says_so_on_the_pull_request(tmp_path: Path) -> None:
     assert "**The `dev` apply failed**" in comment["body"] and "`dev/platform` apply failed" in comment["body"]
 
 
+def test_dev_is_dispatched_from_main_only(tmp_path: Path) -> None:
+    """A dispatch runs the dispatched branch's code with the dev apply role and no review."""
+    dev = _dev(tmp_path)
+    jobs = dev.run(ref="refs/heads/my-feature")
+    assert jobs["deploy"].result == "failure"
+    assert "dev is applied from main only; this run is on refs/heads/my-feature" in jobs["deploy"].log
+    assert dev.terraform() == [] and dev.applied() == []
+
+
 def test_a_direct_push_or_a_dispatch_gets_no_comment(tmp_path: Path) -> None:
     dev = _dev(tmp_path)
     assert dev.run(event="push", pulls=[])["comment"].result == "success"
