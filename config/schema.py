@@ -212,9 +212,11 @@ class GithubSettings(Section):
     * ``infra_repository``: this repository; its pull-request plans and its environments' applies.
     * ``app_repository``: the application; its environments run this repository's reusable deploy
       workflows, whose OIDC subject names the caller (``repo:<app>:environment:<env>``).
-    * ``app_deploy_workflow_ref``: set it (e.g. ``refs/heads/main``) once the application repository's
-      OIDC subject template is ``["repo", "context", "job_workflow_ref"]``; each deploy role then trusts
-      only its own reusable workflow at that ref (AWS cannot check ``job_workflow_ref`` otherwise).
+    * ``app_deploy_workflow_ref``: set it (a full commit SHA of this repository, the strictest pin, or a
+      full ref such as ``refs/heads/main``) once the application repository's OIDC subject template is
+      ``["repo", "context", "job_workflow_ref"]``; each deploy role then trusts only its own reusable
+      workflow at that ref (AWS cannot check ``job_workflow_ref`` otherwise). GitHub writes the claim with
+      the ref exactly as the caller's ``uses:`` names it, so a caller pinned to a SHA gets ``@<sha>``.
     """
 
     infra_repository: GithubRepository = "Ilities/viberglass-infra"
@@ -224,8 +226,8 @@ class GithubSettings(Section):
             str,
             check(
                 pattern(
-                    r"refs/(heads|tags)/[A-Za-z0-9._/-]+",
-                    "a full git ref of this repository",
+                    r"refs/(heads|tags)/[A-Za-z0-9._/-]+|[0-9a-f]{40}",
+                    "a full git ref or a full (40 hex digits, lower case) commit SHA of this repository",
                     "refs/heads/main",
                     max_length=255,
                 )

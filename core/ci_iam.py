@@ -13,7 +13,9 @@ as policy documents (pure data: no AWS call, no cdktf).
   account, touching what belongs to the other environments of the account.
 * **The plan roles** read: AWS's ``ReadOnlyAccess`` plus this environment's state, minus every secret value
   (SSM parameters other than the discovery values, Secrets Manager, KMS decryption, object contents other
-  than state, log events) and minus any write to state or locks: plans run with ``-lock=false``.
+  than the current state, earlier object versions, key listings of other buckets, log events, running
+  tasks, database logs, CloudTrail events, image layers) and minus any write to state or locks: plans run
+  with ``-lock=false``.
 * **The apply role**: ``PowerUserAccess`` plus this environment's state and locks and the bounded role
   management above.
 """
@@ -112,6 +114,19 @@ OIDC_PROVIDER_WRITES = (
     "iam:UntagOpenIDConnectProvider",
     "iam:UpdateOpenIDConnectProviderThumbprint",
 )
+# Sharing out of the account: identity (IAM Identity Center, its directory and identity store), resource
+# shares (RAM), and making a snapshot or image public or another account's. Nothing the stacks or the
+# application run needs any of it: the stacks share no snapshot, image or resource, and use no SSO.
+NO_SHARING_SERVICES = ("identitystore-auth:*", "identitystore:*", "ram:*", "sso-directory:*", "sso:*")
+SHARING_OUT = (
+    "ec2:ModifyImageAttribute",
+    "ec2:ModifySnapshotAttribute",
+    "rds:ModifyDBClusterSnapshotAttribute",
+    "rds:ModifyDBSnapshotAttribute",
+)
+# A repository policy can open a repository to any account: only the environment's own repositories (the
+# stacks set theirs so Lambda may pull worker images).
+REPOSITORY_POLICY_WRITES = ("ecr:DeleteRepositoryPolicy", "ecr:SetRepositoryPolicy")
 # What a plan must never do: write state or a lock (plans run with -lock=false), read a secret value.
 STATE_WRITES = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject", "s3:PutObjectAcl")
 LOCK_WRITES = (
@@ -125,7 +140,44 @@ LOCK_WRITES = (
 )
 SECRET_READS = ("kms:Decrypt", "secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue")
 PARAMETER_READS = ("ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath")
-OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
+# Object contents: only the environment's current state (Terraform's S3 backend reads the object without a
+# version id). Object Lambda and directory-bucket sessions are other ways to the same contents.
+OBJECT_READS = (
+    "s3-object-lambda:GetObject",
+    "s3-object-lambda:GetObjectVersion",
+    "s3:GetObject",
+    "s3:GetObjectTorrent",
+    "s3express:CreateSession",
+)
+# Earlier versions of any object, the state's included: state written before the backend's secrets left
+# Terraform holds them (Slack, GitHub tokens). Terraform reads the current version only.
+OLD_VERSION_READS = (
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionTorrent",
+    "s3:ListBucketVersions",
+)
+# Key listings beyond ListBucket (uploads' keys are tenant data); no provider read calls them.
+KEY_LISTINGS = (
+    "s3-object-lambda:ListBucket",
+    "s3-object-lambda:ListBucketMultipartUploads",
+    "s3-object-lambda:ListBucketVersions",
+    "s3-object-lambda:ListMultipartUploadParts",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+)
+# Values the application or AWS put outside Terraform's resources, which no provider read calls: running
+# tasks' overrides (the backend passes each clanker its CALLBACK_TOKEN that way), database log files,
+# CloudTrail's recorded request parameters, image layers and manifests (build-time values).
+RUN_TIME_VALUES = (
+    "cloudtrail:GetQueryResults",
+    "cloudtrail:LookupEvents",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecs:DescribeTasks",
+    "rds:DownloadCompleteDBLogFile",
+    "rds:DownloadDBLogFilePortion",
+)
 LOG_READS = (
     "logs:FilterLogEvents",
     "logs:GetLogEvents",
@@ -209,6 +261,21 @@ class Place:
         return self.iam(f"role/{self.prefix}-*")
 
     @property
+    def own_buckets(self) -> list[str]:
+        """The buckets a plan of the environment lists (HeadBucket is authorized as ``s3:ListBucket``): its
+        state bucket and the buckets its stacks own (``<env>-viberglass-*``)."""
+        owned = [f"arn:{self.partition}:s3:::{self.env}-viberglass-*"]
+        return owned if self.state_bucket_arn is None else [self.state_bucket_arn, *owned]
+
+    @property
+    def repositories(self) -> list[str]:
+        """The environment's ECR repositories (the backend's and the worker images'), in any region."""
+        return [
+            self.arn("ecr", f"repository/{self.env}-viberglass-*", region="*"),
+            self.arn("ecr", f"repository/{self.worker_prefix}/*", region="*"),
+        ]
+
+    @property
     def provider_arn(self) -> str:
         return self.iam(f"oidc-provider/{GITHUB_OIDC_HOST}")
 
@@ -257,8 +324,7 @@ class Place:
             self.iam(f"policy/{prefix}-*"),
             f"arn:{p}:s3:::{env}-viberglass-*",
             self.arn("ssm", f"parameter/viberglass/{env}/*", region="*"),
-            self.arn("ecr", f"repository/{env}-viberglass-*", region="*"),
-            self.arn("ecr", f"repository/{self.worker_prefix}/*", region="*"),
+            *self.repositories,
             self.arn("lambda", f"function:{prefix}-*", region="*"),
             self.arn("states", f"stateMachine:{prefix}-*", region="*"),
             self.arn("states", f"execution:{prefix}-*", region="*"),
@@ -335,7 +401,9 @@ def _bounded_role_management(place: Place) -> Statements:
 def guards(place: Place) -> Statements:
     """The denials that make the boundary a ceiling: no role loses or swaps its boundary, no boundary
     changes, the bootstrap's roles and the OIDC provider stay as the bootstrap left them, no
-    administrator-class policy is attached, no other role is assumed."""
+    administrator-class policy is attached, no other role is assumed; and nothing is shared out of the
+    account (Identity Center, RAM, public or cross-account snapshots and images, other repositories'
+    policies)."""
     admin = [p.format(partition=place.partition) for p in ADMIN_POLICIES]
     return [
         _statement(
@@ -359,6 +427,13 @@ def guards(place: Place) -> Statements:
             {"ArnLike": {"iam:PolicyARN": admin}},
         ),
         _statement("NoRoleHopping", "Deny", ["sts:AssumeRole"], "*"),
+        _statement("NoSharingOut", "Deny", [*NO_SHARING_SERVICES, *SHARING_OUT], "*"),
+        {
+            "Sid": "OnlyTheEnvironmentsRepositoryPolicies",
+            "Effect": "Deny",
+            "Action": sorted(REPOSITORY_POLICY_WRITES),
+            "NotResource": place.repositories,
+        },
     ]
 
 
@@ -457,6 +532,17 @@ def plan_document(place: Place) -> Json:
             else [f"arn:{place.partition}:s3:::no-state-bucket/*"],
         },
         _statement("NoLogContents", "Deny", LOG_READS, "*"),
+        _statement("NoOldVersions", "Deny", OLD_VERSION_READS, "*"),
+        _statement("NoKeyListings", "Deny", KEY_LISTINGS, "*"),
+        {
+            # Refreshing an aws_s3_bucket calls HeadBucket, which AWS authorizes as s3:ListBucket: the
+            # environment's own buckets keep it (docs/security.md, "What a plan reads").
+            "Sid": "OnlyOwnBucketListings",
+            "Effect": "Deny",
+            "Action": ["s3:ListBucket"],
+            "NotResource": place.own_buckets,
+        },
+        _statement("NoRunTimeValues", "Deny", RUN_TIME_VALUES, "*"),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 

@@ -30,6 +30,13 @@ def _bootstrap_state(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_state_history(args: argparse.Namespace) -> int:
+    from ops import state_history
+
+    state_history.run(args.env, dry_run=args.dry_run)
+    return 0
+
+
 def _bootstrap_oidc(args: argparse.Namespace) -> int:
     from ops import bootstrap_oidc
 
@@ -618,6 +625,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--noncurrent-days", type=valid.days, default=90, help="days to keep old state versions (default 90)"
     )
+
+    p = _command(
+        sub,
+        "purge-state-history",
+        _purge_state_history,
+        "Delete every earlier (noncurrent) version of an environment's Terraform state objects, keeping the "
+        "current ones (refuses another account than aws.account_id).",
+        f"{OPS} purge-state-history --env prod --dry-run",
+    )
+    p.add_argument(
+        "--env",
+        required=True,
+        type=valid.environment,
+        help="environment (config/<env>.yaml names the bucket and key prefix)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
 
     p = _command(
         sub,

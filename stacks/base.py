@@ -62,8 +62,9 @@ class BaseStack(ViberglassStack):
             self, "worker-sg", name=naming.name("worker-sg"), description="Viberator clanker workers", vpc=vpc
         )
 
-        # The ALB lives in the VPC's public subnets; the platform stack adds the ALB-group rule as well.
-        self.backend_sg.allow_from_cidr(cfg.network.vpc_cidr, port, "backend port from inside the VPC", rule_id="vpc")
+        # Only the load balancer's group reaches the backend port: the platform stack adds that rule. Nothing
+        # else in the VPC calls the backend directly (clankers call back through PLATFORM_API_URL, the public
+        # API, and Lambda clankers run outside the VPC), so no address range is admitted.
         self.backend_sg.allow_to(self.rds_sg, POSTGRES_PORT, "PostgreSQL")
         self.backend_sg.allow_to(self.worker_sg, port, "callbacks to clanker workers")
         self.backend_sg.allow_to_cidr("0.0.0.0/0", HTTPS_PORT, "AWS APIs, Slack, GitHub", rule_id="https")

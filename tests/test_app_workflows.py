@@ -99,7 +99,8 @@ def test_no_cross_repository_checkout_without_credentials(name: str) -> None:
     assert settings["persist-credentials"] is False
     token = next(s for s in job["steps"] if s.get("id") == "app-token")
     assert token["uses"].split(" ")[0] == APP_TOKEN
-    assert token["with"]["permission-contents"] == "read" and token["if"] == "steps.infra.outputs.same != 'true'"
+    assert token["with"]["permission-contents"] == "read"
+    assert token["if"] == "steps.infra.outputs.same != 'true' && steps.app.outputs.configured == 'true'"
     assert token["with"]["repositories"] == "${{ steps.infra.outputs.name }}"
     assert set(_load(WF / name)["on"]["workflow_call"].get("inputs", {})) & {"infra-ref", "ref"} == set()
     # The caller's own code (build contexts) is checked out with its own token, and only that.
@@ -186,3 +187,102 @@ def test_the_commit_that_runs_is_the_one_the_caller_pinned(oidc: TokenService, t
 
 def test_run_in_this_repository_it_needs_no_app_token(oidc: TokenService, tmp_path: Path) -> None:
     assert _infra_step(oidc, tmp_path, "ilities/viberglass-infra")["same"] == "true"
+
+
+# -- dispatched in this repository: the apply role, so from main only ------------------------------------------
+
+MAIN_ONLY = "Dispatched in this repository? From main only"
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_a_dispatch_here_is_refused_off_main_before_any_aws_or_checkout_step(name: str) -> None:
+    """Dispatched in this repository, the job enters this repository's Environment, whose AWS_ROLE_ARN is the
+    apply role: the guard runs right after the commit is known (same=true only then) and before anything
+    else of this repository is checked out or any role assumed."""
+    (job,) = _load(WF / name)["jobs"].values()
+    names = [s.get("name", s.get("uses", "")) for s in job["steps"]]
+    guard = job["steps"][names.index(MAIN_ONLY)]
+    assert guard["if"] == "steps.infra.outputs.same == 'true'" and guard["env"] == {"REF": "${{ github.ref }}"}
+    assert names.index(MAIN_ONLY) == [s.get("id") for s in job["steps"]].index("infra") + 1
+    for i, step in enumerate(job["steps"]):
+        if str(step.get("uses", "")).startswith(("aws-actions/", "actions/checkout@", "actions/create-github-app")):
+            assert i > names.index(MAIN_ONLY), (name, step)
+    for ref, status in (("refs/heads/main", 0), ("refs/heads/my-feature", 1), ("refs/tags/v1", 1)):
+        result = subprocess.run(["bash", "-e", "-c", guard["run"]], env={**os.environ, "REF": ref},
+                                capture_output=True, text=True, check=False)  # fmt: skip
+        assert result.returncode == status, (ref, result.stdout)
+        assert ("::error::" in result.stdout) == bool(status)
+
+
+# -- the GitHub App is optional: a public viberglass-infra is read with the job's own token ---------------------
+
+
+def _step(name: str, step_id: str | None = None, step_name: str | None = None) -> dict[str, Any]:
+    (job,) = _load(WF / name)["jobs"].values()
+    (step,) = [
+        s for s in job["steps"] if (step_id and s.get("id") == step_id) or (step_name and s.get("name") == step_name)
+    ]
+    return dict(step)
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_the_app_secrets_are_optional_and_only_their_presence_reaches_the_shell(name: str) -> None:
+    secrets = _load(WF / name)["on"]["workflow_call"]["secrets"]
+    assert secrets["INFRA_APP_ID"]["required"] is False and secrets["INFRA_APP_PRIVATE_KEY"]["required"] is False
+    assert secrets["AWS_ROLE_ARN"]["required"] is True
+    step = _step(name, step_id="app")
+    assert step["if"] == "steps.infra.outputs.same != 'true'"
+    assert step["env"] == {"APP_ID_SET": "${{ secrets.INFRA_APP_ID != '' }}",
+                           "APP_KEY_SET": "${{ secrets.INFRA_APP_PRIVATE_KEY != '' }}"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("app_id", "key", "status", "configured"),
+    [
+        ("true", "true", 0, "true"),
+        ("false", "false", 0, "false"),
+        ("true", "false", 1, None),
+        ("false", "true", 1, None),
+    ],
+)
+def test_the_app_token_is_made_only_when_both_secrets_are_given(
+    tmp_path: Path, app_id: str, key: str, status: int, configured: str | None
+) -> None:
+    """Both: the App's token (a private viberglass-infra). Neither: the checkout falls back to the job's own
+    token (`steps.app-token.outputs.token || github.token`), which reads a public repository. One of the two
+    is a mistake, said in one line."""
+    out = tmp_path / "output"
+    out.touch()
+    for name in REUSABLE:
+        env = {**os.environ, "APP_ID_SET": app_id, "APP_KEY_SET": key, "GITHUB_OUTPUT": str(out)}
+        result = subprocess.run(["bash", "-e", "-c", _step(name, step_id="app")["run"]], env=env,
+                                capture_output=True, text=True, check=False)  # fmt: skip
+        assert result.returncode == status, result.stdout
+        assert ("::error::INFRA_APP_ID and INFRA_APP_PRIVATE_KEY go together" in result.stdout) == bool(status)
+        assert out.read_text().splitlines()[-1:] == ([f"configured={configured}"] if configured else [])
+        out.write_text("")
+
+
+CHECKED = "The checkout is the commit the OIDC token names"
+
+
+@pytest.mark.parametrize("name", REUSABLE)
+def test_the_checked_out_commit_is_checked_against_job_workflow_sha(name: str, tmp_path: Path) -> None:
+    """With either token the checkout is verified, right after it and before anything of it runs."""
+    (job,) = _load(WF / name)["jobs"].values()
+    names = [s.get("name") for s in job["steps"]]
+    checkout = names.index("Check out viberglass-infra (the ops tools) at that commit")
+    assert names.index(CHECKED) == checkout + 1
+    step = job["steps"][checkout + 1]
+    assert step["env"] == {"WANTED": "${{ steps.infra.outputs.sha }}"}
+    repo = tmp_path / "infra"
+    git = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=git)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"], check=True, env=git)
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+    for wanted, status in ((head, 0), ("9d3f1e2a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e", 1)):
+        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env={**git, "WANTED": wanted},
+                                capture_output=True, text=True, check=False)  # fmt: skip
+        assert result.returncode == status, result.stdout + result.stderr

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stacks, SynthFn
-from tests.tf import one, outputs, policy, ref, resources, statement, target, where
+from tests.tf import one, outputs, policy, ref, resolve, resources, statement, target, where
 
 
 def test_dev_vpc_has_cidr_and_dns(dev: Stacks) -> None:
@@ -96,15 +96,23 @@ def _group(base: dict[str, Any], suffix: str) -> str:
     return f"${{aws_security_group.{key}.id}}"
 
 
-def test_backend_group_admits_the_container_port_from_the_vpc(dev: Stacks) -> None:
-    base = dev["base"]
-    rule = one(base, "aws_vpc_security_group_ingress_rule", security_group_id=_group(base, "backend-sg"))
-    assert (rule["cidr_ipv4"], rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (
-        "10.0.0.0/16",
-        3000,
-        3000,
-        "tcp",
-    )
+def test_only_the_load_balancer_group_reaches_the_backend(each_env: tuple[str, Stacks]) -> None:
+    """Across every stack, the backend group admits exactly one source: the ALB's group, on the container
+    port. No address range (the whole VPC used to be admitted: any task or ENI in it could skip the ALB)."""
+    _, stacks = each_env
+    real = {k: v for k, v in stacks.items() if k != "manifest"}
+    found = []
+    for name, stack in real.items():
+        for rule in resources(stack, "aws_vpc_security_group_ingress_rule"):
+            _, group = resolve(real, name, rule["security_group_id"])
+            if group["name"].endswith("-backend-sg"):
+                found.append((name, rule))
+    assert [name for name, _ in found] == ["platform"]
+    (_, rule), platform = found[0], real["platform"]
+    assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(rule)
+    _, source = resolve(real, "platform", rule["referenced_security_group_id"])
+    assert source["name"] == one(platform, "aws_security_group")["name"]
+    assert source["name"].endswith("-alb-sg") and (rule["from_port"], rule["to_port"]) == (3000, 3000)
 
 
 def test_rds_group_admits_5432_only_from_the_backend_group(dev: Stacks) -> None:

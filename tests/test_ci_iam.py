@@ -219,6 +219,61 @@ def test_nothing_created_under_the_boundary_can_exceed_it(dev_place: ci_iam.Plac
                        context_not={"iam:PermissionsBoundary": dev_place.boundary_arn}) is None  # fmt: skip
 
 
+SHARING_OUT = [
+    ("sso:CreateAccountAssignment", "*"),
+    ("sso:CreatePermissionSet", "*"),
+    ("sso:AttachManagedPolicyToPermissionSet", "*"),
+    ("sso-directory:CreateUser", "*"),
+    ("identitystore:CreateUser", "*"),
+    ("identitystore:CreateGroupMembership", "*"),
+    ("identitystore:ListUsers", "*"),
+    ("identitystore-auth:ListSessions", "*"),
+    ("ram:CreateResourceShare", "*"),
+    ("ram:AssociateResourceShare", "*"),
+    ("ram:EnableSharingWithAwsOrganization", "*"),
+    ("rds:ModifyDBSnapshotAttribute", "rds:snapshot:viberglass-dev-postgres-final"),
+    ("rds:ModifyDBClusterSnapshotAttribute", "rds:cluster-snapshot:x"),
+    ("ec2:ModifySnapshotAttribute", "ec2:snapshot/snap-0123"),
+    ("ec2:ModifyImageAttribute", "ec2:image/ami-0123"),
+    ("ecr:SetRepositoryPolicy", "ecr:repository/someone-elses"),
+    ("ecr:SetRepositoryPolicy", "ecr:repository/viberator-worker"),
+    ("ecr:DeleteRepositoryPolicy", "ecr:repository/someone-elses"),
+]
+
+
+def _sharing_arn(place: ci_iam.Place, resource: str) -> str:
+    if resource == "*":
+        return "*"
+    service, rest = resource.split(":", 1)
+    return place.arn(service, rest)
+
+
+@pytest.mark.parametrize(("action", "resource"), SHARING_OUT, ids=[f"{a}:{r}" for a, r in SHARING_OUT])
+def test_nothing_under_the_boundary_shares_out_of_the_account(
+    own: dict[str, Principal], dev_place: ci_iam.Place, action: str, resource: str
+) -> None:
+    """No Identity Center user, group, permission set or assignment; no RAM share; no snapshot or image made
+    public or another account's; no policy on a repository that is not the environment's: denied to the
+    apply role, and to a role with AdministratorAccess under the boundary (every role the stacks create),
+    whatever the request carries, tags included (the environment's own snapshot too)."""
+    admin = identity("admin", iam_eval.managed_policy("AdministratorAccess"),
+                     boundary=ci_iam.boundary_document(dev_place, []))  # fmt: skip
+    arn, tagged = _sharing_arn(dev_place, resource), {"aws:ResourceTag/Environment": "dev"}
+    for who in (own[ci_iam.APPLY], admin):
+        assert never_allowed(who, action, arn), (who.arn, action, arn)
+        assert never_allowed(who, action, arn, tagged), (who.arn, action, arn)
+
+
+def test_the_environments_repository_policies_stay_the_apply_roles(
+    own: dict[str, Principal], dev_place: ci_iam.Place
+) -> None:
+    """The stacks set their repositories' policies (Lambda pulls worker images): still allowed there."""
+    for repository in ("dev-viberglass-backend", "dev/viberator-worker-multi-agent", "dev/viberator-base-worker"):
+        arn = dev_place.arn("ecr", f"repository/{repository}")
+        for action in ci_iam.REPOSITORY_POLICY_WRITES:
+            assert always_allowed(own[ci_iam.APPLY], action, arn, {"aws:ResourceTag/Environment": "dev"}), arn
+
+
 # -- the plan roles read, and nothing secret ------------------------------------------------------------------------
 
 
@@ -236,6 +291,124 @@ def test_plan_roles_read_what_a_plan_needs(own: dict[str, Principal], dev_place:
              "secretsmanager:DescribeSecret", "kms:DescribeKey", "iam:GetRole", "ssm:DescribeParameters")  # fmt: skip
     for action in reads:
         assert always_allowed(plan, action, "*", dev), action
+
+
+# What refreshing each resource type (and reading each data source) the stacks synthesize calls, as IAM
+# actions: terraform-provider-aws 6.x's read functions (internal/service/<service>/<type>.go, the `Read` of
+# each resource). docs/security.md ("What a plan reads") gives the reasoning for the denials around them.
+# A new type in the stacks fails test_every_resource_type_the_stacks_have_is_listed until it is added here.
+S3_BUCKET_READS = (
+    "s3:ListBucket",  # HeadBucket (findBucket): AWS authorizes HeadBucket as s3:ListBucket
+    "s3:GetAccelerateConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLogging",
+    "s3:GetBucketObjectLockConfiguration", "s3:GetBucketPolicy", "s3:GetBucketRequestPayment",
+    "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration",
+)  # fmt: skip
+ELB = "elasticloadbalancing"
+REFRESH_READS: dict[str, tuple[str, ...]] = {
+    "aws_acm_certificate": ("acm:DescribeCertificate", "acm:ListTagsForCertificate"),
+    "aws_acm_certificate_validation": ("acm:DescribeCertificate",),
+    "aws_alb": (f"{ELB}:DescribeLoadBalancers", f"{ELB}:DescribeLoadBalancerAttributes", f"{ELB}:DescribeTags"),
+    "aws_alb_listener": (f"{ELB}:DescribeListeners", f"{ELB}:DescribeListenerAttributes", f"{ELB}:DescribeTags"),
+    "aws_alb_target_group": (f"{ELB}:DescribeTargetGroups", f"{ELB}:DescribeTargetGroupAttributes",
+                             f"{ELB}:DescribeTags"),
+    "aws_amplify_app": ("amplify:GetApp",),
+    "aws_amplify_branch": ("amplify:GetBranch",),
+    "aws_amplify_domain_association": ("amplify:GetDomainAssociation",),
+    "aws_cloudfront_distribution": ("cloudfront:GetDistribution", "cloudfront:ListTagsForResource"),
+    "aws_cloudwatch_event_rule": ("events:DescribeRule", "events:ListTagsForResource"),
+    "aws_cloudwatch_event_target": ("events:ListTargetsByRule",),
+    "aws_cloudwatch_log_group": ("logs:DescribeLogGroups", "logs:ListTagsForResource"),
+    "aws_cloudwatch_metric_alarm": ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"),
+    "aws_db_instance": ("rds:DescribeDBInstances",),
+    "aws_db_parameter_group": ("rds:DescribeDBParameterGroups", "rds:DescribeDBParameters",
+                               "rds:ListTagsForResource"),
+    "aws_db_subnet_group": ("rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"),
+    "aws_default_security_group": ("ec2:DescribeSecurityGroups",),
+    "aws_ecr_lifecycle_policy": ("ecr:GetLifecyclePolicy",),
+    "aws_ecr_repository": ("ecr:DescribeRepositories", "ecr:ListTagsForResource"),
+    "aws_ecr_repository_policy": ("ecr:GetRepositoryPolicy",),
+    "aws_ecs_cluster": ("ecs:DescribeClusters",),
+    "aws_ecs_service": ("ecs:DescribeServices",),
+    "aws_ecs_task_definition": ("ecs:DescribeTaskDefinition",),
+    "aws_eip": ("ec2:DescribeAddresses",),
+    "aws_flow_log": ("ec2:DescribeFlowLogs",),
+    "aws_iam_role": ("iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"),
+    "aws_iam_role_policy": ("iam:GetRolePolicy",),
+    "aws_iam_role_policy_attachment": ("iam:ListAttachedRolePolicies",),
+    "aws_internet_gateway": ("ec2:DescribeInternetGateways",),
+    "aws_kms_alias": ("kms:ListAliases",),
+    "aws_kms_key": ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
+    "aws_nat_gateway": ("ec2:DescribeNatGateways",),
+    "aws_route": ("ec2:DescribeRouteTables",),
+    "aws_route53_record": ("route53:ListResourceRecordSets",),
+    "aws_route_table": ("ec2:DescribeRouteTables",),
+    "aws_route_table_association": ("ec2:DescribeRouteTables",),
+    "aws_s3_bucket": S3_BUCKET_READS,
+    "aws_s3_bucket_lifecycle_configuration": ("s3:GetLifecycleConfiguration",),
+    "aws_s3_bucket_ownership_controls": ("s3:GetBucketOwnershipControls",),
+    "aws_s3_bucket_policy": ("s3:GetBucketPolicy",),
+    "aws_s3_bucket_public_access_block": ("s3:GetBucketPublicAccessBlock",),
+    "aws_s3_bucket_server_side_encryption_configuration": ("s3:GetEncryptionConfiguration",),
+    "aws_s3_bucket_versioning": ("s3:GetBucketVersioning",),
+    "aws_security_group": ("ec2:DescribeSecurityGroups",),
+    "aws_sfn_state_machine": ("states:DescribeStateMachine", "states:ListTagsForResource"),
+    "aws_sns_topic": ("sns:GetTopicAttributes", "sns:ListTagsForResource"),
+    "aws_ssm_parameter": ("ssm:GetParameter", "ssm:DescribeParameters", "ssm:ListTagsForResource"),
+    "aws_subnet": ("ec2:DescribeSubnets",),
+    "aws_vpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeRouteTables",
+                "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls"),
+    "aws_vpc_security_group_egress_rule": ("ec2:DescribeSecurityGroupRules",),
+    "aws_vpc_security_group_ingress_rule": ("ec2:DescribeSecurityGroupRules",),
+    # data sources
+    "data.aws_caller_identity": (),  # sts:GetCallerIdentity needs no permission
+    "data.aws_partition": (),
+    "data.aws_elb_service_account": (),  # a table in the provider
+    "data.aws_cloudfront_cache_policy": ("cloudfront:ListCachePolicies", "cloudfront:GetCachePolicy"),
+    "data.aws_cloudfront_origin_request_policy": ("cloudfront:ListOriginRequestPolicies",
+                                                  "cloudfront:GetOriginRequestPolicy"),
+    "data.aws_ec2_managed_prefix_list": ("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
+    "data.terraform_remote_state": ("s3:GetObject",),  # the upstream stacks' state (test above)
+}  # fmt: skip
+
+
+def _stack_types(stacks: dict[str, Any]) -> set[str]:
+    real = [v for k, v in stacks.items() if k not in ("manifest", "hcp")]
+    return {t for stack in real for t in stack.get("resource", {})} | {
+        f"data.{t}" for stack in real for t in stack.get("data", {})
+    }
+
+
+def test_every_resource_type_the_stacks_have_is_listed(synth: SynthFn) -> None:
+    """The list below is the stacks' types exactly (dev, prod, and an environment on HCP Terraform, whose
+    hcp stack an operator applies, not a plan role): a new type needs its reads listed and proven."""
+    found = _stack_types(synth("dev")) | _stack_types(synth("prod"))
+    assert found == set(REFRESH_READS)
+
+
+@pytest.mark.parametrize("kind", [ci_iam.PLAN, ci_iam.PLAN_ENV])
+def test_a_plan_still_refreshes_every_resource_type_the_stacks_have(
+    own: dict[str, Principal], dev_place: ci_iam.Place, dev: Any, kind: str
+) -> None:
+    """Every read the provider makes for the stacks' types stays allowed after the denials: buckets on the
+    stacks' own bucket names (HeadBucket is s3:ListBucket), parameters on the discovery names, state on the
+    state keys, everything else on any resource of the environment."""
+    plan, tagged = own[kind], {"aws:ResourceTag/Environment": "dev"}
+    buckets = [f"arn:aws:s3:::{b['bucket']}" for stack in ("platform",) for _, b in items(dev[stack], "aws_s3_bucket")]
+    assert len(buckets) == 2
+    refused = []
+    for rtype, actions in REFRESH_READS.items():
+        for action in actions:
+            if action.startswith("s3:Get") and rtype == "data.terraform_remote_state":
+                resources = [f"{dev_place.state_keys[:-1]}base.tfstate"]  # type: ignore[index]
+            elif action.startswith("s3:"):
+                resources = buckets
+            elif action == "ssm:GetParameter":
+                resources = dev_place.discovery_arns
+            else:
+                resources = ["*"]
+            refused += [(rtype, action, r) for r in resources if not always_allowed(plan, action, r, tagged)]
+    assert refused == []
 
 
 def test_plan_role_writes_no_state_and_no_lock(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
@@ -265,6 +438,54 @@ def test_plan_role_reads_no_secret_value(own: dict[str, Principal], dev_place: c
     # application's worker secrets (the AWS-managed aws/ssm key would decrypt those for any reader).
     found = any_allowed(plan, list(ci_iam.PARAMETER_READS), resources=["*"], except_resources=dev_place.discovery_arns)
     assert found is None, found
+
+
+OLD_STATE = "arn:aws:s3:::viberglass-dev-terraform-state/viberglass/dev/platform.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        # Earlier versions of the state (they held the Slack and GitHub tokens before those left Terraform).
+        ("s3:GetObjectVersion", OLD_STATE),
+        ("s3:GetObjectVersionForReplication", OLD_STATE),
+        ("s3:GetObjectVersionTorrent", OLD_STATE),
+        ("s3:ListBucketVersions", "arn:aws:s3:::viberglass-dev-terraform-state"),
+        ("s3:GetObjectVersion", "arn:aws:s3:::dev-viberglass-uploads/ticket-media/screenshots/x.png"),
+        # Other buckets' keys and contents, by any route.
+        ("s3:ListBucket", "arn:aws:s3:::someone-elses-bucket"),
+        ("s3:ListBucketVersions", "arn:aws:s3:::dev-viberglass-uploads"),
+        ("s3:ListBucketMultipartUploads", "arn:aws:s3:::dev-viberglass-uploads"),
+        ("s3:ListMultipartUploadParts", "arn:aws:s3:::dev-viberglass-uploads/ticket-media/x.mp4"),
+        ("s3:GetObjectTorrent", "arn:aws:s3:::dev-viberglass-uploads/ticket-media/x.png"),
+        ("s3-object-lambda:GetObject", f"arn:aws:s3-object-lambda:{REGION}:{ACCOUNT}:accesspoint/x"),
+        ("s3-object-lambda:ListBucket", f"arn:aws:s3-object-lambda:{REGION}:{ACCOUNT}:accesspoint/x"),
+        ("s3express:CreateSession", f"arn:aws:s3express:{REGION}:{ACCOUNT}:bucket/x--euw1-az1--x-s3"),
+        # Values outside Terraform's resources.
+        ("ecs:DescribeTasks", f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/viberglass-dev-workers/0123456789abcdef"),
+        ("rds:DownloadDBLogFilePortion", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:viberglass-dev-postgres"),
+        ("rds:DownloadCompleteDBLogFile", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:viberglass-dev-postgres"),
+        ("cloudtrail:LookupEvents", "*"),
+        ("cloudtrail:GetQueryResults", f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:eventdatastore/x"),
+        ("ecr:GetDownloadUrlForLayer", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/dev-viberglass-backend"),
+        ("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/dev/viberator-worker-multi-agent"),
+    ],
+)
+def test_plan_role_reads_no_old_state_and_no_run_time_value(
+    own: dict[str, Principal], action: str, resource: str
+) -> None:
+    """Whatever the request carries (the environment's tag included): a plan reads none of these."""
+    for context in ({}, {"aws:ResourceTag/Environment": "dev"}):
+        assert never_allowed(own[ci_iam.PLAN], action, resource, context), (action, resource, context)
+
+
+def test_plan_role_lists_only_the_state_bucket_and_the_stacks_buckets(
+    own: dict[str, Principal], dev_place: ci_iam.Place
+) -> None:
+    """Any bucket but those (searched by Z3 over every bucket name): no s3:ListBucket."""
+    found = any_allowed(own[ci_iam.PLAN], ["s3:ListBucket"], resources=["*"], except_resources=dev_place.own_buckets)
+    assert found is None, found
+    assert dev_place.own_buckets == ["arn:aws:s3:::viberglass-dev-terraform-state", "arn:aws:s3:::dev-viberglass-*"]
 
 
 def test_plan_needs_no_secret_because_the_stacks_hold_none(synth: SynthFn) -> None:

@@ -337,7 +337,20 @@ CASES: list[Case] = [
         "deploy-workflow-ref-not-a-ref",
         "dev",
         {"github": {"app_deploy_workflow_ref": "main"}},
-        "{file}: github.app_deploy_workflow_ref: 'main' is not a full git ref",
+        "{file}: github.app_deploy_workflow_ref: 'main' is not a full git ref or a full (40 hex digits, lower case)"
+        " commit SHA",
+    ),
+    Case(
+        "deploy-workflow-ref-a-short-sha",
+        "dev",
+        {"github": {"app_deploy_workflow_ref": "0123abc"}},
+        "{file}: github.app_deploy_workflow_ref: '0123abc' is not a full git ref or a full (40 hex digits",
+    ),
+    Case(
+        "deploy-workflow-ref-a-sha-and-a-tail",
+        "dev",
+        {"github": {"app_deploy_workflow_ref": "0123456789abcdef0123456789abcdef01234567x"}},
+        "{file}: github.app_deploy_workflow_ref: '0123456789abcdef0123456789abcdef01234567x' is not a full git ref",
     ),
     Case(
         "account-id-missing",

@@ -46,6 +46,27 @@ def test_a_pinned_workflow_ref_makes_each_role_trust_only_its_reusable_workflow(
     )
 
 
+PINNED_SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize("ref", [PINNED_SHA, "refs/heads/main", "refs/tags/v1.2.0"])
+def test_the_workflow_ref_may_be_a_full_commit_sha_or_a_full_ref(ref: str) -> None:
+    """A caller pinned to a commit (`uses: <infra>/.github/workflows/deploy-backend.yml@<sha>`, the strictest
+    pin) gets `job_workflow_ref` ending in `@<sha>`: the configuration accepts it and the roles trust exactly
+    that (a bad value is refused in tests/test_config_errors.py)."""
+    from config import parse
+    from config.defaults import merge
+    from tests.conftest import raw_config
+
+    cfg = parse(merge(raw_config("dev"), {"github": {"app_deploy_workflow_ref": ref}}), "dev")
+    assert cfg.github.app_deploy_workflow_ref == ref
+    for role, workflow in deploy_roles.WORKFLOWS.items():
+        assert deploy_roles.subject(cfg, role) == (
+            f"repo:Ilities/viberglass:environment:dev:job_workflow_ref:Ilities/viberglass-infra/.github/workflows/"
+            f"{workflow}@{ref}"
+        )
+
+
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def resolved(request: pytest.FixtureRequest, synth: SynthFn) -> tuple[str, Resolver, dict[str, Any]]:
     env: str = request.param

@@ -69,10 +69,11 @@ class Dispatch:
         }
 
     def run(self, *, ref: str = "refs/heads/main", event: str = "workflow_dispatch",
-            pulls: list[dict[str, Any]] | None = None) -> dict[str, Job]:  # fmt: skip
+            pulls: list[dict[str, Any]] | None = None,
+            reason: str = "a reviewed change") -> dict[str, Job]:  # fmt: skip
         env = self.environ(pulls)
         name = "terraform-deploy-prod.yml" if self.env == "prod" else "terraform-deploy-dev.yml"
-        runner = Runner(WORKFLOWS / name, self.ws, inputs={"reason": "a reviewed change"}, env=env,
+        runner = Runner(WORKFLOWS / name, self.ws, inputs={"reason": reason}, env=env,
                         github={"sha": SHA, "ref": ref, "repository": "ilities/viberglass-infra", "event_name": event},
                         secrets={"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/viberglass-apply"})  # fmt: skip
         self.runner = runner
@@ -260,8 +261,32 @@ def test_the_plan_summary_shows_the_reason_and_the_redacted_plan(
 ) -> None:
     _, jobs = platform_change
     summary = jobs["plan-platform"].summary
-    assert "**Reason:** a reviewed change" in summary
+    assert "**Reason** (as dispatched):\n\n```\na reviewed change\n```\n" in summary
     assert "discovery-deployment-workersRoleArn_parameter_0A1B2C3D" in summary and "## Terraform plans" in summary
+
+
+HOSTILE_REASON = (
+    "fix ```\n</code><img src=x onerror=alert(1)> [approve](https://evil.example)\n"
+    "````\n# Looks reviewed ${{ secrets.AWS_ROLE_ARN }} `$(id)`\n<details open>"
+)
+
+
+def test_a_hostile_reason_is_shown_verbatim_and_renders_nothing(tmp_path: Path) -> None:
+    """Whoever dispatches writes the reason, and reviewers approve from the job summary: backticks, HTML,
+    links, headings, newlines and `${{` stay text in one code block (CommonMark, as GitHub renders it)."""
+    from markdown_it import MarkdownIt
+
+    dispatch = _platform_changes(Dispatch(tmp_path))
+    jobs = dispatch.run(reason=HOSTILE_REASON)
+    summary = jobs["plan-platform"].summary
+    tokens = MarkdownIt("commonmark").parse(summary)
+    (block,) = [t for t in tokens if t.type == "fence" and "onerror" in t.content]
+    assert block.content == HOSTILE_REASON + "\n"
+    html_tokens = [t.content for t in tokens if t.type in ("html_block", "html_inline")]
+    assert not [t for t in html_tokens if "onerror" in t or "<details open>" in t]
+    html = MarkdownIt("commonmark").render(summary)
+    assert "<img" not in html and 'href="https://evil.example"' not in html and "<h1>Looks" not in html
+    assert "$(id)" in html and "uid=" not in summary  # nothing of it ran
 
 
 def test_only_the_value_free_review_record_travels(platform_change: tuple[Dispatch, dict[str, Job]]) -> None:
@@ -336,6 +361,15 @@ def test_a_failed_dev_apply_says_so_on_the_pull_request(tmp_path: Path) -> None:
     assert (jobs["deploy"].result, jobs["comment"].result) == ("failure", "success")
     (comment,) = _comments(dev)
     assert "**The `dev` apply failed**" in comment["body"] and "`dev/platform` apply failed" in comment["body"]
+
+
+def test_dev_is_dispatched_from_main_only(tmp_path: Path) -> None:
+    """A dispatch runs the dispatched branch's code with the dev apply role and no review."""
+    dev = _dev(tmp_path)
+    jobs = dev.run(ref="refs/heads/my-feature")
+    assert jobs["deploy"].result == "failure"
+    assert "dev is applied from main only; this run is on refs/heads/my-feature" in jobs["deploy"].log
+    assert dev.terraform() == [] and dev.applied() == []
 
 
 def test_a_direct_push_or_a_dispatch_gets_no_comment(tmp_path: Path) -> None:

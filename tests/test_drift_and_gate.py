@@ -23,6 +23,8 @@ PLANS = ROOT / "tests" / "fixtures" / "plans"
 drift = runpy.run_path(str(ROOT / "scripts" / "ci" / "drift_issues.py"))
 gate = runpy.run_path(str(ROOT / "scripts" / "ci" / "plan_gate.py"))
 RUN = "https://github.com/o/r/actions/runs/1"
+# How `gh issue list --json author` shows an issue GITHUB_TOKEN opened.
+BOT = {"id": "BOT_kgDOAAAAAA", "is_bot": True, "login": "app/github-actions", "name": ""}
 
 
 def stacks(*names: str, env: str = "prod") -> list[plan_comment.StackPlan]:
@@ -40,17 +42,35 @@ def test_drift_opens_an_issue_with_the_rendered_summary() -> None:
 
 
 def test_drift_updates_the_one_issue_of_its_environment() -> None:
-    issues = [{"number": 7, "body": "<!-- viberglass-drift:dev -->\nold"},
-              {"number": 9, "body": "<!-- viberglass-drift:prod -->\nold"}]  # fmt: skip
+    issues = [{"number": 7, "body": "<!-- viberglass-drift:dev -->\nold", "author": BOT},
+              {"number": 9, "body": "<!-- viberglass-drift:prod -->\nold", "author": BOT}]  # fmt: skip
     action = drift["decide"]("prod", stacks("delete"), issues, RUN)
     assert (action.kind, action.number) == ("update", 9)
 
 
 def test_a_clean_plan_closes_the_issue() -> None:
-    issues = [{"number": 9, "body": "<!-- viberglass-drift:prod -->\nold"}]
+    issues = [{"number": 9, "body": "<!-- viberglass-drift:prod -->\nold", "author": BOT}]
     action = drift["decide"]("prod", stacks("noop", "read"), issues, RUN)
     assert (action.kind, action.number) == ("close", 9)
     assert RUN in action.body
+
+
+@pytest.mark.parametrize(
+    "author",
+    [
+        {"login": "mallory", "is_bot": False},  # anyone who can open an issue, pasting the marker
+        {"login": "app/github-actions", "is_bot": False},
+        {"login": "app/some-other-app", "is_bot": True},
+        None,
+    ],
+)
+def test_an_issue_with_the_marker_by_anyone_else_is_never_taken(author: dict[str, Any] | None) -> None:
+    """Their issue is neither updated nor closed: drift opens the bot's own issue, a clean plan does nothing."""
+    forged = [{"number": 5, "body": "<!-- viberglass-drift:prod -->\nall clean", "author": author}]
+    assert drift["decide"]("prod", stacks("delete"), forged, RUN).kind == "create"
+    assert drift["decide"]("prod", stacks("noop"), forged, RUN).kind == "none"
+    both = [*forged, {"number": 9, "body": "<!-- viberglass-drift:prod -->\nold", "author": BOT}]
+    assert (drift["decide"]("prod", stacks("delete"), both, RUN).number) == 9
 
 
 def test_a_clean_plan_without_an_issue_does_nothing() -> None:
@@ -58,7 +78,7 @@ def test_a_clean_plan_without_an_issue_does_nothing() -> None:
 
 
 def test_a_failed_plan_is_reported_not_taken_for_clean() -> None:
-    issues = [{"number": 9, "body": "<!-- viberglass-drift:prod -->\nold"}]
+    issues = [{"number": 9, "body": "<!-- viberglass-drift:prod -->\nold", "author": BOT}]
     plans = [plan_comment.failed("prod/base", "Error: No valid credential sources found")]
     action = drift["decide"]("prod", plans, issues, RUN)
     assert (action.kind, action.title) == ("update", "Terraform drift check failed in prod")
@@ -79,9 +99,9 @@ def run_drift(tmp_path: Path, issues: list[dict[str, Any]], digests: dict[str, l
 
 
 def test_command_opens_for_the_drifted_environment_and_closes_the_clean_one(tmp_path: Path) -> None:
-    calls = run_drift(tmp_path, [{"number": 3, "body": "<!-- viberglass-drift:dev -->"}],
+    calls = run_drift(tmp_path, [{"number": 3, "body": "<!-- viberglass-drift:dev -->", "author": BOT}],
                       {"dev": ["noop"], "prod": ["drift"]})  # fmt: skip
-    assert calls[0]["args"][:2] == ["issue", "list"]
+    assert calls[0]["args"][:2] == ["issue", "list"] and calls[0]["args"][-1] == "number,body,author"
     assert calls[1]["args"][:3] == ["issue", "close", "3"]
     assert calls[2]["args"][:4] == ["issue", "create", "--title", "Terraform drift in prod"]
     assert "<!-- viberglass-drift:prod -->" in calls[2]["body"]

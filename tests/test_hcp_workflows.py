@@ -58,23 +58,56 @@ def test_a_job_naming_the_apply_token_enters_dev_or_prod_and_names_no_plan_token
             assert not PLAN_TOKEN.search(text), f"{path.name}: {name} names both tokens"
 
 
-@pytest.mark.parametrize("name", [*PLANNING, "terraform-deploy-dev.yml"])
+def test_the_prod_deploy_plans_with_the_plan_token_and_applies_with_the_apply_token() -> None:
+    """Plan jobs (Environment prod-plan, no reviewers) hold the prod plan team's token, which cannot apply;
+    only the apply jobs, in the Environment prod behind its reviewers, hold the apply token."""
+    text = (WORKFLOWS / "terraform-deploy-prod.yml").read_text()
+    assert OLD_TOKEN not in text
+    jobs = _jobs("terraform-deploy-prod.yml")
+    plans = {n: j for n, j in jobs.items() if n.startswith("plan-")}
+    applies = {n: j for n, j in jobs.items() if n.startswith("apply-")}
+    assert len(plans) == len(applies) == 3
+    for job in plans.values():
+        assert job["environment"] == "prod-plan"
+        assert _token_expression(job) == "${{ secrets.TF_PLAN_TOKEN_PROD }}"
+    for job in applies.values():
+        assert job["environment"] == "prod"
+        assert _token_expression(job) == "${{ secrets.TF_APPLY_TOKEN }}"
+
+
+def test_no_doc_names_the_old_single_token() -> None:
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert [p.name for p in docs if OLD_TOKEN in p.read_text()] == []
+
+
+TERRAFORM = re.compile(r"\b(terraform|cdktf|stack\.sh)\b")
+
+
+@pytest.mark.parametrize("name", [*PLANNING, "terraform-deploy-dev.yml", "terraform-deploy-prod.yml"])
 def test_with_hcp_terraform_no_aws_role_is_assumed_for_terraform_in_github(name: str) -> None:
-    """Runs execute in HCP Terraform with its dynamic credentials; the AWS steps before any Terraform step are
-    for the S3 backend only. The one exception is after dev's applies: bringing the backend onto Terraform's
-    task definition is an AWS call of its own (`ops deploy backend --running-image`), not a Terraform run."""
-    steps = [s for job in _jobs(name).values() for s in job.get("steps", [])]
-    backend = [s for s in steps if s.get("id") == "backend"]
-    assert backend and "load().state.backend" in backend[0]["run"]
-    aws = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials")]
-    assert aws
-    for i in aws:
-        guard = str(steps[i].get("if"))
-        if "steps.backend.outputs.kind == 'cloud'" in guard:
-            later = [str(s.get("run", "")) for s in steps[i + 1 :]]
-            assert name == "terraform-deploy-dev.yml" and "--running-image" in later[0]
-            assert not [run for run in later if re.search(r"\b(terraform|cdktf|stack\.sh)\b", run)], (
-                "with HCP Terraform an AWS role only for the backend redeploy, after every Terraform run"
-            )
-        else:
-            assert "steps.backend.outputs.kind != 'cloud'" in guard
+    """Runs execute in HCP Terraform with its dynamic credentials; in every job, the AWS steps before any
+    Terraform step are for the S3 backend only. The one exception is after the applies of dev and of prod's
+    platform: bringing the backend onto Terraform's task definition is an AWS call of its own (`ops deploy
+    backend --running-image`), not a Terraform run."""
+    checked = 0
+    for job_name, job in _jobs(name).items():
+        steps = job.get("steps", [])
+        aws = [i for i, s in enumerate(steps)
+               if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials")]  # fmt: skip
+        if not aws:
+            continue
+        backend = [i for i, s in enumerate(steps) if s.get("id") == "backend"]
+        assert backend and "load().state.backend" in steps[backend[0]]["run"], f"{name}: {job_name}"
+        for i in aws:
+            checked += 1
+            assert backend[0] < i, f"{name}: {job_name}: the backend is known before any role"
+            guard = str(steps[i].get("if"))
+            if "steps.backend.outputs.kind == 'cloud'" in guard:
+                later = [str(s.get("run", "")) for s in steps[i + 1 :]]
+                assert name.startswith("terraform-deploy-") and "--running-image" in later[0], f"{name}: {job_name}"
+                assert not [run for run in later if TERRAFORM.search(run)], (
+                    "with HCP Terraform an AWS role only for the backend redeploy, after every Terraform run"
+                )
+            else:
+                assert "steps.backend.outputs.kind != 'cloud'" in guard, f"{name}: {job_name}: step {i}"
+    assert checked

@@ -1,25 +1,28 @@
-"""No plan file, plan JSON or state leaves a runner where repository readers can get it: the general scan
+"""No plan file, plan JSON, outputs or state leaves a runner where repository readers can get it: one scan
 over every workflow (and composite action) and every file under scripts/ and .ci/.
 
-Saved plans (`plan -out=`), `terraform show -json` output and state (`state pull`, `*.tfstate`) hold every
-value Terraform knows in clear; an artifact, a cache or a log is readable by everyone who can read the
-repository. The scan follows the files: it learns which files hold a plan, plan JSON or state from the
-scripts themselves (`-out=F`, `show -json ... > F`, `state pull > F`, `cp`/`mv` of such a file, shell
-variables resolved where the script assigns them), adds the names Terraform and cdktf use (`*.tfstate`,
-`tfplan`, `*.tfplan`, `plan.json`, `cdktf.out/`, `terraform-state/`), and fails on:
+Saved plans (`plan -out=`), `terraform show -json` output, `terraform output -json`/`-raw` output and state
+(`state pull`, `*.tfstate`) hold every value Terraform knows in clear; an artifact, a cache, a log or the
+job summary is readable by everyone who can read the repository. The scan follows the files: it learns
+which files hold a plan, plan JSON, outputs or state from the scripts themselves (`-out=F`,
+`show -json ... > F`, `output -json > F`, `state pull > F`, `cp`/`mv` of such a file, shell variables
+resolved where the script assigns them), adds the names Terraform and cdktf use (`*.tfstate`, `tfplan`,
+`*.tfplan`, `plan.json`, `cdktf.out/`, `terraform-state/`, `.terraform/`), and fails on:
 
 * an `actions/upload-artifact`, `actions/cache`(`/save`) or `actions/upload-pages-artifact` step whose
-  `path` is, or holds, such a file;
+  `path` is, or holds, such a file, or the scripts' work folder `plans/` (plan text and Terraform logs);
 * `gh release upload`, `gh gist create`, `gh api -F/--field/--input @file`, `curl -T/-F/--data-binary @file`
-  of such a file;
+  of such a file or of anything under `plans/`;
 * printing one to the log or the job summary (`cat`, `head`, `tail`, `jq`, `echo`, ... without a redirect
-  to a file), `terraform show -json` or `terraform state pull`/`state show` output that is not
-  redirected to a file, and a shell variable holding one echoed.
+  to a file), `terraform show -json`, `terraform output -json`/`-raw` or `terraform state pull`/`state show`
+  output that is not redirected to a file, and a shell variable holding one echoed;
+* human plan text in the job summary other than through `ops plan-comment --job-summary` (which redacts
+  what the plan JSON marks sensitive): `terraform show` appended to `$GITHUB_STEP_SUMMARY`, or a plan text
+  file (`terraform show ... > F`, `plans/**.txt`) printed into it.
 
 Storing a saved plan where only the apply identity can read it (an encrypted S3 prefix, `aws s3 cp`) is
-not a leak and is not flagged. Human-readable plan text (`terraform show` without `-json`) is not in this
-scan's scope (Terraform redacts sensitive values in it). The known findings are listed in ``KNOWN``: each
-must keep matching (a fixed leak fails until its entry is deleted) and nothing else may be found.
+not a leak and is not flagged. The known findings are listed in ``KNOWN``: each must keep matching (a
+fixed leak fails until its entry is deleted) and nothing else may be found.
 """
 
 from __future__ import annotations
@@ -38,8 +41,13 @@ from tests.conftest import ROOT
 
 UPLOADERS = ("actions/upload-artifact", "actions/cache", "actions/upload-pages-artifact")
 SENSITIVE_NAMES = ("*.tfstate", "*.tfstate.*", "tfplan", "*.tfplan", "*tfplan.json", "plan.json", "*.plan.json")
-SENSITIVE_DIRS = {"cdktf.out", "terraform-state"}
+SENSITIVE_DIRS = {"cdktf.out", "terraform-state", ".terraform"}
+# The scripts' work folder (plan text, Terraform's logs): nothing to upload, though printing a log's tail
+# on failure is how a failed plan is reported.
+UPLOAD_ONLY_DIRS = {"plans"}
+SUMMARY = {"$GITHUB_STEP_SUMMARY", "${GITHUB_STEP_SUMMARY}"}
 LOGS = {"$GITHUB_STEP_SUMMARY", "${GITHUB_STEP_SUMMARY}", "/dev/stdout", "/dev/stderr"}
+OUTPUT_VALUES = {"-json", "-raw"}  # `terraform output` prints sensitive outputs in clear with either
 PRINTERS = {"cat", "head", "tail", "jq", "less", "more", "base64", "xxd", "od", "strings", "tee"}
 
 
@@ -51,10 +59,8 @@ class Finding:
     detail: str
 
 
-# What the prod deploy workflow still does until its redesign (the next issue): delete this entry when
-# terraform-deploy-prod.yml keeps its saved plans where only the apply role can read them. And the PR plan
-# workflow's upload of plans/<env>/ (plan JSON), which the plan-workflow work (issue 16) removes: delete that
-# entry when it is merged.
+# Findings that are known and accepted, each with its reason. None: the prod deploy hands over only the
+# value-free review record and the PR plan workflow only the value-free digest.
 KNOWN: dict[Finding, str] = {}
 
 
@@ -152,7 +158,11 @@ def sensitive_files(scripts: list[str]) -> set[str]:
                         if word.startswith("-out="):
                             found.add(f"{base}/{word[5:]}" if base else word[5:])
                     target = _redirect_target(norm)
-                    if target and (("show" in norm and "-json" in norm) or ("state" in norm and "pull" in norm)):
+                    if target and (
+                        ("show" in norm and "-json" in norm)
+                        or ("state" in norm and "pull" in norm)
+                        or ("output" in norm and OUTPUT_VALUES & set(norm))
+                    ):
                         found.add(target)
                 if norm and norm[0] in {"cp", "mv"} and len(norm) >= 3:
                     args = [w for w in norm[1:] if not w.startswith("-")]
@@ -161,13 +171,30 @@ def sensitive_files(scripts: list[str]) -> set[str]:
     return found
 
 
-def is_sensitive(path: str, files: set[str]) -> bool:
-    """``path`` (a file or folder, possibly a glob) is, or holds, a plan, plan JSON or state."""
+def plan_texts(scripts: list[str]) -> set[str]:
+    """Every file the scripts write human plan text into (``terraform show`` without ``-json`` redirected),
+    and the scripts' own naming of it (``plans/**.txt``)."""
+    found = {"plans/*.txt", "plans/*/*.txt"}
+    for script in scripts:
+        variables = _assignments(script)
+        for words in _commands(script):
+            norm = [_normalise(w, variables) for w in words]
+            target = _redirect_target(norm)
+            is_show = bool(norm) and norm[0].endswith("terraform") and "show" in norm and "-json" not in norm
+            if is_show and target and target not in LOGS:
+                found.add(target)
+    return found
+
+
+def is_sensitive(path: str, files: set[str], *, upload: bool = False) -> bool:
+    """``path`` (a file or folder, possibly a glob) is, or holds, a plan, plan JSON, outputs or state (for an
+    upload: or anything of the scripts' work folder)."""
     path = path.strip().rstrip("/")
     if not path:
         return False
     parts = path.split("/")
-    if SENSITIVE_DIRS & set(parts) or any(fnmatch.fnmatchcase(parts[-1], n) for n in SENSITIVE_NAMES):
+    dirs = SENSITIVE_DIRS | UPLOAD_ONLY_DIRS if upload else SENSITIVE_DIRS
+    if dirs & set(parts) or any(fnmatch.fnmatchcase(parts[-1], n) for n in SENSITIVE_NAMES):
         return True
     # A written file (its unknown parts are `*`) named by the path, held in it, or matching it.
     return any(
@@ -176,8 +203,8 @@ def is_sensitive(path: str, files: set[str]) -> bool:
     )
 
 
-def scan_shell(script: str, files: set[str]) -> list[tuple[str, str]]:
-    """(rule, detail) of every leak in one shell script."""
+def scan_shell(script: str, files: set[str], texts: set[str] | None = None) -> list[tuple[str, str]]:
+    """(rule, detail) of every leak in one shell script (``texts``: the plan text files, see plan_texts)."""
     variables = _assignments(script)
     holders = {
         name
@@ -202,26 +229,44 @@ def scan_shell(script: str, files: set[str]) -> list[tuple[str, str]]:
         cut = next((i for i, w in enumerate(words) if w in {">", ">>"} or w.startswith(">")), len(words))
         args = [p for w in words[1:cut] if w != "|" for p in paths(w)]
         rule = _printed(norm, args, words, files, holders) if to_log else None
+        rule = rule or (_plan_text(norm, args, texts or set()) if target in SUMMARY else None)
         rule = rule or _uploaded(norm[0], args, files)
         if rule:
             found.append((rule, " ".join(words)))
     return found
 
 
+def _terraform_printed(norm: list[str]) -> str | None:
+    """The rule a Terraform command breaks by printing plan JSON, state or outputs, or None."""
+    before = {word: norm[: norm.index(word)] for word in ("show", "output") if word in norm}
+    if "show" in norm and "-json" in norm and "|" not in before["show"]:
+        return "plan JSON to the log"
+    if "state" in norm and {"pull", "show"} & set(norm):
+        return "state to the log"
+    if "output" in norm and OUTPUT_VALUES & set(norm) and "|" not in before["output"]:
+        return "outputs to the log"
+    return None
+
+
 def _printed(norm: list[str], args: list[str], words: list[str], files: set[str], holders: set[str]) -> str | None:
-    """The rule a command breaks by writing a plan, plan JSON or state to the log (its output is not
+    """The rule a command breaks by writing a plan, plan JSON, outputs or state to the log (its output is not
     redirected to a file), or None."""
     program = norm[0]
     if program.endswith("terraform"):
-        if "show" in norm and "-json" in norm and "|" not in norm[: norm.index("show")]:
-            return "plan JSON to the log"
-        if "state" in norm and {"pull", "show"} & set(norm):
-            return "state to the log"
-        return None
+        return _terraform_printed(norm)
     if program in PRINTERS and any(is_sensitive(a, files) for a in args if not a.startswith("-")):
         return "printed to the log"
     if program in {"echo", "printf"} and any(re.search(rf"\$\{{?{h}\b", w) for h in holders for w in words):
         return "printed to the log"
+    return None
+
+
+def _plan_text(norm: list[str], args: list[str], texts: set[str]) -> str | None:
+    """Human plan text appended to the job summary not through ``ops plan-comment --job-summary``."""
+    if norm[0].endswith("terraform") and "show" in norm and "-json" not in norm:
+        return "plan text to the job summary"
+    if norm[0] in PRINTERS and any(fnmatch.fnmatchcase(a, t) or fnmatch.fnmatchcase(t, a) for a in args for t in texts):
+        return "plan text to the job summary"
     return None
 
 
@@ -236,7 +281,7 @@ def _uploaded(program: str, args: list[str], files: set[str]) -> str | None:
     elif program == "curl":
         sent = [args[i + 1] for i, w in enumerate(args[:-1]) if w in {"-T", "--upload-file"}]
         sent += [w.split("@", 1)[1] for w in args if "@" in w and not w.startswith("http")]
-    return "upload" if any(is_sensitive(path, files) for path in sent) else None
+    return "upload" if any(is_sensitive(path, files, upload=True) for path in sent) else None
 
 
 # -- reading workflows ----------------------------------------------------------------------------------------------
@@ -269,6 +314,7 @@ def scan(workflows: list[Path], actions: list[Path], scripts: list[Path], root: 
     runs = [str(step.get("run", "")) for d in documents.values() for _, step in _steps(d)]
     texts = {p: _text(p) for p in scripts}
     files = sensitive_files([*runs, *texts.values()])
+    plan_text = plan_texts([*runs, *texts.values()])
     found: set[Finding] = set()
     for path, document in documents.items():
         name = str(path.relative_to(root))
@@ -278,13 +324,13 @@ def scan(workflows: list[Path], actions: list[Path], scripts: list[Path], root: 
             if uses.startswith(UPLOADERS):
                 for line in str((step.get("with") or {}).get("path", "")).splitlines():
                     target = _normalise(line.strip(), {})
-                    if target and not target.startswith("!") and is_sensitive(target, files):
+                    if target and not target.startswith("!") and is_sensitive(target, files, upload=True):
                         found.add(Finding(name, f"{job}: {uses.split('@', 1)[0]}", "upload", line.strip()
                                           .replace("${{ matrix.env }}", "*")))  # fmt: skip
-            for rule, detail in scan_shell(str(step.get("run", "")), files):
+            for rule, detail in scan_shell(str(step.get("run", "")), files, plan_text):
                 found.add(Finding(name, f"{job}: {label}", rule, detail))
     for path, text in texts.items():
-        for rule, detail in scan_shell(text, files):
+        for rule, detail in scan_shell(text, files, plan_text):
             found.add(Finding(str(path.relative_to(root)), "script", rule, detail))
     return found
 
@@ -296,12 +342,15 @@ def test_no_workflow_or_script_leaks_a_plan_or_state() -> None:
 
 
 def test_the_scan_reads_every_workflow_and_script() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"terraform-plan.yml", "terraform-deploy-prod.yml", "ci.yml"}
-    assert {p.name for p in SCRIPTS} >= {"plan-stacks.sh", "check", "run"}
+    assert {p.name for p in WORKFLOWS} >= {"terraform-plan.yml", "terraform-drift.yml", "terraform-deploy-prod.yml",
+                                           "terraform-deploy-dev.yml", "ci.yml"}  # fmt: skip
+    assert {p.name for p in SCRIPTS} >= {"plan-stacks.sh", "stack.sh", "validate-stacks.sh", "provider-locks.sh",
+                                         "check", "run"}  # fmt: skip
     # It learns the plan files from the scripts themselves.
     runs = [str(s.get("run", "")) for p in WORKFLOWS for _, s in _steps(yaml.safe_load(p.read_text()))]
     files = sensitive_files([*runs, *(_text(p) for p in SCRIPTS)])
     assert any(fnmatch.fnmatchcase(f, "cdktf.out/stacks/*/plan.json") for f in files), files
+    assert any(fnmatch.fnmatchcase(f, "cdktf.out/stacks/*/outputs.json") for f in files), files
 
 
 # -- the scanner finds what it is meant to find -----------------------------------------------------------------------
@@ -346,8 +395,33 @@ LEAKS = {
     "gh release upload": "      - run: gh release upload v1 cdktf.out/stacks/base/tfplan\n",
     "gh api file field": "      - run: gh api repos/o/r/issues/1/comments -F body=@review/base.json\n",
     "curl upload": "      - run: curl -T prod.tfstate https://example.com/\n",
+    "a saved plan by its name, in a release": "      - run: gh release upload v1 base.tfplan\n",
+    "curl form field": "      - run: curl -F plan=@review/base.json https://example.com/\n",
+    "a multi-line artifact path holding a plan": (
+        UPLOAD
+        + "          name: p\n          path: |\n            digest/dev.json\n"
+        + "            cdktf.out/stacks/base/tfplan\n"
+    ),
+    "the scripts' work folder in an artifact": UPLOAD + "          name: p\n          path: plans/dev/\n",
+    "the work folder in a pages artifact": (
+        "      - uses: actions/upload-pages-artifact@v3\n        with:\n          path: plans\n"
+    ),
+    "plan text sent with gh api": "      - run: gh api repos/o/r/issues/1/comments -F body=@plans/dev/base.txt\n",
+    "outputs printed": "      - run: terraform -chdir=cdktf.out/stacks/platform output -json\n",
+    "one output printed raw": "      - run: terraform -chdir=cdktf.out/stacks/platform output -raw db_password\n",
+    "an outputs file written by a script, uploaded": UPLOAD + "          name: o\n          path: vals/\n",
+    "an outputs file printed": "      - run: cat vals/platform.json\n",
+    "a plan JSON file under cdktf.out printed": "      - run: cat cdktf.out/stacks/base/plan.json\n",
+    "Terraform's working folder cached": CACHE + "          key: k\n          path: cdktf.out/stacks/base/.terraform\n",
+    "plan text in the job summary": '      - run: terraform show -no-color tfplan >> "$GITHUB_STEP_SUMMARY"\n',
+    "a plan text file in the job summary": '      - run: head -c 1000 plans/dev/base.txt >> "$GITHUB_STEP_SUMMARY"\n',
+    "a script's plan text file in the job summary": '      - run: cat notes/base.txt >> "$GITHUB_STEP_SUMMARY"\n',
 }
-SCRIPT = 'dir="cdktf.out/stacks/$1"\nout="review"\nterraform -chdir="$dir" show -json tfplan > "$out/$1.json"\n'
+SCRIPT = (
+    'dir="cdktf.out/stacks/$1"\nout="review"\nterraform -chdir="$dir" show -json tfplan > "$out/$1.json"\n'
+    'terraform -chdir="$dir" show -no-color tfplan > "notes/$1.txt"\n'
+    'terraform -chdir="$dir" output -json > "vals/$1.json"\n'
+)
 
 
 @pytest.mark.parametrize("case", LEAKS)
@@ -367,6 +441,13 @@ SAFE = {
     ),
     "the provider cache": CACHE + "          key: k\n          path: .tools/terraform-plugins\n",
     "state listed by address": "      - run: terraform -chdir=cdktf.out/stacks/base state list\n",
+    "plan JSON kept beside the stack, errors to the log file": (
+        '      - run: terraform -chdir="$dir" show -json tfplan > "$dir/plan.json" 2>> "$log"\n'
+    ),
+    "outputs kept beside the stack": '      - run: terraform -chdir="$dir" output -json > "$dir/outputs.json"\n',
+    "the value-free review record": UPLOAD + "          name: reviewed-base\n          path: reviewed/base.json\n",
+    "the redacted job summary": '      - run: cat job-summary.md >> "$GITHUB_STEP_SUMMARY"\n',
+    "a failed plan's log tail": '      - run: tail -n 20 plans/dev/base.log\n',
 }  # fmt: skip
 
 

@@ -109,7 +109,8 @@ def test_plan_workflow_renders_with_ops_and_updates_one_comment_from_a_file() ->
     steps = _load(ROOT / ".github" / "workflows" / "terraform-plan.yml")["jobs"]["comment"]["steps"]
     script = "\n".join(s.get("run", "") for s in steps)
     assert "python -m ops plan-comment" in script
-    assert '-F "body=@comment.md"' in script and "--method PATCH" in script
+    # scripts/ci/plan_comment_post.py PATCHes the bot's own marked comment (tests/test_plan_comment_post.py).
+    assert "python scripts/ci/plan_comment_post.py" in script and "--body comment.md" in script
 
 
 def test_plan_comment_needs_only_the_standard_library() -> None:

@@ -42,9 +42,21 @@ def needs_attention(plans: list[plan_comment.StackPlan]) -> bool:
     return any(p.status != "planned" or p.has_changes or p.drift for p in plans)
 
 
+# How `gh issue list --json author` names the workflow's own bot (GITHUB_TOKEN's issues).
+BOT_LOGINS = {"app/github-actions", "github-actions", "github-actions[bot]"}
+
+
+def by_the_bot(issue: dict[str, Any]) -> bool:
+    """Opened by the workflow's own bot: anyone may open an issue carrying the marker, and the job would
+    then edit or close theirs (whose author can change it again) instead of reporting the drift."""
+    author = issue.get("author") or {}
+    return bool(author.get("is_bot")) and author.get("login") in BOT_LOGINS
+
+
 def decide(env: str, plans: list[plan_comment.StackPlan], issues: list[dict[str, Any]], run_url: str) -> Action:
-    """What to do with ``env``'s issue, given its plan and the open issues (number, body)."""
-    existing = next((i for i in issues if marker(env) in str(i.get("body", ""))), None)
+    """What to do with ``env``'s issue, given its plan and the open issues (number, body, author): only an
+    issue the bot opened counts."""
+    existing = next((i for i in issues if by_the_bot(i) and marker(env) in str(i.get("body", ""))), None)
     number = int(existing["number"]) if existing else None
     if not needs_attention(plans):
         if number is None:
@@ -87,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-url", required=True)
     parser.add_argument("envs", nargs="+")
     args = parser.parse_args(argv)
-    issues = json.loads(gh("issue", "list", "--state", "open", "--limit", "200", "--json", "number,body"))
+    issues = json.loads(gh("issue", "list", "--state", "open", "--limit", "200", "--json", "number,body,author"))
     for env in args.envs:
         plans = plan_comment.load_digest(Path(args.digest_dir) / f"{env}.json", fallback_name=env)
         apply(decide(env, plans, issues, args.run_url))

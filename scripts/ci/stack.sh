@@ -50,7 +50,13 @@ case "$mode" in
       --commit "$commit" --full-plan "the human plan below" --out "report/${stack}.comment.md" \
       --job-summary "report/${stack}.plan.md"
     {
-      [ -z "${REASON:-}" ] || printf '**Reason:** %s\n\n' "$REASON"
+      if [ -n "${REASON:-}" ]; then
+        # Whoever dispatches writes the reason: shown verbatim in a code fence longer than any run of
+        # backticks in it, so no Markdown, HTML, link or image of theirs renders in the review record.
+        fence='```'
+        while [[ "$REASON" == *"$fence"* ]]; do fence="${fence}\`"; done
+        printf '**Reason** (as dispatched):\n\n%s\n%s\n%s\n\n' "$fence" "$REASON" "$fence"
+      fi
       cat "report/${stack}.comment.md" "report/${stack}.plan.md"
     } > "report/${stack}.md"
     rm -f "report/${stack}.comment.md" "report/${stack}.plan.md"
