@@ -159,6 +159,8 @@ class PlatformStack(ViberglassStack):
             branch=cfg.frontend.branch,
             variables=self.frontend_variables(),
             spa_rewrite=app.SPA_REWRITE_SOURCE,
+            connection_path=naming.parameter(*discovery.CONNECTION_PATH.split("/")),
+            connected_marker=naming.parameter(*discovery.CONNECTED.split("/")),
             production=cfg.production,
         )
         if cfg.domains.app_domain:
@@ -382,7 +384,7 @@ class PlatformStack(ViberglassStack):
             "alb/dns": self.load_balancer.dns_name,
             "frontend/apiUrl": self.api_url,
             "amplify/appId": self.frontend.app.id,
-            "amplify/branchName": self.frontend.branch.branch_name,
+            "amplify/branchName": self.frontend.branch_name,
             "amplify/region": cfg.aws.region,
         }
         if self.alarms is not None:

@@ -238,6 +238,24 @@ def test_plan_roles_read_what_a_plan_needs(own: dict[str, Principal], dev_place:
         assert always_allowed(plan, action, "*", dev), action
 
 
+@pytest.mark.parametrize("kind", [ci_iam.PLAN, ci_iam.PLAN_ENV])
+def test_plan_roles_read_the_frontend_connection_marker_by_its_path_only(
+    own: dict[str, Principal], dev_place: ci_iam.Place, kind: str
+) -> None:
+    """The platform stack reads `ops connect frontend`'s marker with GetParametersByPath, which IAM authorizes
+    on the requested path (and then returns everything under it): the plan roles may query exactly the
+    marker's own path, never an ancestor that would hand them the environment's other parameters."""
+    plan = own[kind]
+    ssm = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/viberglass/dev"
+    assert always_allowed(plan, "ssm:GetParametersByPath", f"{ssm}/amplify/connection")
+    assert always_allowed(plan, "ssm:GetParameter", f"{ssm}/amplify/connection/repository")
+    for ancestor in (ssm, f"{ssm}/amplify", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/viberglass"):
+        assert never_allowed(plan, "ssm:GetParametersByPath", ancestor), ancestor
+    assert never_allowed(
+        plan, "ssm:GetParametersByPath", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/viberglass/prod/amplify/connection"
+    )
+
+
 def test_plan_role_writes_no_state_and_no_lock(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
     """Plans run with -lock=false (scripts/ci/plan-stacks.sh); no S3 or DynamoDB write is allowed at all."""
     plan = own[ci_iam.PLAN]
