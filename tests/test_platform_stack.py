@@ -406,6 +406,20 @@ def test_service_has_circuit_breaker_with_rollback(each_env: Env) -> None:
     assert service["enable_execute_command"] is False  # ECS Exec would need ssmmessages on the task role
 
 
+def test_a_single_task_service_never_runs_two_tasks_during_a_deploy(each_env: Env) -> None:
+    """Every tier runs one backend task (max_count 1): its scheduler and sweepers run unlocked in every task
+    (BE/api/server.ts), so a deploy stops the old task before starting the new one (a short outage)."""
+    env, stacks = each_env
+    service = one(stacks["platform"], "aws_ecs_service")
+    assert (service["desired_count"], service["deployment_minimum_healthy_percent"]) == (1, 0), env
+    assert service["deployment_maximum_percent"] == 100
+
+
+def test_a_service_of_several_tasks_rolls_without_dropping_below_its_count(synth: SynthFn) -> None:
+    service = one(synth("prod", {"backend": {"max_count": 3}})["platform"], "aws_ecs_service")
+    assert (service["deployment_minimum_healthy_percent"], service["deployment_maximum_percent"]) == (100, 200)
+
+
 def test_service_ignores_task_definition_drift(each_env: Env) -> None:
     _, stacks = each_env
     assert "task_definition" in one(stacks["platform"], "aws_ecs_service")["lifecycle"]["ignore_changes"]
