@@ -63,6 +63,7 @@ class PlatformStack(ViberglassStack):
             name=naming.env_first("backend"),
             key=base.key,
             keep=cfg.workers.keep_images_per_environment,
+            run_tag=cfg.backend.image_tag,
             protect=protect,
         )
         self.uploads = PrivateBucket(
@@ -183,6 +184,7 @@ class PlatformStack(ViberglassStack):
                 user=app.BACKEND_USER,
                 port=port,
                 health_check_path=cfg.backend.health_check_path,
+                health_check_start_period=app.BACKEND_STARTUP_SECONDS,
                 environment=self.backend_environment(workers),
                 secrets=self.backend_secret_refs(),
                 writable=app.BACKEND_WRITABLE_PATHS,
@@ -205,6 +207,7 @@ class PlatformStack(ViberglassStack):
             desired_count=cfg.backend.desired_count,
             min_count=cfg.backend.min_count,
             max_count=cfg.backend.max_count,
+            grace_period_seconds=app.BACKEND_STARTUP_SECONDS,
         )
         self.restart_on_rotation = RestartOnRotation(
             self,

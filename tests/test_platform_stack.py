@@ -13,6 +13,7 @@ from tests.conftest import Stacks, SynthFn
 from tests.tf import (
     container,
     container_env,
+    containers,
     one,
     outputs,
     policy,
@@ -44,7 +45,7 @@ def test_backend_repository(each_env: Env) -> None:
     assert repo["image_scanning_configuration"] == {"scan_on_push": True}
     assert repo["encryption_configuration"][0]["encryption_type"] == "KMS"
     rules = json.loads(one(stacks["platform"], "aws_ecr_lifecycle_policy")["policy"])["rules"]
-    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+    assert [r["selection"]["tagStatus"] for r in rules] == ["tagged", "untagged", "any"]
 
 
 # -- database ------------------------------------------------------------------------------------------------
@@ -314,6 +315,34 @@ def test_container_health_check_hits_health(each_env: Env) -> None:
     _, stacks = each_env
     check = container(stacks["platform"])["healthCheck"]["command"]
     assert "http://localhost:3000/health" in check[-1]
+
+
+def test_container_health_check_waits_as_long_as_the_load_balancer(each_env: Env) -> None:
+    """/health answers only after the start-up migrations: the container check's start period is the
+    service's health-check grace (180 s), not ECS's 60 s that would count failures during migrations."""
+    _, stacks = each_env
+    check = container(stacks["platform"])["healthCheck"]
+    service = one(stacks["platform"], "aws_ecs_service")
+    assert check["startPeriod"] == service["health_check_grace_period_seconds"] == 180
+
+
+def test_the_backend_is_the_first_container_of_its_task_definition(each_env: Env) -> None:
+    """Tools that take the first container of a task definition (the application's own scripts, a
+    `describe-task-definition --query containerDefinitions[0]`) find the backend, not the init container."""
+    _, stacks = each_env
+    task = one(stacks["platform"], "aws_ecs_task_definition", family=f"viberglass-{each_env[0]}-backend")
+    names = [c["name"] for c in containers(task)]
+    assert names == ["backend", "prepare-volumes"]
+    assert containers(task)[0]["dependsOn"] == [{"containerName": "prepare-volumes", "condition": "SUCCESS"}]
+
+
+def test_jobs_are_not_failed_as_orphans_while_a_worker_may_still_run_them(each_env: Env) -> None:
+    """The backend fails any job older than ORPHAN_JOB_TIMEOUT_MS (default 30 min, BE/api/server.ts); a
+    worker runs a job for up to 2700 s by default (W/config/ConfigManager.ts)."""
+    _, stacks = each_env
+    timeout_ms = int(container_env(stacks["platform"])["ORPHAN_JOB_TIMEOUT_MS"])
+    assert timeout_ms > 2700 * 1000 and timeout_ms > 30 * 60 * 1000
+    assert timeout_ms == app.ORPHAN_JOB_TIMEOUT_MS
 
 
 def test_plain_settings(dev: Stacks) -> None:

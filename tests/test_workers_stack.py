@@ -68,8 +68,23 @@ def test_lifecycle_expires_untagged_and_keeps_the_newest(dev: Stacks) -> None:
     policies = resources(dev["workers"], "aws_ecr_lifecycle_policy")
     assert len(policies) == len(CATALOG)
     rules = json.loads(policies[0]["policy"])["rules"]
-    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
-    assert rules[1]["selection"]["countNumber"] == 30
+    assert [r["selection"]["tagStatus"] for r in rules] == ["tagged", "untagged", "any"]
+    assert rules[2]["selection"]["countNumber"] == 30
+
+
+@pytest.mark.parametrize("stack", ["workers", "platform"])
+def test_the_image_the_application_runs_never_expires(each_env: Env, stack: str) -> None:
+    """Lambda clankers are created with `<repository>:latest` and pin the digest it had then; ECS clankers
+    and the backend run `latest` too. A `latest` moved back to an old image (a rollback) would fall out of
+    "keep the newest 30": the first rule selects the `latest` image by tag, and ECR never lets a
+    lower-priority rule expire an image a higher-priority rule's tag selection matches."""
+    _, stacks = each_env
+    for document in resources(stacks[stack], "aws_ecr_lifecycle_policy"):
+        first, *rest = sorted(json.loads(document["policy"])["rules"], key=lambda r: r["rulePriority"])
+        assert first["selection"] == {
+            "tagStatus": "tagged", "tagPatternList": ["latest"], "countType": "imageCountMoreThan", "countNumber": 1
+        }  # fmt: skip
+        assert [r["selection"]["tagStatus"] for r in rest] == ["untagged", "any"]
 
 
 def test_only_the_lambda_repository_lets_lambda_pull_for_clanker_functions(each_env: Env) -> None:
