@@ -19,6 +19,8 @@ from iamprover.model import Principal
 from iamprover.parsers.iam import parse_policy_document
 
 from core import app_contract as app
+from core.naming import Naming
+from stacks.workers import prebuilt_family
 from tests import iam_eval
 from tests.conftest import Stacks
 from tests.iam_eval import ACCOUNT, REGION, Resolver
@@ -341,6 +343,9 @@ def test_backend_runs_viberator_worker_task_definitions_on_the_workers_cluster_o
     assert _is_allowed(document, "role", "ecs:RunTask", task_definition, cluster)
     legacy = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/viberglass-{env}-worker-multi-agent:1"
     assert not _is_allowed(document, "role", "ecs:RunTask", legacy, cluster)
+    # The copy provisioning makes of the prebuilt template (stacks/workers.py), in the template's family.
+    prebuilt = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{prebuilt_family(Naming(env))}:2"
+    assert _is_allowed(document, "role", "ecs:RunTask", prebuilt, cluster)
     elsewhere = {"ecs:cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/someone-else"}
     assert not _is_allowed(document, "role", "ecs:RunTask", task_definition, elsewhere)
 
