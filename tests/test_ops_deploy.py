@@ -1151,8 +1151,8 @@ def test_smoke_fails_on_a_broken_api(amplify: AmplifyStandIn, site: Site, capsys
 COMMANDS = [["bootstrap-state"], ["bootstrap-github-oidc"], ["deploy", "backend"], ["deploy", "frontend"],
             ["deploy", "workers"], ["rollback", "backend"], ["rollback", "frontend"], ["restart", "backend"],
             ["secrets", "set"], ["secrets", "init"], ["connect", "frontend"], ["smoke"], ["plan-comment"],
-            ["discover"], ["registry-login"], ["push-image"], ["plan-review", "record"], ["plan-review", "check"],
-            ["apply-report"]]  # fmt: skip
+            ["discover"], ["region"], ["registry-login"], ["push-image"], ["plan-review", "record"],
+            ["plan-review", "check"], ["apply-report"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

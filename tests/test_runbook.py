@@ -280,7 +280,7 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_help_example_parses_with_full_shas() -> None:
     examples = _examples(build_parser())
-    assert len(examples) == 22  # the root and every command
+    assert len(examples) == 23  # the root and every command
     for example in examples:
         command = Command("--help", example)
         assert command.words[0] == OPS, example
