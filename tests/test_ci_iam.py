@@ -463,7 +463,8 @@ def test_named_resources_cover_every_name_the_stacks_give(synth: SynthFn) -> Non
         if isinstance(body.get(attr), str) and "${" not in body[attr]
     }
     prefixes = ("viberglass-prod-", "prod-viberglass-", "/viberglass/prod/", "/ecs/viberglass-prod-",
-                "/aws/vpc/viberglass-prod-", "alias/viberglass-prod-", "prod/")  # fmt: skip
+                "/aws/vpc/viberglass-prod-", "alias/viberglass-prod-", "prod/",
+                "viberator-worker-viberglass-prod")  # fmt: skip
     named = " ".join(place("prod", SHARED).named_resources())
     assert all(p.strip("/") in named for p in prefixes)
     unnamed = {n for n in names if not n.startswith(prefixes)}
