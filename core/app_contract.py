@@ -107,6 +107,9 @@ BACKEND_DOCKERFILE = "apps/platform-backend/Dockerfile.prod"
 BACKEND_USER = "1001"  # `adduser -S nodejs -u 1001` (group not pinned: a uid alone), Dockerfile.prod
 BACKEND_PORT = 3000  # ENV PORT=3000 / EXPOSE 3000 in Dockerfile.prod; the code's own default is 8888
 BACKEND_HEALTH_PATH = "/health"  # BE/api/app.ts: 200 JSON, no auth, no database check
+# /health answers only after the migrations (RUN_MIGRATIONS_ON_STARTUP, 63 Kysely files) ran at start: the
+# load balancer's health-check grace and the container health check's start period both cover this.
+BACKEND_STARTUP_SECONDS = 180
 # Paths the backend writes at run time: file logs under the working directory /app (BE/config/logger.ts,
 # created at start when NODE_ENV=production) and uploaded media under /tmp/viberator-ticket-media
 # (BE/services/ticket-media/mediaStoragePaths.ts, TICKET_MEDIA_DISK_ROOT).
@@ -117,6 +120,13 @@ SSE_HEARTBEAT_SECONDS = 30  # HEARTBEAT_MS = 30000, BE/api/routes/agentSessions.
 # held in memory (BE/api/server.ts, BE/services/agentSession/SessionPresenceService.ts).
 BACKEND_MAX_SAFE_TASKS = 1
 SINGLE_TASK_SOURCES = (f"{BE}/api/server.ts", f"{BE}/services/agentSession/SessionPresenceService.ts")
+
+# Workers stop a job after `execution.defaultTimeout` = 2700 s unless its settings say otherwise
+# (W/config/ConfigManager.ts, `maxExecutionTime`); the backend's orphan sweeper fails any job running longer
+# than ORPHAN_JOB_TIMEOUT_MS, default 30 min (BE/api/server.ts, BE/workers/OrphanSweeper.ts). The sweeper
+# must outlast the worker: its limit plus 5 minutes for the clone and the result callback.
+WORKER_DEFAULT_TIMEOUT_SECONDS = 2700
+ORPHAN_JOB_TIMEOUT_MS = (WORKER_DEFAULT_TIMEOUT_SECONDS + 300) * 1000
 
 DEFAULT_TENANT_ID = "api-server"
 SECRETS_SSM_PREFIX = "/viberator/secrets"  # Lambda workers get no environment and always use it (W)
@@ -143,6 +153,8 @@ BACKEND_VARIABLES: tuple[Variable, ...] = (
              "BE/webhooks/webhookServiceFactory.ts defaults to 'default' instead: one value for both"),
     Variable("SECRETS_SSM_PREFIX", "literal", f"{BE}/services/SecretService.ts", SECRETS_SSM_PREFIX,
              "forwarded to ECS workers; Lambda workers always use this default"),
+    Variable("ORPHAN_JOB_TIMEOUT_MS", "literal", f"{BE}/api/server.ts", str(ORPHAN_JOB_TIMEOUT_MS),
+             "default 30 min fails jobs the workers still run for up to 45 min (W/config/ConfigManager.ts)"),
     Variable("VIBERATOR_WORKER_REGISTRY", "registry", f"{BE}/provisioning/shared/workerImage.ts",
              why="empty means a bare Docker Hub image name"),
     Variable("VIBERATOR_WORKER_IMAGE_PREFIX", "name", f"{BE}/provisioning/shared/workerImage.ts",

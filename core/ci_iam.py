@@ -309,8 +309,9 @@ class Place:
 
     @property
     def discovery_arns(self) -> list[str]:
-        """The plain discovery parameters the platform stack writes (the only parameters a plan reads)."""
-        names = [*discovery.PARAMETERS, discovery.ALARM_TOPIC]
+        """The plain discovery parameters the platform stack writes, and the connection marker `ops connect
+        frontend` writes with the path the platform stack reads it by (the only parameters a plan reads)."""
+        names = [*discovery.PARAMETERS, discovery.ALARM_TOPIC, discovery.CONNECTED, discovery.CONNECTION_PATH]
         return [self.arn("ssm", f"parameter{self.naming.parameter(*name.split('/'))}") for name in names]
 
     # -- what the environment names, for a shared account's denials -----------------------------------------
@@ -332,6 +333,8 @@ class Place:
             self.arn("ecs", f"cluster/{prefix}-*", region="*"),
             self.arn("ecs", f"service/{prefix}-*", region="*"),
             self.arn("ecs", f"task-definition/{prefix}-*", region="*"),
+            # The template of "prebuilt" ECS clankers lives in the backend's family namespace (stacks/workers.py).
+            self.arn("ecs", f"task-definition/{app.ECS_FAMILY_PREFIX}{prefix}:*", region="*"),
             self.arn("ecs", f"task/{prefix}-*", region="*"),
             self.arn("logs", f"log-group:/ecs/{prefix}-*", region="*"),
             self.arn("logs", f"log-group:/aws/vpc/{prefix}-*", region="*"),

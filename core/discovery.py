@@ -26,6 +26,14 @@ PARAMETERS: dict[str, str] = {
     "amplify/region": "Amplify region",
 }
 ALARM_TOPIC = "alarms/topicArn"
+# Written by `ops connect frontend` once the Amplify app is connected to the application repository (its
+# value: the repository URL), never by a stack. Amplify refuses to connect an app that has a manual-deploy
+# branch ("Cannot connect your app to repository while manually deployed branch still exists"), so the
+# platform stack creates the branch and the domain association only when this parameter exists. It reads it
+# with GetParametersByPath on CONNECTION_PATH (a data source that does not fail while nothing is there), which
+# IAM authorizes on the path: the path holds nothing else.
+CONNECTION_PATH = "amplify/connection"
+CONNECTED = f"{CONNECTION_PATH}/repository"
 
 # `/viberglass/<anything that stands for the environment>/<suffix>` in workflow YAML, shell or Python:
 # ${{ inputs.env }}, ${ENV}, $ENV, {env}, or a literal environment name.

@@ -65,6 +65,9 @@ from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import (
 )
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount as DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition as DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameters_by_path import (
+    DataAwsSsmParametersByPath as DataAwsSsmParametersByPath,
+)
 from cdktf_cdktf_provider_aws.db_instance import DbInstance as DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup as DbParameterGroup
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroupParameter as DbParameterGroupParameter

@@ -30,11 +30,31 @@ UNTAGGED_DAYS = 7
 MOVING_TAGS = "*latest"
 
 
-def lifecycle_rules(keep: int) -> str:
-    """Expire untagged images after a week; keep the newest ``keep`` images."""
+def lifecycle_rules(keep: int, run_tag: str) -> str:
+    """Never expire the image tagged ``run_tag``; expire untagged images after a week; keep the newest
+    ``keep`` images.
+
+    The first rule selects only the image tagged ``run_tag`` and expires it only beyond one image (never):
+    ECR does not let a lower-priority rule expire an image a higher-priority rule's tag selection matches,
+    so the image the backend runs stays however old it is (after a rollback moved the tag back, say).
+    Lambda clankers are created and updated with ``<repository>:latest`` and pin the digest the tag had
+    then (apps/platform-backend/src/provisioning/strategies/LambdaFunctionProvisioner.ts): that image is
+    the current ``latest``, or one of the newest ``keep`` while fewer than ``keep`` newer images were pushed.
+    """
     rules: list[dict[str, object]] = [
         {
             "rulePriority": 1,
+            "description": f"never expire the image tagged {run_tag} (the one the application runs)",
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPatternList": [run_tag],
+                "countType": "imageCountMoreThan",
+                "countNumber": 1,
+            },
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 2,
             "description": f"expire untagged images after {UNTAGGED_DAYS} days",
             "selection": {
                 "tagStatus": "untagged",
@@ -45,7 +65,7 @@ def lifecycle_rules(keep: int) -> str:
             "action": {"type": "expire"},
         },
         {
-            "rulePriority": 2,
+            "rulePriority": 3,
             "description": f"keep the newest {keep} images",
             "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
             "action": {"type": "expire"},
@@ -60,6 +80,7 @@ class Repository(Construct):
     :param name: repository name.
     :param key: the KMS key that encrypts images.
     :param keep: images kept.
+    :param run_tag: the moving tag the application runs; its image never expires.
     :param protect: ``prevent_destroy``. Default: ``False``.
     """
 
@@ -71,6 +92,7 @@ class Repository(Construct):
         name: str,
         key: EnvironmentKey,
         keep: int,
+        run_tag: str,
         protect: bool = False,
     ) -> None:
         super().__init__(scope, id)
@@ -88,7 +110,7 @@ class Repository(Construct):
             force_delete=False,
             lifecycle=lifecycle.keep(protect),
         )
-        EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name, policy=lifecycle_rules(keep))
+        EcrLifecyclePolicy(self, "lifecycle", repository=self.repository.name, policy=lifecycle_rules(keep, run_tag))
 
     @property
     def url(self) -> str:
@@ -127,7 +149,13 @@ class WorkerRegistry(Construct):
         self.host = f"{account.id}.dkr.ecr.{account.region}.amazonaws.com"
         self.repositories = {
             image.variant: Repository(
-                self, image.variant, name=f"{prefix}/{image.repository}", key=key, keep=keep, protect=protect
+                self,
+                image.variant,
+                name=f"{prefix}/{image.repository}",
+                key=key,
+                keep=keep,
+                run_tag=app_contract.RUN_TAG,
+                protect=protect,
             )
             for image in images
         }

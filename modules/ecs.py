@@ -57,6 +57,8 @@ class Container:
         injected by the execution role. Default: none.
     :param port: container port to map. Default: none.
     :param health_check_path: an HTTP path the container answers on ``port``. Default: none.
+    :param health_check_start_period: seconds of start-up during which failed checks do not count (ECS
+        allows at most 300); match the service's load-balancer health-check grace. Default: 60.
     :param read_only_root: read-only root filesystem; ``writable`` paths get task volumes.
     :param writable: paths the application writes (each an ephemeral task volume). Default: none.
     :param stream_prefix: ``awslogs-stream-prefix``. Default: the container name.
@@ -69,6 +71,7 @@ class Container:
     secrets: Mapping[str, str] = field(default_factory=dict)
     port: int | None = None
     health_check_path: str | None = None
+    health_check_start_period: int = 60
     read_only_root: bool = True
     writable: Sequence[str] = ()
     stream_prefix: str | None = None
@@ -76,6 +79,8 @@ class Container:
     def __post_init__(self) -> None:
         if self.user.split(":")[0] in {"0", "root"}:
             raise ValueError(f"container {self.name}: runs as root")
+        if not 0 <= self.health_check_start_period <= 300:
+            raise ValueError(f"container {self.name}: health-check start period is 0-300 s in ECS")
 
 
 INIT_CONTAINER = "prepare-volumes"
@@ -114,8 +119,10 @@ def _log(log_group: str, region: str, prefix: str) -> dict[str, object]:
 
 
 def container_definitions(container: Container, *, log_group: str, region: str) -> str:
-    """The ``container_definitions`` JSON: the application container and, when it has writable paths
-    on a read-only root, a non-essential init container from the same image that prepares them."""
+    """The ``container_definitions`` JSON: the application container first (tools that take the first
+    container of a task definition find the application) and, when it has writable paths on a read-only
+    root, a non-essential init container from the same image that prepares them (started first all the
+    same: the application container ``dependsOn`` its success)."""
     volumes = container.writable
     definition: dict[str, object] = {
         "name": container.name,
@@ -143,7 +150,7 @@ def container_definitions(container: Container, *, log_group: str, region: str) 
             "interval": 30,
             "timeout": 5,
             "retries": 3,
-            "startPeriod": 60,
+            "startPeriod": container.health_check_start_period,
         }
     if not volumes:
         return json.dumps([definition])
@@ -164,7 +171,7 @@ def container_definitions(container: Container, *, log_group: str, region: str) 
         ],
         "logConfiguration": _log(log_group, region, INIT_CONTAINER),
     }
-    return json.dumps([init, definition])
+    return json.dumps([definition, init])
 
 
 class FargateTask(Construct):

@@ -12,6 +12,7 @@ from imports.aws import (
     AmplifyDomainAssociationCertificateSettings,
     AmplifyDomainAssociationSubDomain,
     AwsProvider,
+    DataAwsSsmParametersByPath,
     Route53Record,
 )
 from imports.cdktf import Construct, Fn, TerraformOutput, TerraformResourceLifecycle, Token
@@ -31,10 +32,20 @@ class Frontend(Construct):
     read from stdin (Amplify keeps no token: it installs its GitHub App), and Terraform ignores the
     repository and the tokens from then on.
 
+    Amplify refuses to connect an app that has a manual-deploy branch (``UpdateApp``: "Cannot connect your
+    app to repository while manually deployed branch still exists"), and a branch created on an unconnected
+    app is one. So the branch, and the domain association that serves it, exist only once the app is
+    connected: ``ops connect frontend`` writes the parameter ``connected_marker`` (under
+    ``connection_path``, which holds nothing else) and the next apply of this construct creates both. The
+    marker is read with ``aws_ssm_parameters_by_path``, which finds nothing rather than failing while the
+    parameter does not exist, and without decryption (it is a plain String).
+
     :param name: app name.
     :param branch: the branch deployed. Default: ``main``.
     :param variables: build-time environment (``VITE_API_URL``, ...).
     :param spa_rewrite: the source pattern of paths served ``/index.html`` with status 200.
+    :param connection_path: the SSM path ``connected_marker`` is under.
+    :param connected_marker: the SSM parameter ``ops connect frontend`` writes once the app is connected.
     :param production: stage ``PRODUCTION`` (else ``DEVELOPMENT``). Default: ``False``.
     """
 
@@ -47,9 +58,12 @@ class Frontend(Construct):
         branch: str,
         variables: Mapping[str, str],
         spa_rewrite: str,
+        connection_path: str,
+        connected_marker: str,
         production: bool = False,
     ) -> None:
         super().__init__(scope, id)
+        self.branch_name = branch
         self.app = AmplifyApp(
             self,
             "app",
@@ -62,9 +76,15 @@ class Frontend(Construct):
             # Set out of band by `ops connect frontend`; never a value Terraform holds.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["repository", "access_token", "oauth_token"]),
         )
+        connection = DataAwsSsmParametersByPath(
+            self, "connection", path=connection_path, recursive=False, with_decryption=False
+        )
+        # 1 once `ops connect frontend` has written the marker, else 0: the count of the branch and the domain.
+        self.connected_count = Token.as_number(Fn.conditional(Fn.contains(connection.names, connected_marker), 1, 0))
         self.branch = AmplifyBranch(
             self,
             "branch",
+            count=self.connected_count,
             app_id=self.app.id,
             branch_name=branch,
             framework="React",
@@ -76,7 +96,7 @@ class Frontend(Construct):
     @property
     def branch_url(self) -> str:
         """Amplify's own URL for the branch: ``https://<branch>.<app default domain>``."""
-        return f"https://{self.branch.branch_name}.{self.app.default_domain}"
+        return f"https://{self.branch_name}.{self.app.default_domain}"
 
     @property
     def url(self) -> str:
@@ -103,26 +123,49 @@ class Frontend(Construct):
         association = AmplifyDomainAssociation(
             self,
             "domain",
+            count=self.connected_count,
             app_id=self.app.id,
             domain_name=domain,
-            sub_domain=[AmplifyDomainAssociationSubDomain(branch_name=self.branch.branch_name, prefix="")],
+            sub_domain=[AmplifyDomainAssociationSubDomain(branch_name=self.branch_name, prefix="")],
             certificate_settings=(
                 AmplifyDomainAssociationCertificateSettings(type="CUSTOM", custom_certificate_arn=certificate.arn)
                 if certificate
                 else AmplifyDomainAssociationCertificateSettings(type="AMPLIFY_MANAGED")
             ),
             wait_for_verification=False,
+            depends_on=[self.branch],  # it names the branch by name: created after it, destroyed before it
         )
+
+        # Counted: a list of zero or one instance, read with a splat (`.*.`) and its first element.
+        def first_instance(attribute: str) -> object:
+            return Fn.element(Token.as_list(association.interpolation_for_attribute(f"*.{attribute}")), 0)
+
         # sub_domain is a set of one; dns_record reads " CNAME dxxxx.cloudfront.net" (no prefix).
-        first = Fn.element(Fn.tolist(Token.as_any(association.sub_domain)), 0)
+        first = Fn.element(Fn.tolist(first_instance("sub_domain")), 0)
         target = Fn.regex("[^ ]+$", Fn.trimspace(Token.as_string(Fn.lookup(first, "dns_record", ""))))
         if zone_id:
-            Route53Record(self, "cname", zone_id=zone_id, name=domain, type="CNAME", ttl=300, records=[target])
+            Route53Record(
+                self,
+                "cname",
+                count=self.connected_count,
+                zone_id=zone_id,
+                name=domain,
+                type="CNAME",
+                ttl=300,
+                records=[target],
+            )
         else:
-            TerraformOutput(self, "app-domain-cname", value={"name": domain, "type": "CNAME", "value": target})
+            # Empty value / null until the app is connected and the association exists.
+            TerraformOutput(
+                self,
+                "app-domain-cname",
+                value={"name": domain, "type": "CNAME", "value": Fn.try_([target, ""])},
+            )
             TerraformOutput(
                 self,
                 "app-domain-verification",
-                value=association.certificate_verification_dns_record,
+                value=Fn.one(
+                    Token.as_list(association.interpolation_for_attribute("*.certificate_verification_dns_record"))
+                ),
                 description="create this record to let Amplify issue the certificate",
             )

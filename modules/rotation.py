@@ -2,12 +2,15 @@
 
 The application reads ``DB_PASSWORD`` once, at start, into a fixed pool
 (apps/platform-backend/src/persistence/config/database.ts in Ilities/viberglass): after a rotation its
-new connections fail until the task restarts. Secrets Manager records every successful rotation of the
-RDS-managed secret as a CloudTrail service event (``RotationSucceeded``, detail type "AWS Service Event via
-CloudTrail", the secret's ARN in ``additionalEventData.SecretId``); an EventBridge rule on exactly that
-event starts a one-step Step Functions state machine that calls ``ecs:UpdateService`` with
-``forceNewDeployment`` (an AWS SDK service integration: no function code to own). The new tasks read the
-new password; the old ones drain as in any deployment.
+new connections fail until the task restarts. Whenever the secret's ``AWSCURRENT`` label moves to a new
+version (the last step of every rotation, RDS-managed ones included, and of any other change of the
+password), Secrets Manager sends the native EventBridge event "Secret Label Updated" (source
+``aws.secretsmanager``, the secret's ARN in ``resources``, ``detail.labelUpdated`` = ``AWSCURRENT``;
+Secrets Manager User Guide, "Secret Label Updated event"). It needs no trail and, unlike the CloudTrail
+``RotationSucceeded`` service event, names the secret where the documentation's example shows it. An
+EventBridge rule on exactly that event starts a one-step Step Functions state machine that calls
+``ecs:UpdateService`` with ``forceNewDeployment`` (an AWS SDK service integration: no function code to
+own). The new task reads the new password.
 """
 
 from __future__ import annotations
@@ -21,22 +24,19 @@ from imports.cdktf import Construct
 from modules.account import Account
 from modules.iam import Role
 
-ROTATION_EVENT = "RotationSucceeded"
-ROTATION_DETAIL_TYPE = "AWS Service Event via CloudTrail"
+ROTATION_DETAIL_TYPE = "Secret Label Updated"
+CURRENT_LABEL = "AWSCURRENT"
 RESTART_STATE = "ForceNewDeployment"
 
 
 def rotation_pattern(secret_arn: str) -> str:
-    """The EventBridge pattern for a successful rotation of ``secret_arn``."""
+    """The EventBridge pattern for a new current version of ``secret_arn`` (a finished rotation)."""
     return json.dumps(
         {
             "source": ["aws.secretsmanager"],
             "detail-type": [ROTATION_DETAIL_TYPE],
-            "detail": {
-                "eventSource": ["secretsmanager.amazonaws.com"],
-                "eventName": [ROTATION_EVENT],
-                "additionalEventData": {"SecretId": [secret_arn]},
-            },
+            "resources": [secret_arn],
+            "detail": {"labelUpdated": [CURRENT_LABEL]},
         }
     )
 

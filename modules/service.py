@@ -37,7 +37,9 @@ class WebService(Construct):
     :param load_balancer: the ALB whose target group receives the tasks.
     :param desired_count: initial task count.
     :param min_count: autoscaling floor.
-    :param max_count: autoscaling ceiling; autoscaling exists only when it is above 1.
+    :param max_count: autoscaling ceiling; autoscaling exists only when it is above 1. At 1 the service is a
+        single task and a deploy replaces it in place: the old task stops before the new one starts
+        (minimum healthy 0 %, maximum 100 %), so two copies never run at once.
     :param cpu_target: average CPU % the autoscaler aims for. Default: 60.
     :param grace_period_seconds: health-check grace after a task starts (migrations run at start).
         Default: 180.
@@ -84,8 +86,11 @@ class WebService(Construct):
             ],
             health_check_grace_period_seconds=grace_period_seconds,
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
-            deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
+            # One task: stop it, then start its successor (a short outage) rather than run two at once; the
+            # application's scheduler and sweepers run unlocked in every task (core/app_contract.py
+            # BACKEND_MAX_SAFE_TASKS). Several tasks: a rolling deploy that never drops below the count.
+            deployment_minimum_healthy_percent=0 if max_count <= 1 else 100,
+            deployment_maximum_percent=100 if max_count <= 1 else 200,
             # No ECS Exec: its channels need ssmmessages rights the application itself never uses.
             enable_execute_command=False,
             propagate_tags="SERVICE",

@@ -144,6 +144,14 @@ def _discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _region(args: argparse.Namespace) -> int:
+    from ops.common import load_config
+
+    # A key=value line for $GITHUB_OUTPUT: workflows take the region from config, never a literal.
+    print(f"region={load_config(args.env).aws.region}")
+    return 0
+
+
 def _registry_login(args: argparse.Namespace) -> int:
     from ops import workers
 
@@ -517,6 +525,15 @@ def _add_secret_commands(sub: Any) -> None:
 
     p = _command(
         sub,
+        "region",
+        _region,
+        "Print the environment's AWS region (aws.region of its configuration) as a region=... line.",
+        f"{OPS} region --env prod",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+
+    p = _command(
+        sub,
         "smoke",
         _smoke,
         "Check the API /health, the frontend URL and running vs desired backend tasks.",
@@ -586,8 +603,8 @@ def _add_ci_commands(sub: Any) -> None:
         "Write what an apply did (changes, the outputs that matter, links) as Markdown; print "
         "backend_template=changed|unchanged (no network).",
         f"{OPS} apply-report --stack dev/platform --plan plan.json --outputs outputs.json --run-url "
-        "https://github.com/ilities/viberglass-infra/actions/runs/1 --commit-url "
-        "https://github.com/ilities/viberglass-infra/commit/3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out report.md",
+        "https://github.com/Ilities/viberglass-infra/actions/runs/1 --commit-url "
+        "https://github.com/Ilities/viberglass-infra/commit/3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out report.md",
     )
     p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. dev/platform")
     p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the applied plan")

@@ -202,7 +202,8 @@ FEDERATED = {"token.actions.githubusercontent.com": "github", "app.terraform.io"
 # at run time (Lambda functions the backend creates with this role, for example).
 SERVICE_ROLES = {"lambda.amazonaws.com": Kind("Lambda functions", "aws.compute.Lambda", "compute")}
 
-_REF = re.compile(r"(?<![\w.-])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_]")
+# `type.key.attr`, and for a counted resource `type.key.*.attr` or `type.key[0].attr`.
+_REF = re.compile(r"(?<![\w.-])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\.\*|\[\d+\])?\.[A-Za-z0-9_]")
 _REMOTE = re.compile(r"data\.terraform_remote_state\.cross-stack-reference-input-([A-Za-z0-9_-]+)\.outputs\.([\w-]+)")
 _SG_ATTRS = frozenset({"security_groups", "vpc_security_group_ids", "security_group_ids"})
 

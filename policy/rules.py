@@ -326,11 +326,17 @@ def _secret_arguments(where: str, body: Json) -> list[str]:
     return found
 
 
+# SSM data sources that decrypt only when asked: with `with_decryption = false` a SecureString stays ciphertext
+# (the connection marker of the Amplify app is read this way; provider default: decrypt).
+_DECRYPT_ON_REQUEST = frozenset({"aws_ssm_parameter", "aws_ssm_parameters_by_path"})
+
+
 def _secret_reads(stack_name: str, stack: Json) -> list[str]:
     found = [
         f"{stack_name}: data.{rtype}.{key} reads a secret into plan and state"
         for rtype in sorted(set(stack.get("data", {})) & SECRET_DATA_SOURCES)
-        for key in sorted(stack["data"][rtype])
+        for key, body in sorted(stack["data"][rtype].items())
+        if not (rtype in _DECRYPT_ON_REQUEST and body.get("with_decryption") is False)
     ]
     # cdktf marks every cross-stack output sensitive; what they carry is checked at its source.
     found += [

@@ -63,6 +63,7 @@ class PlatformStack(ViberglassStack):
             name=naming.env_first("backend"),
             key=base.key,
             keep=cfg.workers.keep_images_per_environment,
+            run_tag=cfg.backend.image_tag,
             protect=protect,
         )
         self.uploads = PrivateBucket(
@@ -159,6 +160,8 @@ class PlatformStack(ViberglassStack):
             branch=cfg.frontend.branch,
             variables=self.frontend_variables(),
             spa_rewrite=app.SPA_REWRITE_SOURCE,
+            connection_path=naming.parameter(*discovery.CONNECTION_PATH.split("/")),
+            connected_marker=naming.parameter(*discovery.CONNECTED.split("/")),
             production=cfg.production,
         )
         if cfg.domains.app_domain:
@@ -181,6 +184,7 @@ class PlatformStack(ViberglassStack):
                 user=app.BACKEND_USER,
                 port=port,
                 health_check_path=cfg.backend.health_check_path,
+                health_check_start_period=app.BACKEND_STARTUP_SECONDS,
                 environment=self.backend_environment(workers),
                 secrets=self.backend_secret_refs(),
                 writable=app.BACKEND_WRITABLE_PATHS,
@@ -203,6 +207,7 @@ class PlatformStack(ViberglassStack):
             desired_count=cfg.backend.desired_count,
             min_count=cfg.backend.min_count,
             max_count=cfg.backend.max_count,
+            grace_period_seconds=app.BACKEND_STARTUP_SECONDS,
         )
         self.restart_on_rotation = RestartOnRotation(
             self,
@@ -382,7 +387,7 @@ class PlatformStack(ViberglassStack):
             "alb/dns": self.load_balancer.dns_name,
             "frontend/apiUrl": self.api_url,
             "amplify/appId": self.frontend.app.id,
-            "amplify/branchName": self.frontend.branch.branch_name,
+            "amplify/branchName": self.frontend.branch_name,
             "amplify/region": cfg.aws.region,
         }
         if self.alarms is not None:

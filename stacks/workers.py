@@ -14,9 +14,11 @@ from modules.iam import Role
 from stacks.base import BaseStack
 from stacks.common import ViberglassStack, github_provider_arn
 
-# Baseline Fargate task definitions (an operator can point a clanker's "prebuilt" ECS strategy at one):
-# the backend's default image and the application's ECS worker image.
-BASELINE_TASK_IMAGES = (app.DEFAULT_ECS_IMAGE_VARIANT, "ecs")
+
+def prebuilt_family(naming: Naming) -> str:
+    """The family of the template task definition for "prebuilt" ECS clankers: inside the backend's own
+    namespace (``viberator-worker-*``, the only families its role may RunTask), with the environment in it."""
+    return f"{app.ECS_FAMILY_PREFIX}{naming.prefix}"
 
 
 def uploads_bucket_name(config: EnvironmentConfig) -> str:
@@ -95,32 +97,36 @@ class WorkersStack(ViberglassStack):
             boundary=self.boundary_arn,
         )
 
-        self.tasks = {
-            variant: FargateTask(
-                self,
-                f"task-{variant}",
-                family=naming.name(f"worker-{variant}"),
-                cpu=workers.cpu,
-                memory=workers.memory,
-                container=Container(
-                    name=app.WORKER_CONTAINER_NAME,
-                    image=f"{self.registry.uri(variant)}:{app.RUN_TAG}",
-                    user=app.WORKER_USER,
-                    environment={
-                        "AWS_REGION": cfg.aws.region,
-                        "AWS_S3_BUCKET": self.uploads_bucket,
-                        "SECRETS_SSM_PREFIX": app.SECRETS_SSM_PREFIX,
-                    },
-                    writable=app.WORKER_WRITABLE_PATHS,
-                    stream_prefix=app.WORKER_LOG_STREAM_PREFIX,
-                ),
-                execution_role=self.execution_role,
-                task_role=self.task_role,
-                log_group=base.ecs_worker_logs,
-                region=cfg.aws.region,
-            )
-            for variant in BASELINE_TASK_IMAGES
-        }
+        # The template of "prebuilt" ECS clankers (strategy taskDefinitionArn = this ARN). The backend never
+        # runs it as it is: provisioning registers a copy in the same family with the clanker's image in
+        # container `worker` (EcsTaskDefinitionProvisioner.ts) and runs that. What the copy keeps is why it
+        # exists: AWS_S3_BUCKET, which the backend's own task definitions and RunTask overrides never give a
+        # worker (apps/viberator/src/workers/runtime/SessionStateManager.ts keeps conversation state in S3
+        # only with it). One container with a writable root: the copy swaps the image of `worker` only, so
+        # an init container copying its own image's home would hide another agent's CLIs.
+        self.prebuilt_template = FargateTask(
+            self,
+            "prebuilt-template",
+            family=prebuilt_family(naming),
+            cpu=workers.cpu,
+            memory=workers.memory,
+            container=Container(
+                name=app.WORKER_CONTAINER_NAME,
+                image=f"{self.registry.uri(app.DEFAULT_ECS_IMAGE_VARIANT)}:{app.RUN_TAG}",
+                user=app.WORKER_USER,
+                environment={
+                    "AWS_REGION": cfg.aws.region,
+                    "AWS_S3_BUCKET": self.uploads_bucket,
+                    "SECRETS_SSM_PREFIX": app.SECRETS_SSM_PREFIX,
+                },
+                read_only_root=False,
+                stream_prefix=app.WORKER_LOG_STREAM_PREFIX,
+            ),
+            execution_role=self.execution_role,
+            task_role=self.task_role,
+            log_group=base.ecs_worker_logs,
+            region=cfg.aws.region,
+        )
         self.subnet_ids = [s.id for s in base.network.workload_subnets]
         self.security_group_id = base.worker_sg.id
         self.assign_public_ip = base.network.tasks_need_public_ip
@@ -155,6 +161,6 @@ class WorkersStack(ViberglassStack):
         values.update(
             {f"image_uri_{k.replace('-', '_')}": self.registry.uri(k) for k in sorted(self.registry.repositories)}
         )
-        values.update({f"task_definition_{k.replace('-', '_')}": t.arn for k, t in self.tasks.items()})
+        values["prebuilt_task_definition_arn"] = self.prebuilt_template.arn
         for name, value in values.items():
             TerraformOutput(self, name, value=value)

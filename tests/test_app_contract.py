@@ -19,6 +19,8 @@ from iamprover.model import Principal
 from iamprover.parsers.iam import parse_policy_document
 
 from core import app_contract as app
+from core.naming import Naming
+from stacks.workers import prebuilt_family
 from tests import iam_eval
 from tests.conftest import Stacks
 from tests.iam_eval import ACCOUNT, REGION, Resolver
@@ -341,6 +343,9 @@ def test_backend_runs_viberator_worker_task_definitions_on_the_workers_cluster_o
     assert _is_allowed(document, "role", "ecs:RunTask", task_definition, cluster)
     legacy = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/viberglass-{env}-worker-multi-agent:1"
     assert not _is_allowed(document, "role", "ecs:RunTask", legacy, cluster)
+    # The copy provisioning makes of the prebuilt template (stacks/workers.py), in the template's family.
+    prebuilt = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{prebuilt_family(Naming(env))}:2"
+    assert _is_allowed(document, "role", "ecs:RunTask", prebuilt, cluster)
     elsewhere = {"ecs:cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/someone-else"}
     assert not _is_allowed(document, "role", "ecs:RunTask", task_definition, elsewhere)
 
@@ -462,9 +467,7 @@ def test_rotation_event_starts_the_restart_machine(resolved: tuple[str, Resolver
     trust = json.loads(one(platform, "aws_iam_role", name=events_role)["assume_role_policy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
     assert machine["type"] == "STANDARD" and env in machine["name"]
-    assert json.loads(resolver.text("platform", rule["event_pattern"]))["detail"]["additionalEventData"] == {
-        "SecretId": [values["db_secret_arn"]]
-    }
+    assert json.loads(resolver.text("platform", rule["event_pattern"]))["resources"] == [values["db_secret_arn"]]
 
 
 def test_restart_machine_forces_a_new_deployment_of_the_backend(resolved: tuple[str, Resolver, dict[str, Any]]) -> None:
@@ -492,36 +495,33 @@ def test_restart_machine_forces_a_new_deployment_of_the_backend(resolved: tuple[
         {"Effect": "Allow", "Action": ["ecs:UpdateService"], "Resource": [service]}]}) is None  # fmt: skip
 
 
-def _cloudtrail_event(event_name: str, secret_arn: str) -> str:
-    """The shape Secrets Manager's rotation events reach EventBridge in (a CloudTrail service event)."""
-    return json.dumps({
-        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "AWS Service Event via CloudTrail",
-        "source": "aws.secretsmanager", "account": ACCOUNT, "time": "2026-01-08T04:12:31Z", "region": REGION,
-        "resources": [],
-        "detail": {"eventVersion": "1.08",
-                   "userIdentity": {"accountId": ACCOUNT, "invokedBy": "secretsmanager.amazonaws.com"},
-                   "eventTime": "2026-01-08T04:12:31Z", "eventSource": "secretsmanager.amazonaws.com",
-                   "eventName": event_name, "awsRegion": REGION, "sourceIPAddress": "secretsmanager.amazonaws.com",
-                   "requestParameters": None, "responseElements": None,
-                   "additionalEventData": {"SecretId": secret_arn}, "eventType": "AwsServiceEvent",
-                   "managementEvent": True, "recipientAccountId": ACCOUNT, "eventCategory": "Management"},
-    })  # fmt: skip
+def _label_event(secret_arn: str, label: str = "AWSCURRENT") -> Any:
+    """The example "Secret Label Updated" event of the Secrets Manager User Guide (event-detail-secret-label-
+    updated-secretsmanager), verbatim but for the secret and the label."""
+    return {
+        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "Secret Label Updated",
+        "source": "aws.secretsmanager", "account": "012345678901", "time": "2024-02-06T16:43:48Z",
+        "region": "us-west-2", "resources": [secret_arn],
+        "detail": {"name": "mySecret", "labelUpdated": label, "versionId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"},
+    }  # fmt: skip
 
 
-def test_rotation_rule_matches_exactly_this_secrets_successful_rotation(
+def test_rotation_rule_matches_exactly_a_new_current_version_of_this_secret(
     resolved: tuple[str, Resolver, dict[str, Any]],
 ) -> None:
-    """moto's EventBridge pattern matcher (its server answers TestEventPattern with an empty body), on
-    the event shape Secrets Manager's rotation records reach EventBridge in."""
+    """moto's EventBridge pattern matcher (its server answers TestEventPattern with an empty body) stands in
+    for EventBridge, on the event AWS documents: every rotation ends by moving AWSCURRENT to the new version."""
     from moto.events.models import EventPattern
 
     _, resolver, values = resolved
     rule, _, _ = _rotation(resolver)
     pattern = EventPattern.load(resolver.text("platform", rule["event_pattern"]))
     secret = str(values["db_secret_arn"])
-    assert pattern.matches_event(json.loads(_cloudtrail_event("RotationSucceeded", secret)))
-    assert not pattern.matches_event(json.loads(_cloudtrail_event("RotationFailed", secret)))
-    assert not pattern.matches_event(json.loads(_cloudtrail_event("RotationSucceeded", secret + "-other")))
-    api_call = json.loads(_cloudtrail_event("RotationSucceeded", secret))
-    api_call["detail-type"] = "AWS API Call via CloudTrail"
-    assert not pattern.matches_event(api_call)
+    assert pattern.matches_event(_label_event(secret))
+    assert not pattern.matches_event(_label_event(secret, "MYLABEL"))  # a custom label moved: same password
+    assert not pattern.matches_event(_label_event(secret + "-other"))
+    other_kind = _label_event(secret) | {"detail-type": "AWS API Call via CloudTrail"}
+    assert not pattern.matches_event(other_kind)
+    # The CloudTrail form names the secret in detail.additionalEventData, never in resources: not this rule's.
+    cloudtrail = _label_event(secret) | {"detail-type": "AWS Service Event via CloudTrail", "resources": []}
+    assert not pattern.matches_event(cloudtrail)

@@ -29,7 +29,7 @@ from tests.test_workflows import _load
 WF = ROOT / ".github" / "workflows"
 CALLERS = sorted((ROOT / "docs" / "app-workflows").glob("*.yml"))
 REUSABLE = ["deploy-backend.yml", "deploy-frontend.yml", "deploy-viberators.yml"]
-USES = re.compile(r"^ilities/viberglass-infra/\.github/workflows/([\w.-]+\.yml)@([0-9a-f]{40})$")
+USES = re.compile(r"^Ilities/viberglass-infra/\.github/workflows/([\w.-]+\.yml)@([0-9a-f]{40})$")
 LEVEL = {"none": 0, "read": 1, "write": 2}
 APP_TOKEN = "actions/create-github-app-token@fee1f7d63c2ff003460e3d139729b119787bc349"
 
@@ -53,7 +53,7 @@ def test_the_docs_show_a_caller_for_every_reusable_workflow() -> None:
 @pytest.mark.parametrize(("caller", "job_name", "job"), calls(), ids=lambda v: v if isinstance(v, str) else "")
 def test_a_caller_fits_the_called_workflow(caller: str, job_name: str, job: dict[str, Any]) -> None:
     match = USES.match(job["uses"])
-    assert match, f"{caller}:{job_name}: call ilities/viberglass-infra/.github/workflows/<name>.yml@<full commit SHA>"
+    assert match, f"{caller}:{job_name}: call Ilities/viberglass-infra/.github/workflows/<name>.yml@<full commit SHA>"
     called = _load(WF / match.group(1))
     contract = called["on"]["workflow_call"]
     inputs, secrets = contract.get("inputs", {}), contract.get("secrets", {})
@@ -286,3 +286,49 @@ def test_the_checked_out_commit_is_checked_against_job_workflow_sha(name: str, t
         result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env={**git, "WANTED": wanted},
                                 capture_output=True, text=True, check=False)  # fmt: skip
         assert result.returncode == status, result.stdout + result.stderr
+
+
+# -- the owner as GitHub spells it -------------------------------------------------------------------------------
+
+
+def test_the_github_owner_is_spelled_as_github_spells_it_everywhere() -> None:
+    """IAM compares the OIDC `sub` claim (`repo:Ilities/viberglass:environment:<env>`) case-sensitively
+    (aws-actions/configure-aws-credentials#1100): the configuration, the callers, the workflows and the docs
+    name the repositories `Ilities/...`, never a lower-case spelling an operator could copy into a trust."""
+    from config import load
+
+    for env in ("dev", "prod"):
+        github = load(env).github
+        assert (github.infra_repository, github.app_repository) == ("Ilities/viberglass-infra", "Ilities/viberglass")
+    texts = [
+        *WF.glob("*.yml"),
+        *CALLERS,
+        *(ROOT / "docs").glob("*.md"),
+        ROOT / "README.md",
+        *(ROOT / "config").glob("*"),
+    ]
+    lower = re.compile(r"(?<![\w-])ilities/viberglass")
+    found = [f"{p.relative_to(ROOT)}:{m.start()}" for p in texts if p.is_file() for m in lower.finditer(p.read_text())]
+    assert found == []
+
+
+def test_worker_images_are_rebuilt_when_the_shared_packages_change() -> None:
+    """The worker images copy packages/types, packages/agent-core and packages/agents
+    (infra/workers/docker/base/base-worker.Dockerfile in Ilities/viberglass): a change there must rebuild them."""
+    (caller,) = [c for c in CALLERS if c.name == "deploy-viberators.yml"]
+    paths = _load(caller)["on"]["push"]["paths"]
+    assert "packages/**" in paths and "apps/viberator/**" in paths and "infra/workers/docker/**" in paths
+
+
+def test_the_runbook_names_every_legacy_deploy_workflow_of_the_application() -> None:
+    """The application repository's own deploy workflows (at the commit the contract was read,
+    .github/workflows of Ilities/viberglass) deploy through Pulumi and would fail or deploy twice."""
+    legacy = ["deploy-backend-dev.yml", "deploy-backend-prod.yml", "deploy-frontend-dev.yml",
+              "deploy-frontend-prod.yml", "pulumi-deploy-dev.yml", "pulumi-deploy-prod.yml",
+              "pulumi-preview.yml"]  # fmt: skip
+    runbook = (ROOT / "docs" / "operations.md").read_text()
+    section = runbook.split("## Deploying from the application repository", 1)[1].split("\n## ", 1)[0]
+    removal = section.split("**Remove the application repository's own deploy workflows**", 1)[1].split("\n- **", 1)[0]
+    assert all(f"`{name}`" in removal for name in legacy[1:]) and legacy[0] in removal
+    # What replaces them does not collide with what is removed.
+    assert not {c.name for c in CALLERS} & set(legacy)

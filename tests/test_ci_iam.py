@@ -369,6 +369,7 @@ REFRESH_READS: dict[str, tuple[str, ...]] = {
                                                   "cloudfront:GetOriginRequestPolicy"),
     "data.aws_ec2_managed_prefix_list": ("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
     "data.terraform_remote_state": ("s3:GetObject",),  # the upstream stacks' state (test above)
+    "data.aws_ssm_parameters_by_path": ("ssm:GetParametersByPath",),  # the Amplify connection marker
 }  # fmt: skip
 
 
@@ -405,10 +406,31 @@ def test_a_plan_still_refreshes_every_resource_type_the_stacks_have(
                 resources = buckets
             elif action == "ssm:GetParameter":
                 resources = dev_place.discovery_arns
+            elif action == "ssm:GetParametersByPath":  # the connection marker's own path, no ancestor
+                resources = [arn for arn in dev_place.discovery_arns if arn.endswith("/amplify/connection")]
+                assert len(resources) == 1
             else:
                 resources = ["*"]
             refused += [(rtype, action, r) for r in resources if not always_allowed(plan, action, r, tagged)]
     assert refused == []
+
+
+@pytest.mark.parametrize("kind", [ci_iam.PLAN, ci_iam.PLAN_ENV])
+def test_plan_roles_read_the_frontend_connection_marker_by_its_path_only(
+    own: dict[str, Principal], dev_place: ci_iam.Place, kind: str
+) -> None:
+    """The platform stack reads `ops connect frontend`'s marker with GetParametersByPath, which IAM authorizes
+    on the requested path (and then returns everything under it): the plan roles may query exactly the
+    marker's own path, never an ancestor that would hand them the environment's other parameters."""
+    plan = own[kind]
+    ssm = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/viberglass/dev"
+    assert always_allowed(plan, "ssm:GetParametersByPath", f"{ssm}/amplify/connection")
+    assert always_allowed(plan, "ssm:GetParameter", f"{ssm}/amplify/connection/repository")
+    for ancestor in (ssm, f"{ssm}/amplify", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/viberglass"):
+        assert never_allowed(plan, "ssm:GetParametersByPath", ancestor), ancestor
+    assert never_allowed(
+        plan, "ssm:GetParametersByPath", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/viberglass/prod/amplify/connection"
+    )
 
 
 def test_plan_role_writes_no_state_and_no_lock(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
@@ -666,7 +688,8 @@ def test_named_resources_cover_every_name_the_stacks_give(synth: SynthFn) -> Non
         if isinstance(body.get(attr), str) and "${" not in body[attr]
     }
     prefixes = ("viberglass-prod-", "prod-viberglass-", "/viberglass/prod/", "/ecs/viberglass-prod-",
-                "/aws/vpc/viberglass-prod-", "alias/viberglass-prod-", "prod/")  # fmt: skip
+                "/aws/vpc/viberglass-prod-", "alias/viberglass-prod-", "prod/",
+                "viberator-worker-viberglass-prod")  # fmt: skip
     named = " ".join(place("prod", SHARED).named_resources())
     assert all(p.strip("/") in named for p in prefixes)
     unnamed = {n for n in names if not n.startswith(prefixes)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from core import app_contract as app
 from core import discovery
 from tests.conftest import ROOT, Stacks, SynthFn
-from tests.tf import container_env, one, ref, resources, role_policy, sid, statement
+from tests.tf import Json, container_env, items, one, ref, resources, role_policy, sid, statement
 
 Env = tuple[str, Stacks]
 
@@ -57,6 +58,61 @@ def test_amplify_app_holds_no_token_and_leaves_the_connection_to_ops(each_env: E
     assert "aws_ssm_parameter" not in platform.get("data", {})
 
 
+def _connection(stacks: Stacks) -> tuple[str, Json]:
+    ((key, body),) = items(stacks["platform"], "aws_ssm_parameters_by_path", data=True)
+    return key, body
+
+
+def _connected_count(stacks: Stacks, env: str) -> str:
+    """The count expression of what exists only once the app is connected."""
+    key, _ = _connection(stacks)
+    marker = f"/viberglass/{env}/amplify/connection/repository"
+    return f'${{contains(data.aws_ssm_parameters_by_path.{key}.names, "{marker}") ? 1 : 0}}'
+
+
+def test_the_connection_marker_is_read_by_its_own_path_without_decryption(each_env: Env) -> None:
+    """`ops connect frontend` writes the marker; the stack reads it with a data source that finds nothing,
+    instead of failing, before the app is connected. Its path holds nothing else (GetParametersByPath is
+    authorized on the path, so the plan roles may read exactly that path)."""
+    env, stacks = each_env
+    _, connection = _connection(stacks)
+    assert connection["path"] == f"/viberglass/{env}/{discovery.CONNECTION_PATH}"
+    assert (connection["recursive"], connection["with_decryption"]) == (False, False)
+    assert f"/viberglass/{env}/{discovery.CONNECTED}".startswith(connection["path"] + "/")
+    assert not any(p.startswith(f"{discovery.CONNECTION_PATH}/") for p in discovery.PARAMETERS)
+
+
+def test_amplify_branch_exists_only_once_the_app_is_connected(each_env: Env) -> None:
+    """Amplify refuses UpdateApp with a repository while a manual-deploy branch exists ("Cannot connect your
+    app to repository while manually deployed branch still exists"); a branch Terraform created on the
+    unconnected app is one. So the branch counts 0 until `ops connect frontend` has written the marker."""
+    env, stacks = each_env
+    branch = one(stacks["platform"], "aws_amplify_branch")
+    assert branch["count"] == _connected_count(stacks, env)
+
+
+def test_prod_domain_association_and_its_record_wait_for_the_connection(prod: Stacks) -> None:
+    """The association serves the branch: it exists with it, is created after it and destroyed before it."""
+    platform = prod["platform"]
+    association = one(platform, "aws_amplify_domain_association")
+    assert association["count"] == _connected_count(prod, "prod")
+    ((branch_key, _),) = items(platform, "aws_amplify_branch")
+    assert association["depends_on"] == [f"aws_amplify_branch.{branch_key}"]
+    cname = one(platform, "aws_route53_record", name="app.viberglass.io")
+    assert cname["count"] == _connected_count(prod, "prod")
+    ((association_key, _),) = items(platform, "aws_amplify_domain_association")
+    assert f"aws_amplify_domain_association.{association_key}.*.sub_domain" in cname["records"][0]
+
+
+def test_the_branch_url_does_not_need_the_branch(dev: Stacks) -> None:
+    """Origins, discovery and outputs name the branch by its configured name: nothing refers to the counted
+    branch resource, which does not exist before the connection."""
+    ((branch_key, _),) = items(dev["platform"], "aws_amplify_branch")
+    text = json.dumps({k: v for k, v in dev["platform"].items() if k != "resource"})
+    text += json.dumps({t: b for t, b in dev["platform"]["resource"].items() if t != "aws_amplify_branch"})
+    assert f"aws_amplify_branch.{branch_key}" not in text
+
+
 def test_amplify_branch_main_builds_automatically(each_env: Env) -> None:
     env, stacks = each_env
     branch = one(stacks["platform"], "aws_amplify_branch")
@@ -89,9 +145,7 @@ def test_prod_domain_association_uses_the_custom_certificate(prod: Stacks) -> No
     association = one(prod["platform"], "aws_amplify_domain_association")
     assert association["domain_name"] == "app.viberglass.io"
     assert association["certificate_settings"]["type"] == "CUSTOM"
-    assert association["sub_domain"] == [
-        {"branch_name": "${aws_amplify_branch.frontend_branch_B102B34B.branch_name}", "prefix": ""}
-    ]
+    assert association["sub_domain"] == [{"branch_name": "main", "prefix": ""}]
 
 
 def test_prod_frontend_records_in_the_zone(prod: Stacks) -> None:
@@ -103,8 +157,16 @@ def test_app_domain_without_zone_reports_records_as_outputs(synth: SynthFn) -> N
     platform = synth("dev", {"domains": {"app_domain": "app.example.com"}})["platform"]
     assert one(platform, "aws_amplify_domain_association")["certificate_settings"]["type"] == "AMPLIFY_MANAGED"
     assert resources(platform, "aws_route53_record") == []
-    names = set(platform["output"])
-    assert any("app-domain-cname" in n for n in names) and any("app-domain-verification" in n for n in names)
+    outputs = {k: v for k, v in platform["output"].items() if "app-domain" in k}
+    assert len(outputs) == 2 and any("app-domain-cname" in k for k in outputs)
+    # empty while the app is not connected (no association yet), instead of an error
+    cname = next(v["value"] for k, v in outputs.items() if "app-domain-cname" in k)
+    verification = next(v["value"] for k, v in outputs.items() if "app-domain-verification" in k)
+    assert cname["value"].startswith("${try(") and cname["value"].endswith(', "")}')
+    ((association, _),) = items(platform, "aws_amplify_domain_association")
+    assert (
+        verification == f"${{one(aws_amplify_domain_association.{association}.*.certificate_verification_dns_record)}}"
+    )
 
 
 # -- URLs -------------------------------------------------------------------------------------------------
@@ -113,9 +175,8 @@ def test_app_domain_without_zone_reports_records_as_outputs(synth: SynthFn) -> N
 def test_dev_frontend_url_is_the_real_branch_url(dev: Stacks) -> None:
     """The system this replaces used the app's default domain without the branch: CORS broke."""
     platform = dev["platform"]
-    branch = ref(platform, "aws_amplify_branch", "branch_name")
     domain = ref(platform, "aws_amplify_app", "default_domain")
-    expected = f"https://{branch}.{domain}"
+    expected = f"https://main.{domain}"
     env = container_env(dev["platform"])
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"]) == (expected, expected)
     assert not expected.endswith("/")
@@ -130,11 +191,7 @@ def test_dev_api_url_is_https_through_cloudfront(dev: Stacks) -> None:
 def test_prod_urls_use_the_custom_domains(prod: Stacks) -> None:
     env = container_env(prod["platform"])
     platform = prod["platform"]
-    branch, domain = (
-        ref(platform, "aws_amplify_branch", "branch_name"),
-        ref(platform, "aws_amplify_app", "default_domain"),
-    )
-    branch_url = f"https://{branch}.{domain}"
+    branch_url = f"https://main.{ref(platform, 'aws_amplify_app', 'default_domain')}"
     assert (env["ALLOWED_ORIGINS"], env["PLATFORM_FRONTEND_URL"], env["PLATFORM_API_URL"]) == (
         f"https://app.viberglass.io,{branch_url}",  # the custom domain and the branch URL both serve it
         "https://app.viberglass.io",
@@ -148,7 +205,9 @@ def test_api_domain_without_app_domain(synth: SynthFn) -> None:
     stacks = synth("dev", {"domains": {"api_domain": "api.example.com", "route53_zone_id": "Z1"}})
     env = container_env(stacks["platform"])
     assert env["PLATFORM_API_URL"] == "https://api.example.com"
-    assert env["PLATFORM_FRONTEND_URL"].startswith("https://${aws_amplify_branch.")
+    assert (
+        env["PLATFORM_FRONTEND_URL"] == f"https://main.{ref(stacks['platform'], 'aws_amplify_app', 'default_domain')}"
+    )
 
 
 # -- deploy role -------------------------------------------------------------------------------------------

@@ -780,7 +780,8 @@ GOOD, BAD = "9e" * 20, "ab" * 20  # two commits of the branch; BAD is its head
 
 class AmplifyStandIn:
     """moto has no Amplify: this local HTTP server speaks the REST calls ops uses (StartJob, GetJob, ListJobs
-    with pagination, GetApp, ListDomainAssociations) and boto3 reaches it through AWS_ENDPOINT_URL_AMPLIFY.
+    with pagination, GetApp, UpdateApp, ListBranches, ListDomainAssociations) and boto3 reaches it through
+    AWS_ENDPOINT_URL_AMPLIFY.
 
     It models what Amplify does with a job, as its API reference and the Amplify team describe it: a RELEASE
     builds the branch's newest commit whatever ``commitId`` says (aws-amplify/amplify-hosting#2100), a RETRY
@@ -798,6 +799,7 @@ class AmplifyStandIn:
         self.lists = 0
         self.updates: list[dict[str, Any]] = []
         self.repository = "https://github.com/Ilities/viberglass"
+        self.branches: list[str] = []  # ListBranches (only `connect frontend` asks)
         for number in range(1, 61):
             self._add(str(number), good if number == 3 else BAD, "SUCCEED", "WEB_HOOK")
 
@@ -855,6 +857,8 @@ class AmplifyStandIn:
                     self._json({"jobSummaries": page, **more})
                 elif path.endswith("/domains"):
                     self._json({"domainAssociations": []})
+                elif path.endswith("/branches"):
+                    self._json({"branches": [{"branchName": b} for b in stand_in.branches]})
                 else:
                     self._json({"app": self._app()})
 
@@ -1041,6 +1045,14 @@ def put_image_digest(tag: str) -> str:
 # -- connect frontend (Amplify stand-in) ------------------------------------------------------------------------
 
 
+MARKER = "/viberglass/dev/amplify/connection/repository"
+
+
+def _marker() -> dict[str, Any] | None:
+    found = boto3.client("ssm", region_name=REGION).get_parameters(Names=[MARKER])["Parameters"]
+    return dict(found[0]) if found else None
+
+
 def test_connect_frontend_hands_amplify_the_token_from_stdin_and_keeps_it_nowhere(
     amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1061,11 +1073,53 @@ def test_connect_frontend_hands_amplify_the_token_from_stdin_and_keeps_it_nowher
     )
 
 
+def test_connect_frontend_writes_the_marker_the_platform_stack_counts_its_branch_by(
+    amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Amplify connects no app with a manual-deploy branch, so the platform stack creates the branch only
+    once this plain String exists (tests/test_frontend_discovery_alarms.py): connect, then apply again."""
+    amplify.repository = ""
+    monkeypatch.setattr("sys.stdin", io.StringIO("ghp_token\n"))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert status == 0, output
+    marker = _marker()
+    assert marker is not None
+    assert (marker["Type"], marker["Value"]) == ("String", "https://github.com/Ilities/viberglass")
+    assert "cdktf deploy platform" in output and output.index("cdktf deploy platform") < output.index("deploy frontend")
+
+
 def test_connect_frontend_on_a_connected_app_reads_no_token(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     status, output = run(capsys, "connect", "frontend", "--env", "dev")
     assert (status, amplify.updates) == (0, []) and "nothing to do" in output
+
+
+def test_connect_frontend_records_an_earlier_connection_without_a_token(
+    amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An app connected before the marker existed (an earlier version, or by hand) keeps its branch: the
+    command writes the marker without a token, before the next apply would count the branch out."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert status == 0, output
+    assert (_marker() or {}).get("Value") == "https://github.com/Ilities/viberglass"
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert status == 0 and "changed" not in output  # a second run changes nothing
+
+
+def test_connect_frontend_refuses_an_app_with_a_manual_deploy_branch(
+    amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An environment applied by an earlier version has the branch on the unconnected app: Amplify would
+    answer "Cannot connect your app to repository while manually deployed branch still exists". The command
+    says what to do instead, reads no token and writes no marker."""
+    amplify.repository = ""
+    amplify.branches = ["main"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("ghp_token\n"))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert (status, amplify.updates, _marker()) == (1, [], None)
+    assert "manual-deploy branch(es) main" in output and "cdktf deploy platform" in output
 
 
 def test_connect_frontend_without_a_token_changes_nothing(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str],
@@ -1097,8 +1151,8 @@ def test_smoke_fails_on_a_broken_api(amplify: AmplifyStandIn, site: Site, capsys
 COMMANDS = [["bootstrap-state"], ["bootstrap-github-oidc"], ["deploy", "backend"], ["deploy", "frontend"],
             ["deploy", "workers"], ["rollback", "backend"], ["rollback", "frontend"], ["restart", "backend"],
             ["secrets", "set"], ["secrets", "init"], ["connect", "frontend"], ["smoke"], ["plan-comment"],
-            ["discover"], ["registry-login"], ["push-image"], ["plan-review", "record"], ["plan-review", "check"],
-            ["apply-report"]]  # fmt: skip
+            ["discover"], ["region"], ["registry-login"], ["push-image"], ["plan-review", "record"],
+            ["plan-review", "check"], ["apply-report"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

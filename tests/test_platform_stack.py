@@ -13,6 +13,7 @@ from tests.conftest import Stacks, SynthFn
 from tests.tf import (
     container,
     container_env,
+    containers,
     one,
     outputs,
     policy,
@@ -44,7 +45,7 @@ def test_backend_repository(each_env: Env) -> None:
     assert repo["image_scanning_configuration"] == {"scan_on_push": True}
     assert repo["encryption_configuration"][0]["encryption_type"] == "KMS"
     rules = json.loads(one(stacks["platform"], "aws_ecr_lifecycle_policy")["policy"])["rules"]
-    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+    assert [r["selection"]["tagStatus"] for r in rules] == ["tagged", "untagged", "any"]
 
 
 # -- database ------------------------------------------------------------------------------------------------
@@ -316,6 +317,34 @@ def test_container_health_check_hits_health(each_env: Env) -> None:
     assert "http://localhost:3000/health" in check[-1]
 
 
+def test_container_health_check_waits_as_long_as_the_load_balancer(each_env: Env) -> None:
+    """/health answers only after the start-up migrations: the container check's start period is the
+    service's health-check grace (180 s), not ECS's 60 s that would count failures during migrations."""
+    _, stacks = each_env
+    check = container(stacks["platform"])["healthCheck"]
+    service = one(stacks["platform"], "aws_ecs_service")
+    assert check["startPeriod"] == service["health_check_grace_period_seconds"] == 180
+
+
+def test_the_backend_is_the_first_container_of_its_task_definition(each_env: Env) -> None:
+    """Tools that take the first container of a task definition (the application's own scripts, a
+    `describe-task-definition --query containerDefinitions[0]`) find the backend, not the init container."""
+    _, stacks = each_env
+    task = one(stacks["platform"], "aws_ecs_task_definition", family=f"viberglass-{each_env[0]}-backend")
+    names = [c["name"] for c in containers(task)]
+    assert names == ["backend", "prepare-volumes"]
+    assert containers(task)[0]["dependsOn"] == [{"containerName": "prepare-volumes", "condition": "SUCCESS"}]
+
+
+def test_jobs_are_not_failed_as_orphans_while_a_worker_may_still_run_them(each_env: Env) -> None:
+    """The backend fails any job older than ORPHAN_JOB_TIMEOUT_MS (default 30 min, BE/api/server.ts); a
+    worker runs a job for up to 2700 s by default (W/config/ConfigManager.ts)."""
+    _, stacks = each_env
+    timeout_ms = int(container_env(stacks["platform"])["ORPHAN_JOB_TIMEOUT_MS"])
+    assert timeout_ms > 2700 * 1000 and timeout_ms > 30 * 60 * 1000
+    assert timeout_ms == app.ORPHAN_JOB_TIMEOUT_MS
+
+
 def test_plain_settings(dev: Stacks) -> None:
     env = container_env(dev["platform"])
     assert (env["NODE_ENV"], env["PORT"], env["DB_SSL"], env["RUN_MIGRATIONS_ON_STARTUP"]) == (
@@ -404,6 +433,20 @@ def test_service_has_circuit_breaker_with_rollback(each_env: Env) -> None:
     assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     assert service["health_check_grace_period_seconds"] > 0
     assert service["enable_execute_command"] is False  # ECS Exec would need ssmmessages on the task role
+
+
+def test_a_single_task_service_never_runs_two_tasks_during_a_deploy(each_env: Env) -> None:
+    """Every tier runs one backend task (max_count 1): its scheduler and sweepers run unlocked in every task
+    (BE/api/server.ts), so a deploy stops the old task before starting the new one (a short outage)."""
+    env, stacks = each_env
+    service = one(stacks["platform"], "aws_ecs_service")
+    assert (service["desired_count"], service["deployment_minimum_healthy_percent"]) == (1, 0), env
+    assert service["deployment_maximum_percent"] == 100
+
+
+def test_a_service_of_several_tasks_rolls_without_dropping_below_its_count(synth: SynthFn) -> None:
+    service = one(synth("prod", {"backend": {"max_count": 3}})["platform"], "aws_ecs_service")
+    assert (service["deployment_minimum_healthy_percent"], service["deployment_maximum_percent"]) == (100, 200)
 
 
 def test_service_ignores_task_definition_drift(each_env: Env) -> None:

@@ -280,7 +280,7 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_help_example_parses_with_full_shas() -> None:
     examples = _examples(build_parser())
-    assert len(examples) == 23  # the root and every command
+    assert len(examples) == 24  # the root and every command
     for example in examples:
         command = Command("--help", example)
         assert command.words[0] == OPS, example
@@ -305,7 +305,8 @@ def _position(text: str) -> int:
 def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
     """The bootstrap installs the boundary every stack role needs; base creates the KMS alias the secrets are
     encrypted with; `secrets init` creates the secrets the backend's task definition names; platform creates
-    the Amplify app `connect frontend` connects; the backend runs worker images."""
+    the Amplify app `connect frontend` connects, and platform again creates its branch on the connected app
+    (Amplify connects no app with a manual-deploy branch); the backend runs worker images."""
     order = [
         "ops bootstrap-state --env dev",
         "ops bootstrap-github-oidc --env dev",
@@ -313,6 +314,7 @@ def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
         "ops secrets init --env dev",
         "cdktf deploy base workers platform",
         "ops connect frontend --env dev",
+        "cdktf deploy platform",
         "ops secrets set slackSigningSecret --env dev",
         "ops deploy workers --env dev",
     ]
@@ -325,6 +327,7 @@ def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
         < readme.index("ops secrets init --env dev")
         < readme.index("cdktf deploy base workers platform")
         < readme.index("ops connect frontend --env dev")
+        < readme.index("cdktf deploy platform")
     )
 
 
@@ -388,6 +391,11 @@ def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixtur
     assert status == 0 and "github-token-from-stdin" not in output
     assert amplify.updates == [{"repository": "https://github.com/Ilities/viberglass",
                                 "accessToken": "github-token-from-stdin"}]  # fmt: skip
+    # The re-applied platform stack counts the branch by the marker, under the path its data source reads.
+    ((_, connection),) = items(dev["platform"], "aws_ssm_parameters_by_path", data=True)
+    marker = ssm.get_parameters_by_path(Path=connection["path"], Recursive=False)["Parameters"]
+    assert [(p["Name"], p["Type"]) for p in marker] == [("/viberglass/dev/amplify/connection/repository", "String")]
+    assert marker[0]["Name"] in one(dev["platform"], "aws_amplify_branch")["count"]
 
     status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
     assert status == 0 and "restart backend --env dev" in output

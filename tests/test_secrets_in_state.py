@@ -48,6 +48,12 @@ SECRETS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "decrypted parameter data source": (
         "platform", "data", "aws_ssm_parameter", {"name": "/viberglass/github/amplify-token", "with_decryption": True}
     ),
+    "parameter data source decrypting by default": (
+        "platform", "data", "aws_ssm_parameter", {"name": "/viberglass/github/amplify-token"}
+    ),
+    "parameters by path, decrypted by default": (
+        "platform", "data", "aws_ssm_parameters_by_path", {"path": "/viberglass/dev/backend"}
+    ),
     "Amplify access token": (
         "platform", "resource", "aws_amplify_app", {"name": "x", "access_token": "${data.aws_ssm_parameter.t.value}"}
     ),
@@ -91,4 +97,13 @@ def test_write_only_arguments_and_secret_references_pass(dev: Stacks) -> None:
         "identifier": "w", "password_wo": "${ephemeral.random_password.p.result}", "password_wo_version": 1,
         "master_user_secret_kms_key_id": "${k}",
     }  # fmt: skip
+    assert no_secret_in_state(stacks, "dev") == []
+
+
+def test_the_connection_marker_is_read_without_decryption_and_passes(dev: Stacks) -> None:
+    """The platform stack reads the Amplify connection marker by path with `with_decryption = false`: a
+    SecureString put there would stay ciphertext, so the rule lets that read through (and only that form)."""
+    stacks = _real(dev)
+    reads = stacks["platform"]["data"]["aws_ssm_parameters_by_path"]
+    assert [body["with_decryption"] for body in reads.values()] == [False]
     assert no_secret_in_state(stacks, "dev") == []

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from core import app_contract as app
 from tests.conftest import Stacks, SynthFn
-from tests.tf import containers, init_container, one, outputs, policy, resources, role_policy, sid, statement, target
+from tests.tf import container_env, containers, one, outputs, policy, resources, role_policy, sid, statement, target
 
 # packages/types/src/workerImageCatalog.json in Ilities/viberglass: the code wins over older lists
 # (viberator-ecs-worker and viberator-worker exist there; viberator-worker-claude-code-ecs does not).
@@ -68,8 +69,23 @@ def test_lifecycle_expires_untagged_and_keeps_the_newest(dev: Stacks) -> None:
     policies = resources(dev["workers"], "aws_ecr_lifecycle_policy")
     assert len(policies) == len(CATALOG)
     rules = json.loads(policies[0]["policy"])["rules"]
-    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
-    assert rules[1]["selection"]["countNumber"] == 30
+    assert [r["selection"]["tagStatus"] for r in rules] == ["tagged", "untagged", "any"]
+    assert rules[2]["selection"]["countNumber"] == 30
+
+
+@pytest.mark.parametrize("stack", ["workers", "platform"])
+def test_the_image_the_application_runs_never_expires(each_env: Env, stack: str) -> None:
+    """Lambda clankers are created with `<repository>:latest` and pin the digest it had then; ECS clankers
+    and the backend run `latest` too. A `latest` moved back to an old image (a rollback) would fall out of
+    "keep the newest 30": the first rule selects the `latest` image by tag, and ECR never lets a
+    lower-priority rule expire an image a higher-priority rule's tag selection matches."""
+    _, stacks = each_env
+    for document in resources(stacks[stack], "aws_ecr_lifecycle_policy"):
+        first, *rest = sorted(json.loads(document["policy"])["rules"], key=lambda r: r["rulePriority"])
+        assert first["selection"] == {
+            "tagStatus": "tagged", "tagPatternList": ["latest"], "countType": "imageCountMoreThan", "countNumber": 1
+        }  # fmt: skip
+        assert [r["selection"]["tagStatus"] for r in rest] == ["untagged", "any"]
 
 
 def test_only_the_lambda_repository_lets_lambda_pull_for_clanker_functions(each_env: Env) -> None:
@@ -185,44 +201,53 @@ def test_only_aws_required_wildcards(each_env: Env) -> None:
     assert wildcard_sids == {"RegistryLogin"}
 
 
-@pytest.mark.parametrize("image", ["multi-agent", "ecs"])
-def test_baseline_task_definitions(each_env: Env, image: str) -> None:
+def test_the_prebuilt_template_is_in_the_family_namespace_the_backend_may_run(each_env: Env) -> None:
+    """A "prebuilt" ECS clanker names this ARN; provisioning registers a copy in the same family
+    (EcsTaskDefinitionProvisioner.ts keeps `family`) and the backend may RunTask only `viberator-worker-*`.
+    The earlier `viberglass-<env>-worker-*` definitions could be copied but never run."""
     env, stacks = each_env
-    task = one(stacks["workers"], "aws_ecs_task_definition", family=f"viberglass-{env}-worker-{image}")
+    (task,) = resources(stacks["workers"], "aws_ecs_task_definition")
+    assert task["family"] == f"viberator-worker-viberglass-{env}"
+    assert task["family"].startswith(app.ECS_FAMILY_PREFIX)
     assert (task["network_mode"], task["requires_compatibilities"], task["cpu"], task["memory"]) == (
         "awsvpc",
         ["FARGATE"],
         "2048",
         "4096",
     )
-    (container,) = [c for c in containers(task) if c["essential"]]
+    assert outputs(stacks["workers"])["prebuilt_task_definition_arn"]["value"].endswith(".arn}")
+
+
+def test_the_prebuilt_template_gives_workers_the_uploads_bucket(each_env: Env) -> None:
+    """Conversation state reaches S3 only with AWS_S3_BUCKET (apps/viberator/src/workers/runtime/
+    SessionStateManager.ts); the backend's own task definitions and RunTask overrides never set it, so this
+    template, which provisioning copies with its environment, is where the infrastructure can."""
+    env, stacks = each_env
+    (task,) = resources(stacks["workers"], "aws_ecs_task_definition")
+    (container,) = containers(task)
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment == {
+        "AWS_REGION": "eu-west-1",
+        "AWS_S3_BUCKET": f"{env}-viberglass-uploads",
+        "SECRETS_SSM_PREFIX": "/viberator/secrets",
+    }
+    assert container["secrets"] == []
+
+
+def test_the_prebuilt_template_is_one_container_whatever_image_the_copy_gets(each_env: Env) -> None:
+    """Provisioning swaps the image of container `worker` only, to the clanker's agent image: an init
+    container copying its own image's /home/viberator into a volume would hide that agent's CLIs. So one
+    container, `worker`, with a writable root (the backend's own definitions have one too)."""
+    env, stacks = each_env
+    (task,) = resources(stacks["workers"], "aws_ecs_task_definition")
+    (container,) = containers(task)
+    assert (container["name"], container["user"], container["readonlyRootFilesystem"]) == ("worker", "viberator", False)
+    assert (container["mountPoints"], task["volume"]) == ([], [])
     repository, tag = container["image"].rsplit(":", 1)
-    repository = target(stacks["workers"], repository)[1]["name"]
-    repositories = {"multi-agent": "viberator-worker-multi-agent", "ecs": "viberator-ecs-worker"}
-    assert (repository, tag) == (f"{env}/{repositories[image]}", "latest")
-    assert container["name"] == "worker"  # the container name the backend overrides in RunTask
+    assert (target(stacks["workers"], repository)[1]["name"], tag) == (f"{env}/viberator-worker-multi-agent", "latest")
     options = container["logConfiguration"]["options"]
     assert options["awslogs-group"].startswith("${data.terraform_remote_state.")
     assert options["awslogs-stream-prefix"] == "ecs"
-    assert (container["readonlyRootFilesystem"], container["user"]) == (True, "viberator")
-    assert container["secrets"] == []
-    assert {e["name"] for e in container["environment"]} == {"AWS_REGION", "AWS_S3_BUCKET", "SECRETS_SSM_PREFIX"}
-
-
-@pytest.mark.parametrize("image", ["multi-agent", "ecs"])
-def test_worker_writable_paths_are_prepared_for_the_viberator_user(each_env: Env, image: str) -> None:
-    env, stacks = each_env
-    task = one(stacks["workers"], "aws_ecs_task_definition", family=f"viberglass-{env}-worker-{image}")
-    (container,) = [c for c in containers(task) if c["essential"]]
-    assert [m["containerPath"] for m in container["mountPoints"]] == ["/tmp", "/home/viberator"]
-    init = init_container(task)
-    assert (init["image"], init["user"], init["essential"]) == (container["image"], "0", False)
-    script = init["command"][0]
-    # The home holds agent CLIs installed into the image (generated/<agent>.Dockerfile, kimi): copied, not hidden.
-    assert "cp -a /home/viberator/. /mnt/volumes/home/viberator/" in script
-    assert "chown -R viberator /mnt/volumes/home/viberator" in script
-    assert "chmod 1777 /mnt/volumes/tmp" in script
-    assert container["dependsOn"] == [{"containerName": init["name"], "condition": "SUCCESS"}]
 
 
 def test_task_definitions_use_the_worker_roles(dev: Stacks) -> None:
@@ -272,3 +297,36 @@ def test_uploads_bucket_name_matches_the_platform_naming() -> None:
     from stacks.workers import uploads_bucket_name
 
     assert uploads_bucket_name(load("prod")) == "prod-viberglass-uploads"
+
+
+def _ecs_clanker_doc() -> str:
+    from tests.conftest import ROOT
+
+    return (ROOT / "docs" / "operations.md").read_text().split("## Clankers on ECS", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_runbook_says_how_an_ecs_clanker_gets_the_uploads_bucket(dev: Stacks) -> None:
+    """Managed clankers' task definitions carry no environment (an application limitation): the runbook sends
+    operators to "Pre-built" mode with the template, by the output names the stack really has."""
+    doc = _ecs_clanker_doc()
+    names = set(outputs(dev["workers"]))
+    for output in ("cluster_arn", "prebuilt_task_definition_arn"):
+        assert f"`{output}`" in doc and output in names
+    assert "AWS_S3_BUCKET" in doc and "Pre-built" in doc
+
+
+def test_the_runbook_says_exactly_what_standard_mode_clankers_need(synth: SynthFn) -> None:
+    """The backend asks RunTask for a public IP only when the clanker's strategy says so (EcsInvoker.ts:
+    `assignPublicIp: strategy.assignPublicIp || "DISABLED"`, no environment variable), so the infrastructure
+    cannot publish it: the runbook gives the exact field, in the shape the backend's normalizer accepts
+    (apps/platform-backend/src/clanker-config/strategies/ecs.ts: only "ENABLED" or "DISABLED")."""
+    doc = _ecs_clanker_doc()
+    (block,) = doc.split("```json\n")[1:]
+    body = block.split("```", 1)[0]
+    strategy = json.loads(body)["deploymentConfig"]["strategy"]
+    assert (strategy["type"], strategy["assignPublicIp"]) == ("ecs", "ENABLED")
+    assert "PUT /api/clankers/<id>" in doc and "`assign_public_ip`" in doc
+    standard = synth("dev", {"network": {"mode": "standard"}})
+    assert outputs(standard["workers"])["assign_public_ip"]["value"] is True
+    # Nothing pretends to set it: the backend reads no such variable.
+    assert not [name for name in container_env(standard["platform"]) if "PUBLIC_IP" in name]

@@ -145,3 +145,48 @@ def test_deploy_jobs_run_in_the_target_environment(name: str) -> None:
     for job in _load(ROOT / ".github" / "workflows" / name)["jobs"].values():
         assert job["environment"] == "${{ inputs.environment }}"
         assert job["concurrency"]["cancel-in-progress"] is False
+
+
+# -- the AWS region comes from the environment's configuration --------------------------------------------------
+
+APP_CALLERS = sorted((ROOT / "docs" / "app-workflows").glob("*.yml"))
+
+
+@pytest.mark.parametrize("path", [*WORKFLOWS, *APP_CALLERS], ids=lambda p: p.name)
+def test_no_workflow_names_a_region(path: Path) -> None:
+    """An environment in another region (`aws.region`) must not get credentials for eu-west-1: every
+    `configure-aws-credentials` takes `steps.region.outputs.region`, printed by `ops region` from config."""
+    text = path.read_text()
+    assert not re.search(r"\b[a-z]{2}(-gov)?-[a-z]+-\d\b", text), "a literal AWS region"
+    for job_name, job in _load(path).get("jobs", {}).items():
+        steps = job.get("steps", [])
+        region_steps = [i for i, s in enumerate(steps) if s.get("id") == "region"]
+        for index, step in enumerate(steps):
+            if "aws-actions/configure-aws-credentials" not in str(step.get("uses", "")):
+                continue
+            assert step["with"]["aws-region"] == "${{ steps.region.outputs.region }}", (job_name, index)
+            assert region_steps and region_steps[0] < index, f"{job_name}: no region step before step {index}"
+            assert re.search(r"-m ops region --env \"\$(VIBERGLASS_ENV|ENVIRONMENT)\" >> \"\$GITHUB_OUTPUT\"$",
+                             steps[region_steps[0]]["run"]), job_name  # fmt: skip
+
+
+def test_ops_region_prints_the_configured_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The value the workflows hand to configure-aws-credentials, read from a configuration whose region is
+    not eu-west-1 (a copy of config/ with prod moved to eu-central-1)."""
+    import shutil
+
+    from ops.__main__ import main
+
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    prod = config / "prod.yaml"
+    text = prod.read_text()
+    assert "region: eu-west-1" in text
+    prod.write_text(text.replace("region: eu-west-1", "region: eu-central-1"))
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(config))
+    assert main(["region", "--env", "prod"]) == 0
+    assert capsys.readouterr().out == "region=eu-central-1\n"
+    assert main(["region", "--env", "staging"]) == 2
+    assert capsys.readouterr().err.count("error:") == 1
