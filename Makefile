@@ -45,7 +45,7 @@ synth: $(VENV)/.installed node_modules/.installed
 	@$(PY) scripts/synth.py $(SYNTH_OUT)
 
 ## test: the test suite.
-test: $(VENV)/.installed node_modules/.installed
+test: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest
 
 ## check: the quality gate (format, lint, types, tests, checkov, workflow linters); CI runs exactly this.

@@ -309,6 +309,13 @@ def _apply_report(args: argparse.Namespace) -> int:
     from ops import apply_report
 
     plan = plan_comment.load_plan(args.stack, Path(args.plan))
+    if plan.status == "failed":
+        # A report saying "No changes" about a plan nobody could read would be a lie, and would skip the
+        # backend redeploy a changed task definition needs.
+        raise OpsError(
+            f"{args.stack}: cannot read the applied plan {args.plan} ({plan.error}); what the apply changed is "
+            "unknown: read the apply log"
+        )
     outputs = _read_json(args.outputs, "--outputs") if args.outputs and Path(args.outputs).is_file() else {}
     text = apply_report.render(plan, outputs, run_url=args.run_url, commit_url=args.commit_url, failed=args.failed)
     _write(args.out, text)

@@ -125,3 +125,22 @@ def test_a_changed_backend_task_definition_asks_for_a_redeploy() -> None:
     changed = load_plan("dev/platform", PLANS / "dev_platform_task_memory.json")
     assert apply_report.backend_template_changed(changed)
     assert not apply_report.backend_template_changed(load_plan("prod/platform", PLANS / "fresh_platform.json"))
+
+
+@pytest.mark.parametrize(
+    "content", [None, "garbage", '{"format_version": "1.2"}'], ids=["missing", "not-json", "no-plan"]
+)
+def test_an_unreadable_applied_plan_is_an_error_never_a_clean_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None
+) -> None:
+    """`No changes` about a plan nobody could read would hide the apply and skip the backend redeploy."""
+    plan = tmp_path / "plan.json"
+    if content is not None:
+        plan.write_text(content)
+    out = tmp_path / "report.md"
+    status = main(["apply-report", "--stack", "dev/platform", "--plan", str(plan), "--run-url", "https://run",
+                   "--commit-url", f"https://c/commit/{SHA}", "--out", str(out)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert status == 1 and not out.exists()
+    assert "backend_template=" not in captured.out
+    assert captured.err.count("error:") == 1 and "dev/platform: cannot read the applied plan" in captured.err
