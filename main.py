@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load()
     except ConfigError as error:
-        clear_output(outdir)
+        if not args.check:  # --check writes nothing, so it removes nothing either
+            clear_output(outdir)
         error_line(str(error))
         return EXIT_INPUT
     except Exception as error:

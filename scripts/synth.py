@@ -36,18 +36,32 @@ def app_error(output: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+_SPINNER = re.compile(r"[\u2800-\u28ff]")  # the CLI's progress frames (braille spinner characters)
+
+
+def progress_removed(output: str) -> str:
+    """The CLI's output without the spinner frames it replays when its output is not a terminal (about a
+    hundred "Synthesizing" lines), each remaining line once."""
+    kept: list[str] = []
+    for line in _ANSI.sub("", output.replace("\r", "\n")).splitlines():
+        if line.strip() and not _SPINNER.search(line) and line not in kept:
+            kept.append(line)
+    return "".join(f"{line}\n" for line in kept)
+
+
 def main(argv: list[str]) -> int:
     outdir = Path(argv[0]) if argv else Path("cdktf.out")
     os.environ[OUTDIR_VAR] = str(outdir)
     status = check_configuration(["--check"])
     if status != EXIT_OK:
+        clear_output(outdir)  # a bad configuration leaves no earlier synthesis that could pass for this one
         return status
     cdktf = ROOT / "node_modules" / ".bin" / "cdktf"
     result = subprocess.run(  # noqa: S603 (the pinned CLI, fixed arguments)
         [str(cdktf), "synth", "--output", str(outdir)], capture_output=True, text=True, check=False
     )
     if result.returncode == 0:
-        sys.stdout.write(result.stdout)
+        sys.stdout.write(progress_removed(result.stdout))
         sys.stderr.write(result.stderr)
         return EXIT_OK
     clear_output(outdir)

@@ -479,6 +479,32 @@ def test_failed_run_clears_earlier_output(
     capsys.readouterr()
 
 
+def test_check_only_leaves_an_earlier_synthesis_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`main.py --check` writes nothing, so a bad file (or another environment's) removes nothing either;
+    `make synth` (scripts/synth.py), which would write, still clears."""
+    variables, _ = _prepare(tmp_path, Case("x", "dev", {"logs": {"retention_days": 10}}, ""))
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CDKTF_OUTDIR", "cdktf.out")
+    (tmp_path / "cdktf.out" / "stacks" / "base").mkdir(parents=True)
+    assert main.main(["--check"]) == 2
+    assert (tmp_path / "cdktf.out" / "stacks" / "base").is_dir()
+    assert SYNTH_SCRIPT.main(["cdktf.out"]) == 2
+    assert not (tmp_path / "cdktf.out").exists()
+    capsys.readouterr()
+
+
+def test_a_successful_make_synth_prints_no_spinner_frames() -> None:
+    """The cdktf CLI replays its spinner (about a hundred frames) when not on a terminal: only the lines that
+    say something remain, once each."""
+    frames = "".join(f"\x1b[2K\x1b[1G{c} Synthesizing\r" for c in "\u280b\u2819\u2839\u2838" * 25)
+    output = frames + "\n\x1b[32mGenerated Terraform code for the stacks: base, platform, workers\x1b[0m\n" * 2
+    assert SYNTH_SCRIPT.progress_removed(output) == "Generated Terraform code for the stacks: base, platform, workers\n"
+
+
 def test_synthesis_failure_exits_1_with_one_line_and_no_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
