@@ -187,8 +187,8 @@ def refuse_literal_secrets(raw: dict[str, Any]) -> None:
             raise ConfigError(
                 path,
                 "looks like a literal secret (value not shown)",
-                "remove it from the file; store it with `python -m ops secrets set` (reads stdin) and "
-                "reference the SSM parameter name in a *_parameter key",
+                "remove it from the file: no secret belongs in the configuration (the database password is "
+                "RDS-managed, the backend's secrets are SSM parameters: `.venv/bin/viberglass-ops secrets --help`)",
             )
 
 
