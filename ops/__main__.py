@@ -748,7 +748,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-summary", metavar="FILE", help="write the --text plans, sensitive values redacted, here")
 
     _add_ci_commands(sub)
+    _group_examples(parser)
     return parser
+
+
+def _group_examples(parser: argparse.ArgumentParser) -> None:
+    """A group command (deploy, secrets, ...) shows its sub-commands' examples in its own --help."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for group in action.choices.values():
+            _group_examples(group)
+            subs = [a for a in group._actions if isinstance(a, argparse._SubParsersAction)]
+            if subs and not group.epilog:
+                lines = [(child.epilog or "").splitlines()[1:] for child in subs[0].choices.values()]
+                group.epilog = "examples:\n" + "\n".join(line for found in lines for line in found)
+                group.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(argv: list[str] | None = None) -> int:

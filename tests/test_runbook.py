@@ -280,11 +280,27 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_help_example_parses_with_full_shas() -> None:
     examples = _examples(build_parser())
-    assert len(examples) == 24  # the root and every command
+    assert len(set(examples)) == 24  # the root and every command (groups repeat their sub-commands')
     for example in examples:
         command = Command("--help", example)
         assert command.words[0] == OPS, example
         test_every_ops_command_parses_with_full_shas(command)
+
+
+def test_every_group_command_shows_its_sub_commands_examples() -> None:
+    """`viberglass-ops deploy --help` (secrets, rollback, ...) ends with an example of each sub-command."""
+    groups = 0
+    for action in build_parser()._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, parser in action.choices.items():
+            subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            if subs:
+                groups += 1
+                wanted = [e for child in subs[0].choices.values() for e in _examples(child)]
+                assert wanted and _examples(parser)[: len(wanted)] == wanted, name
+                assert "examples:" in parser.format_help(), name
+    assert groups == 6
 
 
 # -- a fresh account, in the order docs/operations.md gives ------------------------------------------------------
