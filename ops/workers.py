@@ -122,9 +122,9 @@ def print_plan(builds: list[Build], *, registry: str, tag: str, context: Path, s
 def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report | None = None) -> list[Build]:
     report = report or Report()
     cfg = load_config(env)
-    sts = client("sts", cfg.aws.region)
-    account = aws_call("sts GetCallerIdentity", sts.get_caller_identity)["Account"]
-    registry = f"{account}.dkr.ecr.{cfg.aws.region}.amazonaws.com"
+    # The registry is the configured account's: --plan needs no credentials, and the tag is checked (in
+    # plan_builds) before anything talks to AWS.
+    registry = f"{cfg.aws.account_id}.dkr.ecr.{cfg.aws.region}.amazonaws.com"
     builds = plan_builds(tag=tag, registry=registry, prefix=cfg.worker_image_prefix, context=context)
     needed, unused = missing_dockerfiles(context) if context.is_dir() else ([], [])
     if needed and not plan_only:
@@ -137,6 +137,13 @@ def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report
     if plan_only:
         print_plan(builds, registry=registry, tag=tag, context=context, skipped=unused, missing=needed, out=report.out)
         return builds
+    sts = client("sts", cfg.aws.region)
+    account = aws_call("sts GetCallerIdentity", sts.get_caller_identity)["Account"]
+    if account != cfg.aws.account_id:
+        raise OpsError(
+            f"the AWS credentials are for account {account}, but config/{cfg.name}.yaml names "
+            f"{cfg.aws.account_id} (aws.account_id); use credentials of {cfg.aws.account_id}. Nothing was pushed."
+        )
     docker_login(env)
     ecr = images.Registry(cfg.aws.region)
     pushed: list[tuple[Build, images.Remote]] = []

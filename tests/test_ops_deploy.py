@@ -22,11 +22,12 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import ROOT, Stacks
+from tests.conftest import ROOT, Stacks, use_account
 from tests.test_runbook import COMMANDS as DOC_COMMANDS
 from tests.tf import one
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
+DEV_ACCOUNT = "111122223333"  # config/dev.yaml aws.account_id
 REPO = "dev-viberglass-backend"
 REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
 FAST = ["--timeout", "5", "--interval", "0.05"]
@@ -507,7 +508,7 @@ def test_worker_plan_pushes_the_tags_the_app_runs_into_the_environment_repositor
 ) -> None:
     status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan",
                          "--context", "/src/viberglass")  # fmt: skip
-    prefix = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/dev"
+    prefix = f"{DEV_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/dev"  # the configured account's registry
     builds = [line for line in output.splitlines() if line.startswith("docker build")]
     pushes = [line.split()[-1] for line in output.splitlines() if line.startswith("docker push")]
     moves = [line.split()[2] for line in output.splitlines() if line.startswith("# move ")]
@@ -525,8 +526,26 @@ def test_worker_plan_pushes_the_tags_the_app_runs_into_the_environment_repositor
     assert "docker login --username AWS --password-stdin" in output
 
 
+def test_worker_plan_needs_no_aws_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    """--plan prints the commands for the configured account's registry: nothing to ask AWS (the session has
+    no credentials and no endpoint)."""
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan")
+    assert status == 0, output
+    assert f"docker login --username AWS --password-stdin {DEV_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com" in output
+
+
+def test_a_worker_deploy_refuses_credentials_of_another_account(
+    aws: str, docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
+    assert status == 1
+    assert f"the AWS credentials are for account {ACCOUNT}, but config/dev.yaml names {DEV_ACCOUNT}" in output
+    assert not docker.exists() or docker.read_text() == ""  # no login, no build, no push
+
+
 @pytest.mark.parametrize("tag", ["3f2c1ab", f"dev-{NEW_SHA}", f"prod-{NEW_SHA}", "latest"])
-def test_worker_tag_is_the_full_commit_sha(aws: str, capsys: pytest.CaptureFixture[str], tag: str) -> None:
+def test_worker_tag_is_the_full_commit_sha(capsys: pytest.CaptureFixture[str], tag: str) -> None:
     status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", tag, "--plan")
     assert status == 2 and "give the commit's full 40-character SHA" in output
 
@@ -579,10 +598,12 @@ def few_images(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def worker_repositories(aws: str, docker: Path) -> list[str]:
-    """The workers stack's repositories in moto (commit tags immutable, `latest` moving)."""
+def worker_repositories(aws: str, docker: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The workers stack's repositories in moto (commit tags immutable, `latest` moving), in dev's own account
+    (config/dev.yaml aws.account_id: a worker deploy refuses credentials of another)."""
     from core import app_contract
 
+    use_account(monkeypatch, DEV_ACCOUNT)
     ecr = boto3.client("ecr", region_name=REGION)
     names = [f"dev/{i.repository}" for i in app_contract.WORKER_IMAGES]
     for name in names:
