@@ -178,6 +178,22 @@ RUN_TIME_VALUES = (
     "rds:DownloadCompleteDBLogFile",
     "rds:DownloadDBLogFilePortion",
 )
+# Values the application or its tenants put into services no stack manages, which ReadOnlyAccess returns:
+# Lambda functions' environment (the backend creates the `viberator-*` clanker functions with tenant
+# values in it; no stack has a Lambda function, so no refresh calls GetFunction), queued messages
+# (ReceiveMessage hands them over), items of any table (no stack has a table; the lock table's digest
+# GetItem is allowed apart, in NoTableItems' NotResource), stream records, Amplify build jobs (their log
+# URLs). ssm:DescribeParameters stays: refreshing an aws_ssm_parameter calls it, and it returns names
+# and metadata, never values.
+FUNCTION_READS = ("lambda:GetFunction", "lambda:GetFunctionConfiguration")
+ITEM_READS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetRecords",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+TENANT_VALUES = (*FUNCTION_READS, *ITEM_READS, "amplify:GetJob", "sqs:ReceiveMessage")
 LOG_READS = (
     "logs:FilterLogEvents",
     "logs:GetLogEvents",
@@ -546,6 +562,12 @@ def plan_document(place: Place) -> Json:
             "NotResource": place.own_buckets,
         },
         _statement("NoRunTimeValues", "Deny", RUN_TIME_VALUES, "*"),
+        _statement("NoTenantValues", "Deny", TENANT_VALUES, "*"),
+        # Terraform's S3 backend reads the state digest (<key>-md5) from the lock table with GetItem, even
+        # with -lock=false (the Lock statement); no other table holds anything a plan reads.
+        {"Sid": "NoTableItems", "Effect": "Deny", "Action": ["dynamodb:GetItem"], "NotResource": [place.lock_table_arn]}
+        if place.lock_table_arn
+        else _statement("NoTableItems", "Deny", ["dynamodb:GetItem"], "*"),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 

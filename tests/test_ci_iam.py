@@ -501,6 +501,53 @@ def test_plan_role_reads_no_old_state_and_no_run_time_value(
         assert never_allowed(own[ci_iam.PLAN], action, resource, context), (action, resource, context)
 
 
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        # The backend's clanker functions hold tenant values in their environment.
+        ("lambda:GetFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:viberator-tenant-1"),
+        ("lambda:GetFunctionConfiguration", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:viberator-tenant-1"),
+        ("sqs:ReceiveMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:any-queue"),
+        ("amplify:GetJob", f"arn:aws:amplify:{REGION}:{ACCOUNT}:apps/d1/branches/main/jobs/0000000001"),
+        # Items of any table but the lock table's digests (checked below), by every read route.
+        ("dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:BatchGetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:Query", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table/index/by-tenant"),
+        ("dynamodb:Scan", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:PartiQLSelect", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:GetRecords", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table/stream/2026-01-01T00:00:00.000"),
+        ("dynamodb:Scan", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/viberglass-terraform-locks"),
+        ("dynamodb:Query", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/viberglass-terraform-locks"),
+    ],
+)
+def test_plan_role_reads_no_value_of_services_no_stack_manages(
+    own: dict[str, Principal], action: str, resource: str
+) -> None:
+    """ReadOnlyAccess returns these values, and no refresh of the stacks' types calls them (REFRESH_READS):
+    whatever the request carries, the plan roles (which any branch of this repository runs) read none."""
+    for kind in (ci_iam.PLAN, ci_iam.PLAN_ENV):
+        for context in ({}, {"aws:ResourceTag/Environment": "dev"}):
+            assert never_allowed(own[kind], action, resource, context), (kind, action, resource, context)
+
+
+def test_plan_role_reads_only_the_state_digest_of_any_table(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
+    """dynamodb:GetItem, searched by Z3 over every table: only the lock table (the digest read)."""
+    assert dev_place.lock_table_arn is not None
+    found = any_allowed(
+        own[ci_iam.PLAN], ["dynamodb:GetItem"], resources=["*"], except_resources=[dev_place.lock_table_arn]
+    )
+    assert found is None, found
+
+
+def test_a_plan_role_without_a_lock_table_reads_no_item() -> None:
+    """On HCP Terraform (no lock table) the plan roles read no table item at all."""
+    cloud = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
+    here = place("dev", {**SEPARATE, **cloud})
+    assert here.lock_table_arn is None
+    plan = identity(ci_iam.PLAN, READ_ONLY, ci_iam.plan_document(here), boundary=ci_iam.boundary_document(here, []))
+    assert any_allowed(plan, ["dynamodb:GetItem", *ci_iam.ITEM_READS], resources=["*"]) is None
+
+
 def test_plan_role_lists_only_the_state_bucket_and_the_stacks_buckets(
     own: dict[str, Principal], dev_place: ci_iam.Place
 ) -> None:
