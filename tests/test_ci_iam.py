@@ -713,7 +713,9 @@ def test_every_role_that_can_change_prod_trusts_only_a_prod_environment(synth: S
         for _, role in items(stack, "aws_iam_role")
         if "oidc-provider" in role["assume_role_policy"]
     ]
-    assert sorted(github) == ["repo:Ilities/viberglass:environment:prod"] * 3
+    # The deploy roles: the application repository's `prod` Environment, each pinned to its own workflow.
+    assert len(github) == len(set(github)) == 3
+    assert all(s.startswith("repo:Ilities/viberglass:environment:prod:job_workflow_ref:") for s in github), github
     # The plan roles (read-only) are the only ones a pull request or the prod-plan Environment reaches.
     assert {subjects[ci_iam.PLAN], subjects[ci_iam.PLAN_ENV]} == {
         "repo:Ilities/viberglass-infra:pull_request",
