@@ -83,20 +83,6 @@ ROLE_READS = (
     "iam:ListRolePolicies",
     "iam:ListRoleTags",
 )
-ROLE_WRITES = (
-    "iam:AttachRolePolicy",
-    "iam:DeleteRole",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-)
 POLICY_WRITES = (
     "iam:CreatePolicyVersion",
     "iam:DeletePolicy",
@@ -115,15 +101,34 @@ OIDC_PROVIDER_WRITES = (
     "iam:UpdateOpenIDConnectProviderThumbprint",
 )
 # Sharing out of the account: identity (IAM Identity Center, its directory and identity store), resource
-# shares (RAM), and making a snapshot or image public or another account's. Nothing the stacks or the
-# application run needs any of it: the stacks share no snapshot, image or resource, and use no SSO.
+# shares (RAM), making a snapshot or image public or another account's, and the other routes that copy
+# data or grant access to another account: registry replication and registry policy, log exports and
+# subscriptions, snapshot exports, VPC peering, backup copies, secret and function policies, public
+# function URLs, event-bus permissions. Nothing the stacks or the application run needs any of it: the
+# stacks manage none of these resources and use no SSO, and the application's roles call none of them
+# (core/app_contract.py; tests/test_ci_iam.py checks every listed call against these). Key policies and
+# bucket policies stay allowed: the stacks write them (the environment key's, the ALB-log bucket's).
 NO_SHARING_SERVICES = ("identitystore-auth:*", "identitystore:*", "ram:*", "sso-directory:*", "sso:*")
 SHARING_OUT = (
+    "backup:StartCopyJob",
+    "ec2:*VpcPeeringConnection",  # Create, Accept (and Delete, Reject)
     "ec2:ModifyImageAttribute",
     "ec2:ModifySnapshotAttribute",
-    "rds:ModifyDBClusterSnapshotAttribute",
-    "rds:ModifyDBSnapshotAttribute",
+    "ecr:PutRegistryPolicy",
+    "ecr:PutReplicationConfiguration",
+    "events:PutPermission",
+    "lambda:*FunctionUrlConfig",  # Create, Update (and Get, Delete): a URL may take unsigned calls
+    "lambda:Add*Permission",  # AddPermission, AddLayerVersionPermission
+    "logs:CreateExportTask",
+    "logs:PutSubscriptionFilter",
+    "rds:ModifyDB*SnapshotAttribute",  # ModifyDBSnapshotAttribute, ModifyDBClusterSnapshotAttribute
+    "rds:StartExportTask",
+    "secretsmanager:PutResourcePolicy",
 )
+# Services that run code with a role of their own: a CloudFormation stack or a CodeBuild project given an
+# existing service role acts with that role, around the boundary's IAM rules. No stack or application role
+# uses either.
+CODE_RUNNERS = ("cloudformation:*", "codebuild:*")
 # A repository policy can open a repository to any account: only the environment's own repositories (the
 # stacks set theirs so Lambda may pull worker images).
 REPOSITORY_POLICY_WRITES = ("ecr:DeleteRepositoryPolicy", "ecr:SetRepositoryPolicy")
@@ -420,9 +425,10 @@ def _bounded_role_management(place: Place) -> Statements:
 def guards(place: Place) -> Statements:
     """The denials that make the boundary a ceiling: no role loses or swaps its boundary, no boundary
     changes, the bootstrap's roles and the OIDC provider stay as the bootstrap left them, no
-    administrator-class policy is attached, no other role is assumed; and nothing is shared out of the
-    account (Identity Center, RAM, public or cross-account snapshots and images, other repositories'
-    policies)."""
+    administrator-class policy is attached, no other role is assumed, no CloudFormation or CodeBuild (they
+    act with service roles of their own); and nothing is shared out of the account by the listed routes
+    (Identity Center, RAM, public or cross-account snapshots and images, other repositories' policies,
+    ``SHARING_OUT``)."""
     admin = [p.format(partition=place.partition) for p in ADMIN_POLICIES]
     return [
         _statement(
@@ -436,7 +442,14 @@ def guards(place: Place) -> Statements:
             "*",
             {"StringNotEquals": {"iam:PermissionsBoundary": place.boundary_arn}},
         ),
-        _statement("KeepCiRoles", "Deny", [*ROLE_WRITES, "iam:PassRole", "sts:AssumeRole"], place.ci_role_arns),
+        {
+            # Anything but reading them (every write, iam:PassRole, sts:AssumeRole): NotAction keeps the
+            # boundary under IAM's 6,144-character limit for managed policies in a shared account.
+            "Sid": "KeepCiRoles",
+            "Effect": "Deny",
+            "NotAction": ["iam:Get*", "iam:List*"],
+            "Resource": place.ci_role_arns,
+        },
         _statement("KeepOidcProvider", "Deny", OIDC_PROVIDER_WRITES, place.iam("oidc-provider/*")),
         _statement(
             "NoAdministratorPolicies",
@@ -446,7 +459,7 @@ def guards(place: Place) -> Statements:
             {"ArnLike": {"iam:PolicyARN": admin}},
         ),
         _statement("NoRoleHopping", "Deny", ["sts:AssumeRole"], "*"),
-        _statement("NoSharingOut", "Deny", [*NO_SHARING_SERVICES, *SHARING_OUT], "*"),
+        _statement("NoSharingOut", "Deny", [*NO_SHARING_SERVICES, *SHARING_OUT, *CODE_RUNNERS], "*"),
         {
             "Sid": "OnlyTheEnvironmentsRepositoryPolicies",
             "Effect": "Deny",
