@@ -277,6 +277,14 @@ PRODUCTION_MINIMUMS: tuple[tuple[str, Callable[[EnvironmentConfig], bool], str, 
         "use s3 or cloud",
     ),
     (
+        "github.app_deploy_workflow_ref",
+        lambda c: c.github.app_deploy_workflow_ref is not None,
+        "is not allowed in a production environment (any job in the application repository's Environment "
+        "could take any deploy role, the backend's included)",
+        "set it to the commit the application's callers pin in `uses:` (docs/security.md, "
+        '"Pinning the reusable workflow")',
+    ),
+    (
         "domains.api_domain",
         lambda c: c.domains.api_domain is not None,
         "is not allowed in a production environment (the API would be plain HTTP)",

@@ -83,20 +83,6 @@ ROLE_READS = (
     "iam:ListRolePolicies",
     "iam:ListRoleTags",
 )
-ROLE_WRITES = (
-    "iam:AttachRolePolicy",
-    "iam:DeleteRole",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-)
 POLICY_WRITES = (
     "iam:CreatePolicyVersion",
     "iam:DeletePolicy",
@@ -115,15 +101,34 @@ OIDC_PROVIDER_WRITES = (
     "iam:UpdateOpenIDConnectProviderThumbprint",
 )
 # Sharing out of the account: identity (IAM Identity Center, its directory and identity store), resource
-# shares (RAM), and making a snapshot or image public or another account's. Nothing the stacks or the
-# application run needs any of it: the stacks share no snapshot, image or resource, and use no SSO.
+# shares (RAM), making a snapshot or image public or another account's, and the other routes that copy
+# data or grant access to another account: registry replication and registry policy, log exports and
+# subscriptions, snapshot exports, VPC peering, backup copies, secret and function policies, public
+# function URLs, event-bus permissions. Nothing the stacks or the application run needs any of it: the
+# stacks manage none of these resources and use no SSO, and the application's roles call none of them
+# (core/app_contract.py; tests/test_ci_iam.py checks every listed call against these). Key policies and
+# bucket policies stay allowed: the stacks write them (the environment key's, the ALB-log bucket's).
 NO_SHARING_SERVICES = ("identitystore-auth:*", "identitystore:*", "ram:*", "sso-directory:*", "sso:*")
 SHARING_OUT = (
+    "backup:StartCopyJob",
+    "ec2:*VpcPeeringConnection",  # Create, Accept (and Delete, Reject)
     "ec2:ModifyImageAttribute",
     "ec2:ModifySnapshotAttribute",
-    "rds:ModifyDBClusterSnapshotAttribute",
-    "rds:ModifyDBSnapshotAttribute",
+    "ecr:PutRegistryPolicy",
+    "ecr:PutReplicationConfiguration",
+    "events:PutPermission",
+    "lambda:*FunctionUrlConfig",  # Create, Update (and Get, Delete): a URL may take unsigned calls
+    "lambda:Add*Permission",  # AddPermission, AddLayerVersionPermission
+    "logs:CreateExportTask",
+    "logs:PutSubscriptionFilter",
+    "rds:ModifyDB*SnapshotAttribute",  # ModifyDBSnapshotAttribute, ModifyDBClusterSnapshotAttribute
+    "rds:StartExportTask",
+    "secretsmanager:PutResourcePolicy",
 )
+# Services that run code with a role of their own: a CloudFormation stack or a CodeBuild project given an
+# existing service role acts with that role, around the boundary's IAM rules. No stack or application role
+# uses either.
+CODE_RUNNERS = ("cloudformation:*", "codebuild:*")
 # A repository policy can open a repository to any account: only the environment's own repositories (the
 # stacks set theirs so Lambda may pull worker images).
 REPOSITORY_POLICY_WRITES = ("ecr:DeleteRepositoryPolicy", "ecr:SetRepositoryPolicy")
@@ -178,6 +183,22 @@ RUN_TIME_VALUES = (
     "rds:DownloadCompleteDBLogFile",
     "rds:DownloadDBLogFilePortion",
 )
+# Values the application or its tenants put into services no stack manages, which ReadOnlyAccess returns:
+# Lambda functions' environment (the backend creates the `viberator-*` clanker functions with tenant
+# values in it; no stack has a Lambda function, so no refresh calls GetFunction), queued messages
+# (ReceiveMessage hands them over), items of any table (no stack has a table; the lock table's digest
+# GetItem is allowed apart, in NoTableItems' NotResource), stream records, Amplify build jobs (their log
+# URLs). ssm:DescribeParameters stays: refreshing an aws_ssm_parameter calls it, and it returns names
+# and metadata, never values.
+FUNCTION_READS = ("lambda:GetFunction", "lambda:GetFunctionConfiguration")
+ITEM_READS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetRecords",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+TENANT_VALUES = (*FUNCTION_READS, *ITEM_READS, "amplify:GetJob", "sqs:ReceiveMessage")
 LOG_READS = (
     "logs:FilterLogEvents",
     "logs:GetLogEvents",
@@ -404,9 +425,10 @@ def _bounded_role_management(place: Place) -> Statements:
 def guards(place: Place) -> Statements:
     """The denials that make the boundary a ceiling: no role loses or swaps its boundary, no boundary
     changes, the bootstrap's roles and the OIDC provider stay as the bootstrap left them, no
-    administrator-class policy is attached, no other role is assumed; and nothing is shared out of the
-    account (Identity Center, RAM, public or cross-account snapshots and images, other repositories'
-    policies)."""
+    administrator-class policy is attached, no other role is assumed, no CloudFormation or CodeBuild (they
+    act with service roles of their own); and nothing is shared out of the account by the listed routes
+    (Identity Center, RAM, public or cross-account snapshots and images, other repositories' policies,
+    ``SHARING_OUT``)."""
     admin = [p.format(partition=place.partition) for p in ADMIN_POLICIES]
     return [
         _statement(
@@ -420,7 +442,14 @@ def guards(place: Place) -> Statements:
             "*",
             {"StringNotEquals": {"iam:PermissionsBoundary": place.boundary_arn}},
         ),
-        _statement("KeepCiRoles", "Deny", [*ROLE_WRITES, "iam:PassRole", "sts:AssumeRole"], place.ci_role_arns),
+        {
+            # Anything but reading them (every write, iam:PassRole, sts:AssumeRole): NotAction keeps the
+            # boundary under IAM's 6,144-character limit for managed policies in a shared account.
+            "Sid": "KeepCiRoles",
+            "Effect": "Deny",
+            "NotAction": ["iam:Get*", "iam:List*"],
+            "Resource": place.ci_role_arns,
+        },
         _statement("KeepOidcProvider", "Deny", OIDC_PROVIDER_WRITES, place.iam("oidc-provider/*")),
         _statement(
             "NoAdministratorPolicies",
@@ -430,7 +459,7 @@ def guards(place: Place) -> Statements:
             {"ArnLike": {"iam:PolicyARN": admin}},
         ),
         _statement("NoRoleHopping", "Deny", ["sts:AssumeRole"], "*"),
-        _statement("NoSharingOut", "Deny", [*NO_SHARING_SERVICES, *SHARING_OUT], "*"),
+        _statement("NoSharingOut", "Deny", [*NO_SHARING_SERVICES, *SHARING_OUT, *CODE_RUNNERS], "*"),
         {
             "Sid": "OnlyTheEnvironmentsRepositoryPolicies",
             "Effect": "Deny",
@@ -546,6 +575,12 @@ def plan_document(place: Place) -> Json:
             "NotResource": place.own_buckets,
         },
         _statement("NoRunTimeValues", "Deny", RUN_TIME_VALUES, "*"),
+        _statement("NoTenantValues", "Deny", TENANT_VALUES, "*"),
+        # Terraform's S3 backend reads the state digest (<key>-md5) from the lock table with GetItem, even
+        # with -lock=false (the Lock statement); no other table holds anything a plan reads.
+        {"Sid": "NoTableItems", "Effect": "Deny", "Action": ["dynamodb:GetItem"], "NotResource": [place.lock_table_arn]}
+        if place.lock_table_arn
+        else _statement("NoTableItems", "Deny", ["dynamodb:GetItem"], "*"),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 

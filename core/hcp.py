@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from core.iam import Statement, policy_document
 
@@ -36,8 +36,27 @@ READS: dict[str, tuple[str, ...]] = {"base": (), "workers": ("base",), "platform
 PROVIDER_AUTH = "TFC_AWS_PROVIDER_AUTH"
 PLAN_ROLE_ARN = "TFC_AWS_PLAN_ROLE_ARN"
 APPLY_ROLE_ARN = "TFC_AWS_APPLY_ROLE_ARN"
-# The teams whose tokens the workflows hold: "plan" queues speculative plans, "write" applies.
-TEAM_ACCESS = {PLAN: "plan", APPLY: "write"}
+
+
+# The teams whose tokens the workflows hold, with custom workspace permissions (tfe_team_access
+# `permissions`), never the fixed `write`: that one also uploads state versions and edits variables, which
+# would change an environment without a reviewed plan. The plan team queues plans (speculative ones, and
+# runs that wait for the apply team's confirmation), the apply team applies; both read variables (the
+# variable set's role ARNs) and state (it holds no secret, and the CLI reads the current state version
+# and outputs); neither writes state or variables, locks a workspace, or touches Sentinel mocks or run tasks.
+# The apply team should be a service team without human members: its token is the only way to apply.
+class TeamPermissions(NamedTuple):
+    """A team's custom workspace permissions, field for field the tfe provider's `permissions` block."""
+
+    runs: str
+    variables: str = "read"
+    state_versions: str = "read"
+    sentinel_mocks: str = "none"
+    workspace_locking: bool = False
+    run_tasks: bool = False
+
+
+TEAM_PERMISSIONS = {PLAN: TeamPermissions(runs="plan"), APPLY: TeamPermissions(runs="apply")}
 
 
 def _cloud(cfg: EnvironmentConfig) -> tuple[str, str, str]:

@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_tfe.project import Project as Project  # noqa: E402
 from cdktf_cdktf_provider_tfe.provider import TfeProvider as TfeProvider  # noqa: E402
 from cdktf_cdktf_provider_tfe.team import Team as Team  # noqa: E402
 from cdktf_cdktf_provider_tfe.team_access import TeamAccess as TeamAccess  # noqa: E402
+from cdktf_cdktf_provider_tfe.team_access import TeamAccessPermissions as TeamAccessPermissions  # noqa: E402
 from cdktf_cdktf_provider_tfe.variable import Variable as Variable  # noqa: E402
 from cdktf_cdktf_provider_tfe.variable_set import VariableSet as VariableSet  # noqa: E402
 from cdktf_cdktf_provider_tfe.workspace import Workspace as Workspace  # noqa: E402

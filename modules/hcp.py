@@ -16,6 +16,7 @@ from imports.tfe import (
     Project,
     Team,
     TeamAccess,
+    TeamAccessPermissions,
     Variable,
     VariableSet,
     Workspace,
@@ -154,10 +155,10 @@ class Workspaces(Construct):
                 self, f"credentials-{stack}", variable_set_id=variable_set.id, workspace_id=workspace.id
             )
         self.teams: dict[str, Team] = {}
-        for phase, access in hcp.TEAM_ACCESS.items():
+        for phase, permissions in hcp.TEAM_PERMISSIONS.items():
             team = Team(self, f"team-{phase}", organization=organization, name=hcp.team(config, phase),
                         visibility="secret")  # fmt: skip
             for stack, workspace in self.workspaces.items():
                 TeamAccess(self, f"access-{phase}-{stack}", team_id=team.id, workspace_id=workspace.id,
-                           access=access)  # fmt: skip
+                           permissions=[TeamAccessPermissions(**permissions._asdict())])  # fmt: skip
             self.teams[phase] = team

@@ -254,8 +254,17 @@ def github_settings(cfg: EnvironmentConfig, arns: dict[str, str], place: ci_iam.
     for role in deploy_roles.WORKFLOWS:
         secret = f"AWS_{role.split('-')[0].upper()}_DEPLOY_ROLE_ARN_{upper}"
         lines.append(f"  {app}: repository secret {secret}={place.iam('role/')}{place.role_name(role)}")
-    branches = "main only" + (" and required reviewers" if cfg.production else "")
-    lines.append(f"  deployment branches of environment '{env}' (both repositories) and '{env}-plan': {branches}")
+    reviewers = " and required reviewers" if cfg.production else ""
+    lines += [
+        f"  environment '{env}' (both repositories): deployment branches main only{reviewers}",
+        # terraform-deploy-prod.yml's plan jobs: the read-only plan role only, so nobody waits to plan.
+        f"  environment '{env}-plan' ({infra}): deployment branches main only, no required reviewers",
+    ]
+    if cfg.github.app_deploy_workflow_ref is not None:
+        lines.append(
+            f"  {app}: OIDC subject template include_claim_keys [repo, context, job_workflow_ref]; its callers "
+            f"pin {infra}/.github/workflows/deploy-*.yml@{cfg.github.app_deploy_workflow_ref}"
+        )
     return lines
 
 

@@ -238,6 +238,24 @@ SHARING_OUT = [
     ("ecr:SetRepositoryPolicy", "ecr:repository/someone-elses"),
     ("ecr:SetRepositoryPolicy", "ecr:repository/viberator-worker"),
     ("ecr:DeleteRepositoryPolicy", "ecr:repository/someone-elses"),
+    ("ecr:PutReplicationConfiguration", "*"),
+    ("ecr:PutRegistryPolicy", "*"),
+    ("logs:CreateExportTask", "logs:log-group:/ecs/viberglass-dev-backend"),
+    ("logs:PutSubscriptionFilter", "logs:log-group:/ecs/viberglass-dev-backend"),
+    ("events:PutPermission", "events:event-bus/default"),
+    ("rds:StartExportTask", "rds:snapshot:viberglass-dev-postgres-final"),
+    ("ec2:CreateVpcPeeringConnection", "ec2:vpc/vpc-0123"),
+    ("ec2:AcceptVpcPeeringConnection", "ec2:vpc-peering-connection/pcx-0123"),
+    ("backup:StartCopyJob", "backup:recovery-point:x"),
+    ("secretsmanager:PutResourcePolicy", "secretsmanager:secret:rds!db-1234-AbCdEf"),
+    ("lambda:AddPermission", "lambda:function:viberator-tenant-1"),
+    ("lambda:AddLayerVersionPermission", "lambda:layer:x:1"),
+    ("lambda:CreateFunctionUrlConfig", "lambda:function:viberator-tenant-1"),
+    ("lambda:UpdateFunctionUrlConfig", "lambda:function:viberator-tenant-1"),
+    # Services that act with a service role of their own.
+    ("cloudformation:CreateStack", "cloudformation:stack/x/*"),
+    ("codebuild:CreateProject", "codebuild:project/x"),
+    ("codebuild:StartBuild", "codebuild:project/x"),
 ]
 
 
@@ -262,6 +280,55 @@ def test_nothing_under_the_boundary_shares_out_of_the_account(
     for who in (own[ci_iam.APPLY], admin):
         assert never_allowed(who, action, arn), (who.arn, action, arn)
         assert never_allowed(who, action, arn, tagged), (who.arn, action, arn)
+
+
+def test_no_role_the_stacks_create_needs_a_denied_sharing_route(dev: Any, prod: Any) -> None:
+    """The boundary caps every role the stacks create: no call the application's roles or the deploy roles
+    are given (core/app_contract.py, core/deploy_roles.py), and no action of any inline policy the stacks
+    synthesize, matches a NoSharingOut or NoCodeRunners action; and no stack resource type is one that would
+    need them (REFRESH_READS lists the stacks' types)."""
+    import re
+    from fnmatch import fnmatchcase
+
+    from core import app_contract, deploy_roles
+
+    denied = [*ci_iam.NO_SHARING_SERVICES, *ci_iam.SHARING_OUT, *ci_iam.CODE_RUNNERS]
+    given = {
+        action
+        for permissions in (*app_contract.ROLE_PERMISSIONS.values(), *deploy_roles.ROLE_PERMISSIONS.values())
+        for permission in permissions
+        for action in permission.actions
+    }
+    assert len(given) > 20
+    for stacks in (dev, prod):
+        for name, stack in stacks.items():
+            if name == "manifest":
+                continue
+            for _, body in items(stack, "aws_iam_role_policy"):
+                given |= set(re.findall(r'"([a-z0-9-]+:[A-Za-z0-9*]+)"', body["policy"]))
+    assert [(a, d) for a in sorted(given) for d in denied if fnmatchcase(a.lower(), d.lower())] == []
+    needing = ("aws_cloudformation", "aws_codebuild", "aws_lambda", "aws_vpc_peering", "aws_backup",
+               "aws_ecr_replication", "aws_ecr_registry_policy", "aws_secretsmanager",
+               "aws_cloudwatch_event_permission", "aws_cloudwatch_log_subscription", "aws_ram",
+               "aws_ssoadmin")  # fmt: skip
+    assert [t for t in REFRESH_READS if t.startswith(needing)] == []
+
+
+MANAGED_POLICY_LIMIT = 6144  # IAM: characters of a managed policy, whitespace not counted
+
+
+@pytest.mark.parametrize("layout", ["separate", "shared"])
+def test_the_boundary_fits_a_managed_policy(layout: str) -> None:
+    """`ops bootstrap-github-oidc` installs the boundary as a managed policy, which IAM refuses above 6,144
+    characters; a shared account adds the other environment's denials, the longest case."""
+    import json
+
+    overrides = SHARED if layout == "shared" else SEPARATE
+    for env, peers in (("dev", ["prod"]), ("prod", ["dev"])):
+        here = place(env, overrides)
+        document = ci_iam.boundary_document(here, [place(p, overrides) for p in peers] if layout == "shared" else [])
+        size = len(json.dumps(document, separators=(",", ":")))
+        assert size <= MANAGED_POLICY_LIMIT, (env, layout, size)
 
 
 def test_the_environments_repository_policies_stay_the_apply_roles(
@@ -501,6 +568,53 @@ def test_plan_role_reads_no_old_state_and_no_run_time_value(
         assert never_allowed(own[ci_iam.PLAN], action, resource, context), (action, resource, context)
 
 
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        # The backend's clanker functions hold tenant values in their environment.
+        ("lambda:GetFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:viberator-tenant-1"),
+        ("lambda:GetFunctionConfiguration", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:viberator-tenant-1"),
+        ("sqs:ReceiveMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:any-queue"),
+        ("amplify:GetJob", f"arn:aws:amplify:{REGION}:{ACCOUNT}:apps/d1/branches/main/jobs/0000000001"),
+        # Items of any table but the lock table's digests (checked below), by every read route.
+        ("dynamodb:GetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:BatchGetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:Query", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table/index/by-tenant"),
+        ("dynamodb:Scan", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:PartiQLSelect", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table"),
+        ("dynamodb:GetRecords", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/any-table/stream/2026-01-01T00:00:00.000"),
+        ("dynamodb:Scan", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/viberglass-terraform-locks"),
+        ("dynamodb:Query", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/viberglass-terraform-locks"),
+    ],
+)
+def test_plan_role_reads_no_value_of_services_no_stack_manages(
+    own: dict[str, Principal], action: str, resource: str
+) -> None:
+    """ReadOnlyAccess returns these values, and no refresh of the stacks' types calls them (REFRESH_READS):
+    whatever the request carries, the plan roles (which any branch of this repository runs) read none."""
+    for kind in (ci_iam.PLAN, ci_iam.PLAN_ENV):
+        for context in ({}, {"aws:ResourceTag/Environment": "dev"}):
+            assert never_allowed(own[kind], action, resource, context), (kind, action, resource, context)
+
+
+def test_plan_role_reads_only_the_state_digest_of_any_table(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
+    """dynamodb:GetItem, searched by Z3 over every table: only the lock table (the digest read)."""
+    assert dev_place.lock_table_arn is not None
+    found = any_allowed(
+        own[ci_iam.PLAN], ["dynamodb:GetItem"], resources=["*"], except_resources=[dev_place.lock_table_arn]
+    )
+    assert found is None, found
+
+
+def test_a_plan_role_without_a_lock_table_reads_no_item() -> None:
+    """On HCP Terraform (no lock table) the plan roles read no table item at all."""
+    cloud = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
+    here = place("dev", {**SEPARATE, **cloud})
+    assert here.lock_table_arn is None
+    plan = identity(ci_iam.PLAN, READ_ONLY, ci_iam.plan_document(here), boundary=ci_iam.boundary_document(here, []))
+    assert any_allowed(plan, ["dynamodb:GetItem", *ci_iam.ITEM_READS], resources=["*"]) is None
+
+
 def test_plan_role_lists_only_the_state_bucket_and_the_stacks_buckets(
     own: dict[str, Principal], dev_place: ci_iam.Place
 ) -> None:
@@ -666,7 +780,9 @@ def test_every_role_that_can_change_prod_trusts_only_a_prod_environment(synth: S
         for _, role in items(stack, "aws_iam_role")
         if "oidc-provider" in role["assume_role_policy"]
     ]
-    assert sorted(github) == ["repo:Ilities/viberglass:environment:prod"] * 3
+    # The deploy roles: the application repository's `prod` Environment, each pinned to its own workflow.
+    assert len(github) == len(set(github)) == 3
+    assert all(s.startswith("repo:Ilities/viberglass:environment:prod:job_workflow_ref:") for s in github), github
     # The plan roles (read-only) are the only ones a pull request or the prod-plan Environment reaches.
     assert {subjects[ci_iam.PLAN], subjects[ci_iam.PLAN_ENV]} == {
         "repo:Ilities/viberglass-infra:pull_request",

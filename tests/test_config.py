@@ -59,7 +59,8 @@ def test_a_file_states_only_what_it_changes() -> None:
 
 
 def test_prod_tier_defaults_apply_to_other_names_set_to_production() -> None:
-    overrides = {"tier": "production", "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z123"}}
+    overrides = {"tier": "production", "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z123"},
+                 "github": {"app_deploy_workflow_ref": "refs/heads/main"}}  # fmt: skip
     cfg = config.parse(merge({"state": raw_config("dev")["state"], "aws": {"account_id": "444455556666"}}, overrides),
                        "live")  # fmt: skip
     assert (cfg.database.deletion_protection, cfg.logs.retention_days) == (True, 90)
@@ -114,7 +115,8 @@ def test_backend_runs_one_task_by_default_in_every_tier(env: str) -> None:
     backend = config.load(env).backend
     assert (backend.desired_count, backend.min_count, backend.max_count) == (1, 1, 1)
     minimal = config.parse({"state": raw_config("dev")["state"], "tier": "production", "aws": raw_config("prod")["aws"],
-                            "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z1"}}, "live")  # fmt: skip
+                            "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z1"},
+                            "github": raw_config("prod")["github"]}, "live")  # fmt: skip
     assert (minimal.backend.desired_count, minimal.backend.max_count) == (1, 1)
 
 

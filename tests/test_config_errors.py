@@ -282,6 +282,12 @@ CASES: list[Case] = [
         {"database": {"deletion_protection": False}},
         "{file}: database.deletion_protection: false",
     ),
+    Case(
+        "prod-without-deploy-workflow-ref",
+        "prod",
+        {"github": {"app_deploy_workflow_ref": None}},
+        "{file}: github.app_deploy_workflow_ref: null is not allowed in a production environment (any job in the",
+    ),
     Case("prod-without-api-domain", "prod", {"domains": {"api_domain": None}}, "{file}: domains.api_domain: null"),
     Case(
         "prod-without-final-snapshot",

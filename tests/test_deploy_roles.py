@@ -17,6 +17,7 @@ from tests.conftest import ROOT, Stacks, SynthFn
 from tests.iam_eval import ACCOUNT, PARTITION, REGION, Resolver
 from tests.tf import items, one, outputs
 
+CALLER_PIN = "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"  # docs/app-workflows/*.yml
 ROLES = {"backend-deploy": "platform", "frontend-deploy": "platform", "workers-deploy": "workers"}
 
 
@@ -26,10 +27,38 @@ def _role(stacks: Stacks, env: str, role: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_deploy_role_trusts_one_subject_of_the_application_repository(each_env: Any, role: str) -> None:
+    """The shipped environments pin the reusable workflow (the commit the callers in docs/app-workflows/
+    name), so the subject is the application repository's Environment and this repository's workflow."""
     env, stacks = each_env
     trust = _role(stacks, env, role)["assume_role_policy"]
-    assert iam_eval.policy_subject(trust) == f"repo:Ilities/viberglass:environment:{env}"
+    assert iam_eval.policy_subject(trust) == (
+        f"repo:Ilities/viberglass:environment:{env}:job_workflow_ref:Ilities/viberglass-infra/.github/workflows/"
+        f"{deploy_roles.WORKFLOWS[role]}@{CALLER_PIN}"
+    )
     assert '"StringLike"' not in trust and '"sts.amazonaws.com"' in trust
+
+
+def test_no_prod_deploy_role_can_stand_in_for_another(prod: Stacks) -> None:
+    """Each prod deploy role trusts its own reusable workflow only: a job running deploy-frontend.yml (or any
+    other job of the application repository's `prod` Environment) gets a subject no other role trusts, so it
+    cannot take the backend role, which passes the task role that reads every backend secret."""
+    subjects = {role: iam_eval.policy_subject(_role(prod, "prod", role)["assume_role_policy"]) for role in ROLES}
+    assert len(set(subjects.values())) == len(ROLES)
+    for role, subject in subjects.items():
+        assert subject.endswith(f"/.github/workflows/{deploy_roles.WORKFLOWS[role]}@{CALLER_PIN}")
+        assert subject != "repo:Ilities/viberglass:environment:prod"
+
+
+def test_the_shipped_pin_is_the_commit_the_callers_name() -> None:
+    """GitHub writes job_workflow_ref with the ref the caller's `uses:` names, and the subject template is the
+    application repository's (one for dev and prod): every shipped file pins exactly what the callers pin."""
+    from tests.conftest import raw_config
+    from tests.test_app_workflows import USES, calls
+
+    pins = {USES.match(job["uses"]).group(2) for _, _, job in calls()}  # type: ignore[union-attr]
+    assert pins == {CALLER_PIN}
+    for env in ("dev", "prod"):
+        assert raw_config(env)["github"]["app_deploy_workflow_ref"] == CALLER_PIN
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -11,7 +11,7 @@ import pytest
 
 from core import app_contract as app
 from core import discovery
-from tests.conftest import ROOT, Stacks, SynthFn
+from tests.conftest import ROOT, Stacks, SynthFn, raw_config
 from tests.tf import Json, container_env, items, one, ref, resources, role_policy, sid, statement
 
 Env = tuple[str, Stacks]
@@ -223,11 +223,14 @@ def test_frontend_deploy_role_trusts_github_oidc_exactly(each_env: Env) -> None:
     assert trust["Action"] == ["sts:AssumeRoleWithWebIdentity"]
     assert trust["Principal"]["Federated"].endswith(":oidc-provider/token.actions.githubusercontent.com")
     # One repository, one subject: the application repository's GitHub Environment of the same name (the
-    # reusable deploy workflow's token names its caller).
+    # reusable deploy workflow's token names its caller), running this repository's deploy-frontend.yml at
+    # the pinned commit (github.app_deploy_workflow_ref).
+    pin = raw_config(env)["github"]["app_deploy_workflow_ref"]
     assert trust["Condition"] == {
         "StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": f"repo:Ilities/viberglass:environment:{env}",
+            "token.actions.githubusercontent.com:sub": f"repo:Ilities/viberglass:environment:{env}:job_workflow_ref:"
+            f"Ilities/viberglass-infra/.github/workflows/deploy-frontend.yml@{pin}",
         }
     }
 

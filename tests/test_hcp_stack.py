@@ -160,16 +160,38 @@ def test_run_roles_have_the_github_roles_documents_under_the_boundary(
     assert place.role_arn(kind) in place.ci_role_arns  # the boundary's KeepCiRoles covers it
 
 
-def test_the_plan_team_can_plan_and_only_the_apply_team_can_apply(stack: dict[str, Any]) -> None:
+def _team_permissions(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """team name -> workspace name -> its tfe_team_access body."""
     teams = {f"${{tfe_team.{k}.id}}": body["name"] for k, body in items(stack, "tfe_team")}
     assert set(teams.values()) == {"viberglass-dev-plan", "viberglass-dev-apply"}
-    access: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for _, body in items(stack, "tfe_team_access"):
-        access.setdefault(teams[body["team_id"]], {})[_workspace_names(stack, [body["workspace_id"]]).pop()] = body[
-            "access"
-        ]
-    assert access == {"viberglass-dev-plan": dict.fromkeys(WORKSPACES.values(), "plan"),
-                      "viberglass-dev-apply": dict.fromkeys(WORKSPACES.values(), "write")}  # fmt: skip
+        found.setdefault(teams[body["team_id"]], {})[_workspace_names(stack, [body["workspace_id"]]).pop()] = body
+    assert set(found["viberglass-dev-plan"]) == set(found["viberglass-dev-apply"]) == set(WORKSPACES.values())
+    return found
+
+
+NO_WRITES = {"variables": "read", "state_versions": "read", "sentinel_mocks": "none", "workspace_locking": False,
+             "run_tasks": False}  # fmt: skip
+
+
+def test_the_plan_team_can_plan_and_only_the_apply_team_can_apply(stack: dict[str, Any]) -> None:
+    teams = _team_permissions(stack)
+    for team, runs in (("viberglass-dev-plan", "plan"), ("viberglass-dev-apply", "apply")):
+        for workspace, body in teams[team].items():
+            assert body["permissions"] == [{"runs": runs, **NO_WRITES}], (team, workspace)
+
+
+def test_no_team_can_write_state_or_variables_past_a_reviewed_plan(stack: dict[str, Any]) -> None:
+    """Fixed `write` access lets a member upload a state version or edit a variable, changing the environment
+    without any plan; custom permissions (never `access`) read both and write neither, and lock nothing."""
+    for team, workspaces in _team_permissions(stack).items():
+        for workspace, body in workspaces.items():
+            assert "access" not in body, (team, workspace)
+            (permissions,) = body["permissions"]
+            assert permissions["state_versions"] in {"read", "read-outputs"}, (team, workspace)
+            assert permissions["variables"] in {"none", "read"}, (team, workspace)
+            assert permissions["workspace_locking"] is False and permissions["run_tasks"] is False
 
 
 def test_no_token_is_in_the_hcp_stack(stack: dict[str, Any]) -> None:

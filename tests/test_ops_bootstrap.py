@@ -414,7 +414,24 @@ def test_oidc_prints_where_every_role_goes_in_github(oidc_account: dict[str, str
     assert f"{APP}: repository secret AWS_BACKEND_DEPLOY_ROLE_ARN_PROD={role}-backend-deploy\n" in output
     assert f"{APP}: repository secret AWS_FRONTEND_DEPLOY_ROLE_ARN_PROD={role}-frontend-deploy\n" in output
     assert f"{APP}: repository secret AWS_WORKERS_DEPLOY_ROLE_ARN_PROD={role}-workers-deploy\n" in output
-    assert "'prod-plan': main only and required reviewers" in output
+    # The prod Environments: reviewers on `prod` only; `prod-plan` (terraform-deploy-prod.yml's plan jobs,
+    # "no reviewers: it only lets the read-only plan role be assumed") must not hold every plan for one.
+    assert "environment 'prod' (both repositories): deployment branches main only and required reviewers\n" in output
+    assert f"environment 'prod-plan' ({INFRA}): deployment branches main only, no required reviewers\n" in output
+    assert f"{APP}: OIDC subject template include_claim_keys [repo, context, job_workflow_ref]" in output
+
+
+def test_the_printed_plan_environment_matches_the_prod_workflow() -> None:
+    """What the bootstrap prints for `prod-plan` is what terraform-deploy-prod.yml relies on: its plan jobs
+    run in `prod-plan`, which has no reviewers, and its apply jobs in `prod`, which has them."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    jobs = yaml.safe_load((ROOT / ".github/workflows/terraform-deploy-prod.yml").read_text())["jobs"]
+    environments = {name: job.get("environment") for name, job in jobs.items()}
+    assert {e for n, e in environments.items() if n.startswith("plan-")} == {"prod-plan"}
+    assert {e for n, e in environments.items() if n.startswith("apply-")} == {"prod"}
 
 
 # -- runs that change the account -------------------------------------------------------------------------------
