@@ -6,6 +6,10 @@ CHECKOV_VENV := .tools/checkov
 PY := $(VENV)/bin/python
 # uv (from PyPI) installs the venvs: ~10x faster than pip, and its cache (~/.cache/uv) makes a second
 # install take seconds. EXTRAS= (empty) installs only what synth needs (the CI plan jobs).
+# --compile-bytecode writes the .pyc files at install time, as pip does and uv does not by default: the
+# provider bindings are 230 MB of Python, and where .pyc files cannot be written later (read-only
+# site-packages, PYTHONDONTWRITEBYTECODE=1) every process would compile them again (the eager import:
+# 29 s instead of 12 s, docs/performance.md).
 UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 EXTRAS ?= [dev]
@@ -25,7 +29,7 @@ $(UV):
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --python python3 $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet -c constraints.txt -e '.$(EXTRAS)'
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -c constraints.txt -e '.$(EXTRAS)'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -34,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --python python3 $(CHECKOV_VENV)
-	VIRTUAL_ENV=$(CHECKOV_VENV) $(UV) pip install --quiet -r requirements-checkov.txt
+	VIRTUAL_ENV=$(CHECKOV_VENV) $(UV) pip install --quiet --compile-bytecode -r requirements-checkov.txt
 	touch $@
 
 ## synth: Terraform JSON for every stack of $VIBERGLASS_ENV (default dev) in $(SYNTH_OUT), via the pinned CLI.

@@ -1,9 +1,21 @@
 """Shared fixtures. Synthesis is expensive (a jsii runtime per process), so each environment and each
-configuration variant is synthesized once per test session and every test reads the JSON."""
+configuration variant is synthesized once per test session and every test reads the JSON.
+
+The session is hermetic (docs/testing.md): before anything runs, :func:`pytest_configure` removes the
+variables of the user's environment that could change a result (``VIBERGLASS_*``, ``AWS_*``, ``TF_*``,
+``NODE_OPTIONS``, ``JSII_*``, ...), points ``HOME`` at a temporary folder (so the cdktf CLI, Terraform,
+checkov and boto3 find no user configuration and leave nothing in the real home) and keeps the jsii
+package cache inside the repository (``.tools/``). At the end it fails the session when anything new
+appeared in the real home's tool folders. ``tests/test_hermetic.py`` runs a slice of the suite in a hostile
+environment to prove it.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +29,87 @@ from config.loader import CONFIG_DIR, parse
 ROOT = Path(__file__).resolve().parent.parent
 Stacks = dict[str, dict[str, Any]]
 SynthFn = Callable[..., Stacks]
+
+# -- hermetic session --------------------------------------------------------------------------------------
+# The real home, handed from the pytest-xdist controller to its workers (which see the temporary one).
+REAL_HOME_VAR = "VIBERGLASS_TESTS_REAL_HOME"
+# Every variable with one of these prefixes, or one of these names, is removed for the session: each can
+# change what the code under test does (config folder, environment, AWS profile/credentials/endpoint,
+# Terraform CLI configuration, the Node.js jsii starts, CI-only output files, ...).
+SCRUBBED_PREFIXES = ("VIBERGLASS_", "AWS_", "TF_", "TFE_", "JSII_", "CDKTF_", "GITHUB_", "RUNNER_", "MOTO_",
+                     "BOTO_", "NODE_", "NPM_CONFIG_", "PYTHON", "XDG_", "ACTIONS_")  # fmt: skip
+SCRUBBED_NAMES = {"CI", "GH_TOKEN", "GH_HOST", "CHECKPOINT_DISABLE", "CDKTF_OUTDIR", "LANGUAGE", "TZ",
+                  "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "VIRTUAL_ENV"}  # fmt: skip
+# Kept although they match a prefix: how Python itself runs, not what the code does.
+KEPT = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
+        "PYTEST_XDIST_TESTRUNUID", "NODE_EXTRA_CA_CERTS", REAL_HOME_VAR}  # fmt: skip
+# Where the tools this suite starts would keep state in a home folder: nothing new may appear there.
+WATCHED_IN_HOME = (".cdktf", ".terraform.d", ".terraformrc", ".aws", ".cache/aws", ".cache/checkov",
+                   ".config/cdktf", ".checkov", ".hypothesis", ".pytest_cache")  # fmt: skip
+JSII_CACHE = ROOT / ".tools" / "jsii-package-cache"
+
+
+def hermetic_environment(environ: dict[str, str], home: Path) -> dict[str, str]:
+    """``environ`` without the user's settings, with ``home`` as HOME and fixed, harmless defaults."""
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if name in KEPT or not (name in SCRUBBED_NAMES or name.upper().startswith(SCRUBBED_PREFIXES))
+    }
+    return kept | {
+        "HOME": str(home),
+        "LC_ALL": "C.UTF-8",
+        "LANG": "C.UTF-8",
+        # boto3: no profile, no credentials file, no instance metadata; tests that talk to AWS use `aws`.
+        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # Terraform and the cdktf CLI: no version check or telemetry (nothing is sent, nothing written).
+        "CHECKPOINT_DISABLE": "1",
+        # jsii unpacks the provider bindings (~400 MB) once per package version; a cache in a fresh home
+        # would cost ~3 s in every process that synthesizes. It stays in the repository's ignored .tools/.
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(JSII_CACHE),
+    }
+
+
+def _snapshot(home: Path) -> set[str]:
+    """The entries directly in ``home`` and everything below its watched tool folders."""
+    found = {p.name for p in home.iterdir()} if home.is_dir() else set()
+    for watched in WATCHED_IN_HOME:
+        top = home / watched
+        if top.is_dir():
+            found.update(str(p.relative_to(home)) for p in top.rglob("*"))
+        elif top.exists():
+            found.add(watched)
+    return found
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = "PYTEST_XDIST_WORKER" in os.environ
+    real_home = Path(os.environ[REAL_HOME_VAR] if worker and REAL_HOME_VAR in os.environ else Path.home())
+    home = Path(tempfile.mkdtemp(prefix="viberglass-tests-home-"))
+    clean = hermetic_environment(dict(os.environ), home)
+    os.environ.clear()
+    os.environ.update(clean)
+    os.environ[REAL_HOME_VAR] = str(real_home)
+    config.stash[_HOME] = (home, real_home, set() if worker else _snapshot(real_home))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    home, real_home, before = session.config.stash[_HOME]
+    shutil.rmtree(home, ignore_errors=True)
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    appeared = sorted(_snapshot(real_home) - before)
+    if appeared:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"the tests wrote into the real home {real_home}: {', '.join(appeared[:10])}"
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_HOME = pytest.StashKey[tuple[Path, Path, set[str]]]()
 
 
 def raw_config(env: str) -> dict[str, Any]:
@@ -61,20 +154,65 @@ def each_env(request: pytest.FixtureRequest, synth: SynthFn) -> tuple[str, Stack
     return env, synth(env)
 
 
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """A moto server on 127.0.0.1 (real HTTP; boto3 is not patched), shared by the session."""
+def _moto_server() -> Any:
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def _moto_session() -> Iterator[str]:
+    """The moto server of the function-scoped ``aws`` fixture, which resets it before every test."""
+    server = _moto_server()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
 
 
+# A moto server in a process of its own: moto keeps its accounts in module globals, so two servers in one
+# process share (and reset) the same state. It loads the AWS managed policies, as an account set up once
+# for a whole module usually attaches some; it runs until its standard input closes.
+_SERVE_MOTO = """
+import os, sys
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print("%s:%d" % server.get_host_and_port(), flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (real HTTP; boto3 is not patched) of one test module's own, for a
+    module-scoped fixture that sets up an account once and lets several tests read it.
+
+    It is a separate process that nothing else resets: the function-scoped ``aws`` fixture resets the
+    session's in-process server, so the tests of a module may run in any order (pytest-randomly) without
+    wiping what the module fixture made.
+    """
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVE_MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdin is not None
+    address = process.stdout.readline().strip()
+    try:
+        assert address, "the moto server process did not start"
+        yield f"http://{address}"
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
 @pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+def aws(_moto_session: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
     """Point boto3 at the moto server with fake credentials, starting from an empty account.
 
     Tests marked ``managed_policies`` also get AWS managed IAM policies (ReadOnlyAccess, ...): moto parses
@@ -83,6 +221,7 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureR
     """
     import urllib.request
 
+    moto_url = _moto_session
     wanted = request.node.get_closest_marker("managed_policies") is not None
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true" if wanted else "false")
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
