@@ -41,8 +41,8 @@ SCRUBBED_PREFIXES = ("VIBERGLASS_", "AWS_", "TF_", "TFE_", "JSII_", "CDKTF_", "G
 SCRUBBED_NAMES = {"CI", "GH_TOKEN", "GH_HOST", "CHECKPOINT_DISABLE", "CDKTF_OUTDIR", "LANGUAGE", "TZ",
                   "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "VIRTUAL_ENV"}  # fmt: skip
 # Kept although they match a prefix: how Python itself runs, not what the code does.
-KEPT = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
-        "PYTEST_XDIST_TESTRUNUID", "NODE_EXTRA_CA_CERTS", REAL_HOME_VAR}  # fmt: skip
+KEPT = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPATH", "PYTHONHOME", "PYTEST_XDIST_WORKER",
+        "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "NODE_EXTRA_CA_CERTS", REAL_HOME_VAR}  # fmt: skip
 # Where the tools this suite starts would keep state in a home folder: nothing new may appear there.
 WATCHED_IN_HOME = (".cdktf", ".terraform.d", ".terraformrc", ".aws", ".cache/aws", ".cache/checkov",
                    ".config/cdktf", ".checkov", ".hypothesis", ".pytest_cache")  # fmt: skip
@@ -110,6 +110,24 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 _HOME = pytest.StashKey[tuple[Path, Path, set[str]]]()
+
+
+def standin_path(folder: Path) -> str:
+    """``PATH`` with the STAND-INs of tests/standin (terraform, gh) first.
+
+    Each is reached through a two-line launcher in ``folder`` that runs it with this interpreter in
+    isolated mode (``-I -S``): the stand-ins use only the standard library, so neither the user's
+    ``python3`` on PATH (a pyenv shim costs ~80 ms a call, and the plan scripts make 15 calls an
+    environment) nor a real ``terraform``/``gh`` on PATH can change what a test sees.
+    """
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for standin in (ROOT / "tests" / "standin").iterdir():
+        launcher = folder / standin.name
+        launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "{standin}" "$@"\n')
+        launcher.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
 
 
 def raw_config(env: str) -> dict[str, Any]:
