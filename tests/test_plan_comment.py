@@ -537,3 +537,62 @@ def test_any_plans_fit_parse_and_keep_every_stack(stacks: list[dict[str, Any]], 
                 assert all(plan_comment.code(c.address) in text for c in dangerous)
         else:
             assert entry["status"] == "failed"
+
+
+# -- behaviours a one-line slip would break (literal numbers and words: not the module's own constants) ----
+
+# GitHub refuses an issue or pull-request comment body longer than this many characters. Written here as
+# GitHub's number, never imported from ops.plan_comment: a changed constant there must fail this test.
+GITHUB_COMMENT_BODY_LIMIT = 65536
+
+
+def test_a_huge_plan_fills_but_never_exceeds_githubs_comment_limit() -> None:
+    for creates, deletes in ((900, 40), (3000, 0), (10000, 200)):
+        text = render([_big_plan(creates, deletes)])
+        assert GITHUB_COMMENT_BODY_LIMIT - 1000 < len(text) <= GITHUB_COMMENT_BODY_LIMIT, (creates, deletes)
+
+
+def test_the_comment_file_with_its_newline_fits_githubs_limit(tmp_path: Path) -> None:
+    out = tmp_path / "comment.md"
+    digest = tmp_path / "big.json"
+    digest.write_text(json.dumps(plan_comment.to_digest([_big_plan(5000, 100)])))
+    assert main(["plan-comment", "--digest", str(digest), "--out", str(out)]) == 0
+    assert GITHUB_COMMENT_BODY_LIMIT - 1000 < len(out.read_text()) <= GITHUB_COMMENT_BODY_LIMIT
+
+
+def test_a_stack_whose_only_changes_are_outputs_has_changes() -> None:
+    """Applying it changes what other stacks and the deploy workflows read: never "No changes"."""
+    text = render([plan("outputs", "dev/workers"), plan("noop", "prod/base")])
+    assert "| `dev/workers` | changes |" in text
+    assert "No changes: `prod/base`.\n" in text
+    assert "<summary><code>dev/workers</code>: outputs only</summary>" in text
+    assert "## Terraform plan: 0 to add, 0 to change, 0 to destroy\n" in text
+    assert plan("outputs").has_changes
+
+
+def test_the_last_line_links_the_full_plan() -> None:
+    text = render([plan("mixed_base")], full_plan="the summaries of https://github.example/run/7")
+    assert text.splitlines()[-1] == "_Full plan: the summaries of https://github.example/run/7._"
+
+
+def test_a_shortened_comment_still_ends_with_the_link_to_the_full_plan() -> None:
+    text = render([_big_plan(900, 40)], full_plan="https://github.example/run/8")
+    assert text.splitlines()[-1] == (
+        "_Parts were shortened to fit GitHub's comment limit; the full plan is in https://github.example/run/8._"
+    )
+
+
+def test_the_caution_block_comes_before_the_table() -> None:
+    text = render([plan("mixed_base"), plan("mixed_platform", "dev/platform")])
+    assert text.index("> [!CAUTION]") < text.index("| stack | result |") < text.index("<details>")
+
+
+def test_destroys_and_replacements_are_each_counted_once() -> None:
+    """mixed_base destroys 2 resources; mixed_platform replaces 1 (a replacement is not also a destroy)."""
+    text = render([plan("mixed_base"), plan("mixed_platform", "dev/platform")])
+    assert "> **2 resources will be destroyed and 1 resource replaced.**" in text
+    assert "> **`dev/base`: 2 destroys, 0 replacements**" in text
+    assert "> **`dev/platform`: 0 destroys, 1 replacement**" in text
+    assert text.splitlines()[2] == (
+        "## Terraform plan: 2 to add, 2 to change, 2 to destroy, 1 to replace, 1 to import, 1 to move"
+    )
