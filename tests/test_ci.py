@@ -201,7 +201,7 @@ PLAN_COMMENT_MARKER = "<!-- viberglass-plan-comment -->"
 def _comment_step() -> dict[str, Any]:
     (step,) = [s for s in jobs("terraform-plan.yml")["comment"]["steps"] if "gh api" in s.get("run", "")
                and "comments" in s.get("run", "") and "marker=" in s.get("run", "")]  # fmt: skip
-    return step
+    return dict(step)
 
 
 def test_the_workflow_finds_the_comment_by_the_marker_the_renderer_writes() -> None:
