@@ -4,8 +4,8 @@ configuration variant is synthesized once per test session and every test reads 
 The session is hermetic (docs/testing.md): before anything runs, :func:`pytest_configure` removes the
 variables of the user's environment that could change a result (``VIBERGLASS_*``, ``AWS_*``, ``TF_*``,
 ``NODE_OPTIONS``, ``JSII_*``, ...), points ``HOME`` at a temporary folder (so the cdktf CLI, Terraform,
-checkov and boto3 find no user configuration and leave nothing in the real home) and keeps the jsii
-package cache inside the repository (``.tools/``). At the end it fails the session when anything new
+checkov and boto3 find no user configuration and leave nothing in the real home), puts the Terraform and gh
+STAND-INs (tests/standin) first on PATH and keeps the jsii package cache inside the repository (``.tools/``). At the end it fails the session when anything new
 appeared in the real home's tool folders. ``tests/test_hermetic.py`` runs a slice of the suite in a hostile
 environment to prove it.
 """
@@ -91,6 +91,9 @@ def pytest_configure(config: pytest.Config) -> None:
     clean = hermetic_environment(dict(os.environ), home)
     os.environ.clear()
     os.environ.update(clean)
+    # No test depends on a Terraform (or gh) the machine may or may not have: the STAND-INs come first on
+    # PATH for the whole session (cdktf asks `terraform version` when it synthesizes a `cloud` backend).
+    os.environ["PATH"] = standin_path(home / "standin-bin")
     os.environ[REAL_HOME_VAR] = str(real_home)
     config.stash[_HOME] = (home, real_home, set() if worker else _snapshot(real_home))
 
