@@ -4,10 +4,10 @@ configuration variant is synthesized once per test session and every test reads 
 The session is hermetic (docs/testing.md): before anything runs, :func:`pytest_configure` removes the
 variables of the user's environment that could change a result (``VIBERGLASS_*``, ``AWS_*``, ``TF_*``,
 ``NODE_OPTIONS``, ``JSII_*``, ...), points ``HOME`` at a temporary folder (so the cdktf CLI, Terraform,
-checkov and boto3 find no user configuration and leave nothing in the real home), puts the Terraform and gh
-STAND-INs (tests/standin) first on PATH and keeps the jsii package cache inside the repository (``.tools/``). At the end it fails the session when anything new
-appeared in the real home's tool folders. ``tests/test_hermetic.py`` runs a slice of the suite in a hostile
-environment to prove it.
+checkov and boto3 find no user configuration and leave nothing in the real home), puts the Terraform and
+gh STAND-INs (tests/standin) first on PATH and keeps the jsii package cache inside the repository
+(``.tools/``). At the end it fails the session when anything new appeared in the real home's tool
+folders. ``tests/test_hermetic.py`` runs a slice of the suite in a hostile environment to prove it.
 """
 
 from __future__ import annotations
