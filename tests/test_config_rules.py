@@ -142,3 +142,132 @@ def test_the_frontend_cannot_share_the_api_domain() -> None:
 def test_an_api_domain_needs_its_hosted_zone() -> None:
     message = refused(dev(domains={"api_domain": "api.example.com"}))
     assert message.startswith("domains.route53_zone_id: is missing but domains.api_domain is set")
+
+
+# -- every refusal of config/rules.py, whole: key, problem and fix -------------------------------------------
+
+REFUSALS = [
+    ("cidr-not-ipv4", dev(network={"vpc_cidr": "10.0.0.0/33"}),
+     "network.vpc_cidr: '10.0.0.0/33' is not an IPv4 CIDR block; write it like 10.0.0.0/16"),
+    ("cidr-host-bits", dev(network={"vpc_cidr": "10.0.0.1/16"}),
+     "network.vpc_cidr: 10.0.0.1/16 has host bits set; use 10.0.0.0/16"),
+    ("vpc-too-small", dev(network={"vpc_cidr": "10.0.0.0/29"}),
+     "network.vpc_cidr: /29 is outside what a VPC accepts; use /16 to /28"),
+    ("zone-of-another-region", dev(aws={"availability_zones": ["eu-west-1a", "us-east-1b"]}),
+     "aws.availability_zones: 'us-east-1b' is not a zone of eu-west-1; list 2-6 Availability Zones of eu-west-1, "
+     "e.g. eu-west-1a, eu-west-1b"),
+    ("zone-with-a-digit-for-a-letter", dev(aws={"availability_zones": ["eu-west-1a", "eu-west-12"]}),
+     "aws.availability_zones: 'eu-west-12' is not a zone of eu-west-1; list 2-6 Availability Zones of eu-west-1, "
+     "e.g. eu-west-1a, eu-west-1b"),
+    ("zone-twice", dev(aws={"availability_zones": ["eu-west-1a", "eu-west-1a"]}),
+     "aws.availability_zones: ['eu-west-1a', 'eu-west-1a'] lists a zone twice; list each zone once"),
+    ("one-zone", dev(aws={"availability_zones": ["eu-west-1a"]},
+                     network={"public_subnets": ["10.0.1.0/24"], "private_subnets": ["10.0.10.0/24"]}),
+     "aws.availability_zones: lists 1 zone(s); the load balancer and the database need two at least; "
+     "list 2-6 Availability Zones of eu-west-1"),
+    ("subnets-per-zone", dev(network={"public_subnets": ["10.0.1.0/24"]}),
+     "network.public_subnets: 1 subnets for 2 availability zones (eu-west-1a, eu-west-1b); give one subnet per "
+     "zone, or list the zones in aws.availability_zones"),
+    ("subnet-outside", dev(network={"public_subnets": ["10.1.1.0/24", "10.0.2.0/24"]}),
+     "network.public_subnets[0]: 10.1.1.0/24 is outside network.vpc_cidr (10.0.0.0/16); pick a block inside "
+     "10.0.0.0/16"),
+    ("subnet-overlap", dev(network={"public_subnets": ["10.0.1.0/24", "10.0.1.0/25"]}),
+     "network.public_subnets[1]: 10.0.1.0/25 overlaps network.public_subnets[0] (10.0.1.0/24); give each subnet "
+     "its own block"),
+    ("subnet-size", dev(network={"private_subnets": ["10.0.10.0/29", "10.0.11.0/24"]}),
+     "network.private_subnets[0]: 10.0.10.0/29 is a /29; AWS subnets are /16 to /28; use a /24, for example"),
+    ("subnet-cidr-of-a-private-subnet", dev(network={"private_subnets": ["10.0.10.1/24", "10.0.11.0/24"]}),
+     "network.private_subnets[0]: 10.0.10.1/24 has host bits set; use 10.0.10.0/24"),
+    ("subnet-too-small-for-alb", dev(network={"public_subnets": ["10.0.1.0/28", "10.0.2.0/24"]}),
+     "network.public_subnets[0]: 10.0.1.0/28 is too small for the load balancer (an ALB needs /27 or larger); "
+     "use a /27 or larger block, e.g. a /24"),
+    ("subnet-too-small-for-a-deploy",
+     dev(backend={"max_count": 11}, network={"private_subnets": ["10.0.10.0/28", "10.0.11.0/24"]}),
+     "network.private_subnets[0]: 10.0.10.0/28 has 11 usable addresses; backend.max_count 11 over 2 zones needs 13 "
+     "in each during a deploy; use a larger block, or lower backend.max_count"),
+    ("standard-mode-deploys-into-the-public-subnets",
+     dev(backend={"max_count": 27}, network={"mode": "standard", "public_subnets": ["10.0.1.0/27", "10.0.2.0/24"]}),
+     "network.public_subnets[0]: 10.0.1.0/27 has 27 usable addresses; backend.max_count 27 over 2 zones needs 29 "
+     "in each during a deploy; use a larger block, or lower backend.max_count"),
+    ("log-retention", dev(logs={"retention_days": 8}),
+     "logs.retention_days: 8 is not a retention CloudWatch Logs accepts; use 7 (accepted: 1, 3, 5, 7, 14, 30, 60, "
+     "90, ... 3653)"),
+    ("fargate-cpu", dev(backend={"cpu": 300}),
+     "backend.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384"),
+    ("fargate-memory", dev(backend={"cpu": 256, "memory": 4096}),
+     "backend.memory: 4096 MiB is not a Fargate memory size for backend.cpu 256; use 512, 1024, 2048"),
+    ("worker-fargate-cpu", dev(workers={"cpu": 300}),
+     "workers.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384"),
+    ("storage", dev(database={"allocated_storage": 100, "max_allocated_storage": 50}),
+     "database.max_allocated_storage: 50 is below database.allocated_storage (100); raise it, or remove it to turn "
+     "storage autoscaling off"),
+    ("s3-without-settings", dev(state={"backend": "s3"}),
+     "state.s3: backend is s3 but there are no s3 settings; add state.s3.bucket, region, dynamodb_table"),
+    ("s3-unlocked", dev(state={"backend": "s3", "s3": {"bucket": "viberglass-terraform-state", "region": "eu-west-1"}}),
+     "state.s3.dynamodb_table: the s3 backend has no locking; set dynamodb_table, or use_lockfile: true "
+     "(Terraform >= 1.10)"),
+    ("cloud-without-settings", dev(state={"backend": "cloud"}),
+     "state.cloud: backend is cloud but there are no cloud settings; add state.cloud.organization"),
+    ("min-above-desired", dev(backend={"min_count": 2, "desired_count": 1, "max_count": 2}),
+     "backend.min_count: 2 is above backend.desired_count (1); lower min_count or raise desired_count"),
+    ("desired-above-max", dev(backend={"desired_count": 3, "max_count": 2}),
+     "backend.desired_count: 3 is above backend.max_count (2); lower desired_count or raise max_count"),
+    ("prod-multi-az", prod(database={"multi_az": False}),
+     "database.multi_az: false is not allowed in a production environment (one zone failure would stop the "
+     "database); set it to true: a standby in a second zone takes over"),
+    ("domain-zone", dev(domains={"api_domain": "api.example.com"}),
+     "domains.route53_zone_id: is missing but domains.api_domain is set (its certificate is validated through "
+     "DNS); set the hosted zone id of the domain (Z...)"),
+    ("domain-same", dev(domains={"api_domain": "api.example.com", "app_domain": "api.example.com",
+                                 "route53_zone_id": "Z0123456789ABCDEFGHIJ"}),
+     "domains.app_domain: api.example.com is also domains.api_domain; give the frontend its own name"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("raw", "line"), [c[1:] for c in REFUSALS], ids=[c[0] for c in REFUSALS])
+def test_each_refusal_names_the_key_the_problem_and_the_fix(raw: dict[str, Any], line: str) -> None:
+    assert refused(raw, "live" if raw["tier"] == "production" else "sandbox") == line
+
+
+def test_a_development_tier_under_a_production_name_is_refused_with_the_fix() -> None:
+    assert refused(DEV, "prod-eu") == (
+        "tier: is development but the environment is named 'prod-eu'; set tier: production; a development "
+        "environment needs a name without prod/production"
+    )
+
+
+# -- the accepted side of each bound --------------------------------------------------------------------------
+
+
+def test_a_deploy_that_just_fits_its_subnets_is_accepted() -> None:
+    """/28 keeps 11 addresses: 10 tasks over 2 zones need 5 + 5 during a deploy, and one for the database."""
+    cfg = parse(dev(backend={"max_count": 10}, network={"private_subnets": ["10.0.10.0/28", "10.0.11.0/24"]}), "x")
+    assert cfg.backend.max_count == 10
+    standard = dev(
+        backend={"max_count": 26}, network={"mode": "standard", "public_subnets": ["10.0.1.0/27", "10.0.2.0/24"]}
+    )
+    assert parse(standard, "x").network.public_subnets[0] == "10.0.1.0/27"
+
+
+def test_a_27_is_large_enough_for_the_load_balancer() -> None:
+    cfg = parse(dev(network={"public_subnets": ["10.0.1.0/27", "10.0.2.0/24"]}), "sandbox")
+    assert cfg.network.public_subnets[0] == "10.0.1.0/27"
+
+
+def test_a_28_vpc_is_not_refused_for_its_size() -> None:
+    """Only its subnets (a /27 for the load balancer does not fit in it) stop it, not the VPC bound."""
+    message = refused(dev(network={"vpc_cidr": "10.0.0.0/28"}))
+    assert not message.startswith("network.vpc_cidr")
+
+
+def test_storage_autoscaling_may_start_at_the_allocated_size() -> None:
+    cfg = parse(dev(database={"allocated_storage": 100, "max_allocated_storage": 100}), "sandbox")
+    assert cfg.database.max_allocated_storage == 100
+
+
+def test_six_zones_are_accepted() -> None:
+    zones = [f"eu-west-1{c}" for c in "abcdef"]
+    cfg = parse(dev(aws={"availability_zones": zones},
+                    network={"public_subnets": [f"10.0.{i}.0/24" for i in range(1, 7)],
+                             "private_subnets": [f"10.0.{i}.0/24" for i in range(11, 17)]}), "sandbox")  # fmt: skip
+    assert cfg.availability_zones == zones
