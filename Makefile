@@ -6,13 +6,15 @@ CHECKOV_VENV := .tools/checkov
 PY := $(VENV)/bin/python
 # uv (from PyPI) installs the venvs: ~10x faster than pip, and its cache (~/.cache/uv) makes a second
 # install take seconds. EXTRAS= (empty) installs only what synth needs (the CI plan jobs).
-# --compile-bytecode writes the .pyc files at install time, as pip does and uv does not by default: the
-# provider bindings are 230 MB of Python, and where .pyc files cannot be written later (read-only
-# site-packages, PYTHONDONTWRITEBYTECODE=1) every process would compile them again (the eager import:
-# 29 s instead of 12 s, docs/performance.md).
+# With the dev extras, --compile-bytecode writes the .pyc files at install time, as pip does and uv does not
+# by default: the provider bindings are 230 MB of Python, and where .pyc files cannot be written later
+# (read-only site-packages, PYTHONDONTWRITEBYTECODE=1) every process compiles again what it imports (the
+# test suite's eager import: 29 s instead of 12 s, docs/performance.md). A synth-only install (EXTRAS=, the
+# plan jobs) imports ~100 provider modules once and skips the ~10 s of compiling all 2,200.
 UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 EXTRAS ?= [dev]
+COMPILE = $(if $(EXTRAS),--compile-bytecode,)
 
 # The pinned Node 22 and cdktf CLI from node_modules come first; no telemetry/version checks (offline).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -29,7 +31,7 @@ $(UV):
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --python python3 $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --compile-bytecode -c constraints.txt -e '.$(EXTRAS)'
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet $(COMPILE) -c constraints.txt -e '.$(EXTRAS)'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -271,3 +271,13 @@ def test_six_zones_are_accepted() -> None:
                     network={"public_subnets": [f"10.0.{i}.0/24" for i in range(1, 7)],
                              "private_subnets": [f"10.0.{i}.0/24" for i in range(11, 17)]}), "sandbox")  # fmt: skip
     assert cfg.availability_zones == zones
+
+
+def test_a_block_the_schema_let_through_but_ipaddress_cannot_read_is_refused_by_the_rules_too() -> None:
+    """config/rules.py reads CIDRs again; the schema refuses such values first, so only a direct call shows
+    the rules' own refusal is whole."""
+    from config.rules import _cidr
+
+    with pytest.raises(ConfigError) as caught:
+        _cidr("network.vpc_cidr", "10.0.0.0/99")
+    assert str(caught.value) == "network.vpc_cidr: '10.0.0.0/99' is not an IPv4 CIDR block; write it like 10.0.0.0/16"
