@@ -115,6 +115,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 _HOME = pytest.StashKey[tuple[Path, Path, set[str]]]()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Test files with ``slow`` tests (subprocess synths) first, in the random order pytest-randomly gave
+    them, then the others in theirs: pytest-xdist hands out whole files in this order, so the longest
+    ones start at once instead of keeping one worker busy while the other idles at the end."""
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
+
+
 def standin_path(folder: Path) -> str:
     """``PATH`` with the STAND-INs of tests/standin (terraform, gh) first.
 

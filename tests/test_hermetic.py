@@ -15,14 +15,13 @@ import pytest
 from tests.conftest import REAL_HOME_VAR, ROOT
 
 # One of each kind: configuration loading (VIBERGLASS_*), in-process synthesis (jsii, Node, its package
-# cache; a `cloud` backend, for which cdktf runs `terraform version`), boto3 against moto (AWS_* and ~/.aws),
-# the CI scripts against the Terraform stand-in, the ops entry point as a process (credentials), and
+# cache; a `cloud` backend, for which cdktf runs `terraform version`), boto3 against moto and ops commands
+# in-process and as a process (AWS_*, ~/.aws), the CI scripts against the Terraform stand-in, and
 # `make synth` through the cdktf CLI (which writes ~/.cdktf and ~/.terraform.d when it can).
 SLICE = [
     "tests/test_config.py",
     "tests/test_state_backends.py::test_cloud_backend_names_one_workspace_per_env_and_stack",
     "tests/test_ops_errors.py",
-    "tests/test_runbook.py::test_a_fresh_account_in_runbook_order",
     "tests/test_ci_scripts.py::test_every_stack_planned_exits_0",
     "tests/test_config_errors.py::test_make_synth_failure_while_working_is_one_line",
 ]
@@ -131,8 +130,9 @@ def test_the_session_fails_when_a_test_writes_into_the_real_home(tmp_path: Path)
     test_file = tmp_path / "test_guarded.py"
     test_file.write_text(GUARDED.replace("{var}", REAL_HOME_VAR))
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-n", "0", "-p", "no:randomly",
-         "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), "-c", os.devnull, str(test_file)],
+        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:xdist", "-p", "no:randomly",
+         "-p", "no:hypothesispytest", "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), "-c", os.devnull,
+         str(test_file)],
         cwd=ROOT, env=_outside_any_session(HOME=str(home)), capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
