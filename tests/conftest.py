@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ SCRUBBED_PREFIXES = ("VIBERGLASS_", "AWS_", "TF_", "TFE_", "JSII_", "CDKTF_", "G
 SCRUBBED_NAMES = {"CI", "GH_TOKEN", "GH_HOST", "CHECKPOINT_DISABLE", "CDKTF_OUTDIR", "LANGUAGE", "TZ",
                   "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "VIRTUAL_ENV"}  # fmt: skip
 # Kept although they match a prefix: how Python itself runs, not what the code does.
-KEPT = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPATH", "PYTHONHOME", "PYTEST_XDIST_WORKER",
+KEPT = {"PYTHONUNBUFFERED", "PYTHONPATH", "PYTHONHOME", "PYTEST_XDIST_WORKER",
         "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "NODE_EXTRA_CA_CERTS", REAL_HOME_VAR}  # fmt: skip
 # Where the tools this suite starts would keep state in a home folder: nothing new may appear there.
 WATCHED_IN_HOME = (".cdktf", ".terraform.d", ".terraformrc", ".aws", ".cache/aws", ".cache/checkov",
@@ -95,6 +96,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # PATH for the whole session (cdktf asks `terraform version` when it synthesizes a `cloud` backend).
     os.environ["PATH"] = standin_path(home / "standin-bin")
     os.environ[REAL_HOME_VAR] = str(real_home)
+    # .pyc files of the project's and the tests' modules go to their __pycache__ folders in the repository
+    # (ignored by git), whatever PYTHONDONTWRITEBYTECODE says: every worker and subprocess would otherwise
+    # compile (and pytest re-rewrite) the same modules again.
+    sys.dont_write_bytecode = False
     config.stash[_HOME] = (home, real_home, set() if worker else _snapshot(real_home))
 
 

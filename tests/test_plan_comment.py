@@ -512,7 +512,7 @@ def expected_counts(document: dict[str, Any]) -> dict[str, int]:
 
 # Plans of up to 5 x 250 changes are meant to be big (the size limit is the point); hypothesis' health check
 # against large generated data would fail such a run at random.
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
 @given(stacks=st.lists(stack(), min_size=1, max_size=5), failing=st.integers(0, 5), commit=NASTY)
 def test_any_plans_fit_parse_and_keep_every_stack(stacks: list[dict[str, Any]], failing: int, commit: str) -> None:
     plans = [plan_comment.parse_plan(f"dev/s{n}", doc) for n, doc in enumerate(stacks)]
