@@ -741,3 +741,72 @@ def test_inline_code_and_fences_cannot_be_closed_by_what_they_quote() -> None:
     assert plan_comment.fenced("x\n````\ny") == ["`````", "x", "````", "y", "`````"]
     assert plan_comment.fenced("") == ["```", "", "```"]
     assert plan_comment.html_code("<a>\x7f") == "<code>&lt;a&gt;\\x7f</code>"
+
+
+def test_the_details_of_a_stack_list_every_group_in_order() -> None:
+    """Replacements first, then destroys, creates, updates, forgets, reads, imports, moves, drift, outputs."""
+    parts = ("replace_paths", "delete_reasons", "deposed", "import", "move", "forget", "read", "update", "create")
+    stack = plan_comment.StackPlan(
+        "dev/x", changes=[c for p in parts for c in plan(p).changes], drift=plan("drift").drift,
+        output_changes=["o (create)"],
+    )  # fmt: skip
+    assert plan_comment._details(stack) == [
+        "<details><summary><code>dev/x</code>: 1 to add, 1 to change, 3 to destroy, 3 to replace, 1 to import, "
+        "1 to move, 1 to forget, 1 to read</summary>",
+        "",
+        "**Replace**",
+        f"- `aws_db_instance.database_instance_ABCDEF12` (delete, then create): {CANNOT_UPDATE}; forced by "
+        "`identifier`",
+        f"- `aws_ecs_task_definition.backend_task_11223344` (create, then delete): {CANNOT_UPDATE}; forced by "
+        "`container_definitions`",
+        "- `aws_instance.tainted_AABBCCDD` (delete, then create): tainted",
+        "",
+        "**Destroy**",
+        '- `aws_ecr_repository.registry_repository_A1B2C3D4["codex"]`: for_each key no longer present',
+        "- `aws_sqs_queue.old_queue_99AA88BB`: no longer in the configuration",
+        "- `aws_lb_target_group.alb_backend-tg_5A6B7C8D` (deposed object `4e3f2a1b`)",
+        "",
+        "**Create**",
+        "- `aws_vpc.network_vpc_4E8F0223`",
+        "",
+        "**Update in place**",
+        "- `aws_security_group.backend-sg_group_21F014B1`; changes `description`, `tags`",
+        "",
+        "**Forget (removed from state, kept in AWS)**",
+        "- `aws_kms_key.key_key_9F8E7D6C`",
+        "",
+        "**Read during apply (data sources)**",
+        "- `data.aws_caller_identity.account_current_12345678`",
+        "",
+        "**Import**",
+        "- `aws_s3_bucket.uploads_bucket_556152F0`",
+        "",
+        "**Move**",
+        "- `aws_subnet.network_public-0_0F0F0F0F` → `aws_subnet.network_public-a_A182901C`",
+        "",
+        "**Changed outside Terraform (drift; the plan above puts it back)**",
+        "- `aws_security_group.backend-sg_sg_1234ABCD`; changes `tags`",
+        "",
+        "**Outputs**",
+        "- `o (create)`",
+        "",
+        "</details>",
+    ]
+
+
+def test_the_job_summary_shows_each_redacted_plan_in_a_fence(tmp_path: Path) -> None:
+    text = tmp_path / "base.txt"
+    text.write_text("  + password = hunter2hunter2\n  ~ name = x\n")
+    plans = [plan("create", "dev/base"), plan("create", "dev/unread"), plan("create", "dev/gone")]
+    summary = plan_comment.job_summary(
+        plans, {"dev/base": str(text), "dev/unread": str(text), "dev/gone": str(tmp_path / "missing.txt")},
+        {"dev/base": {"hunter2hunter2"}, "dev/gone": set()},
+    )  # fmt: skip
+    assert summary.splitlines()[:12] == [
+        "## Terraform plans", "",
+        "### `dev/base`", "", "_1 sensitive value that Terraform printed in clear were redacted._", "",
+        "```", "  + password = (sensitive value)", "  ~ name = x", "```", "",
+        "### `dev/unread`",
+    ]  # fmt: skip
+    assert "_Not shown: its plan JSON could not be read, so its sensitive values are unknown._" in summary
+    assert "### `dev/gone`\n\n_Not shown: [Errno 2] No such file or directory:" in summary
