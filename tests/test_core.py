@@ -108,3 +108,70 @@ def test_service_trust_pins_source_account() -> None:
     (stmt,) = doc["Statement"]
     assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     assert stmt["Action"] == ["sts:AssumeRole"]
+
+
+# -- what a refused size or retention suggests, and the one-line error format -----------------------------
+
+
+def test_memory_choices_are_listed_or_described_as_a_range() -> None:
+    described = {cpu: aws_limits.describe_memory_choices(cpu) for cpu in (256, 512, 1024, 8192, 16384)}
+    assert described == {
+        256: "512, 1024, 2048",
+        512: "1024-4096 in steps of 1024",
+        1024: "2048-8192 in steps of 1024",
+        8192: "16384-61440 in steps of 4096",
+        16384: "32768-122880 in steps of 8192",
+    }
+
+
+def test_the_nearest_retention_prefers_the_longer_one_on_a_tie() -> None:
+    assert [aws_limits.nearest_retention(d) for d in (0, 2, 4, 6, 10, 11, 3653, 5000)] == [
+        1,
+        3,
+        5,
+        7,
+        7,
+        14,
+        3653,
+        3653,
+    ]
+
+
+def test_one_line_collapses_whitespace_and_cuts_at_the_limit() -> None:
+    from core.cli import one_line
+
+    assert one_line("a\n  b\tc") == "a b c"
+    assert one_line("x" * 500) == "x" * 500
+    assert one_line("x" * 501) == "x" * 497 + "..."
+    assert one_line("abcdefghij", limit=8) == "abcde..."
+
+
+def test_an_unexpected_error_is_its_type_and_first_line() -> None:
+    from core.cli import describe
+
+    assert describe(RuntimeError("boom\nmore")) == "RuntimeError: boom"
+    assert describe(KeyError("multi-agent")) == "KeyError: 'multi-agent'"
+    assert describe(ValueError("  ")) == "ValueError"
+    assert describe(OSError()) == "OSError"
+
+
+def test_tracebacks_only_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.cli import show_tracebacks
+
+    monkeypatch.delenv("VIBERGLASS_TRACEBACK", raising=False)
+    assert show_tracebacks() is False
+    monkeypatch.setenv("VIBERGLASS_TRACEBACK", "1")
+    assert show_tracebacks() is True
+
+
+def test_a_bad_argument_is_one_error_line_naming_the_help_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="viberglass-ops deploy")
+    parser.add_argument("--env", required=True)
+    with pytest.raises(SystemExit) as exited:
+        parser.parse_args([])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: the following arguments are required: --env; see `viberglass-ops deploy --help`\n"
+    )
