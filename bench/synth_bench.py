@@ -1,6 +1,6 @@
-"""Synth benchmark (SPEC §8): eager import vs the project's fast path vs the floor, and scaling with the
-number of environments. Runs everything in one invocation on the same machine; prints a markdown report
-and, with ``--write``, stores it as docs/performance.md.
+"""Synth benchmark (docs/design.md "Targets", docs/performance.md): eager import vs the project's fast path
+vs the floor, and scaling with the number of environments. Runs everything in one invocation on the same
+machine; prints a markdown report and, with ``--write``, stores it as docs/performance.md.
 
     .venv/bin/python bench/synth_bench.py [--repeat 5] [--write]
 

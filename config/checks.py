@@ -171,24 +171,6 @@ def repository_path(value: str) -> str:
     return value
 
 
-def ssm_parameter(value: str) -> str:
-    """An SSM parameter name: ``/a/b/c``, at most 15 levels, not under the reserved ``/aws`` or ``/ssm``."""
-    problem = None
-    if not value.startswith("/"):
-        problem = "does not start with '/'"
-    else:
-        problem = _segments_problem(value[1:], r"[A-Za-z0-9_.-]+")
-    if problem is None and value.count("/") > 15:
-        problem = "has more than 15 levels"
-    if problem is None and value.lower().split("/")[1] in {"aws", "ssm"}:
-        problem = "is under a prefix AWS reserves (/aws, /ssm)"
-    if problem is None and len(value) > 1011:
-        problem = "is longer than 1,011 characters"
-    if problem:
-        raise refuse(f"{show(value)} is not an SSM parameter name: it {problem}", "write it like /viberglass/dev/name")
-    return value
-
-
 def git_branch(value: str) -> str:
     """A branch name git (``git check-ref-format --branch``) and Amplify (1-255 characters) both accept."""
     problem = None

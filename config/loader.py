@@ -416,6 +416,53 @@ def load(env: str | None = None, directory: Path | None = None, *, source: str =
         )
     raw = read_yaml(path, shown)
     try:
-        return parse(raw, env)
+        cfg = parse(raw, env)
+        check_account_sharing(cfg, directory)
     except ConfigError as error:
         raise error.in_file(shown) from None
+    return cfg
+
+
+def _declared_account(path: Path) -> tuple[str | None, bool]:
+    """(``aws.account_id``, ``aws.shared_account``) as another environment file writes them; a file that
+    cannot be read counts as naming no account (its own load reports what is wrong with it)."""
+    try:
+        raw = read_yaml(path, display_path(path))
+    except ConfigError:
+        return None, False
+    aws = raw.get("aws") if isinstance(raw, dict) else None
+    if not isinstance(aws, dict):
+        return None, False
+    account = aws.get("account_id")
+    return (account if isinstance(account, str) else None), aws.get("shared_account") is True
+
+
+def account_peers(cfg: EnvironmentConfig, directory: Path | None = None) -> list[str]:
+    """The other environments of the config folder whose files name the same AWS account."""
+    folder = directory or config_dir()
+    return [
+        env
+        for env in available_environments(folder)
+        if env != cfg.name and _declared_account(folder / f"{env}.yaml")[0] == cfg.aws.account_id
+    ]
+
+
+def check_account_sharing(cfg: EnvironmentConfig, directory: Path) -> None:
+    """One AWS account per environment, unless every environment in it says ``aws.shared_account: true``:
+    the application's own names (Lambda functions, task families, ``/viberator/...`` parameters) carry
+    no environment, so a shared account mixes them (docs/security.md)."""
+    for peer in account_peers(cfg, directory):
+        peer_shared = _declared_account(directory / f"{peer}.yaml")[1]
+        if not (cfg.aws.shared_account and peer_shared):
+            missing = " and ".join(
+                f"{name}.yaml"
+                for name, shared in ((cfg.name, cfg.aws.shared_account), (peer, peer_shared))
+                if not shared
+            )
+            raise ConfigError(
+                "aws.account_id",
+                f"{cfg.aws.account_id} is also the account of {peer} ({peer}.yaml); environments get an account "
+                "each by default",
+                f"give {cfg.name} its own account, or set aws.shared_account: true in {missing} "
+                "(docs/security.md lists what a shared account mixes)",
+            )

@@ -164,7 +164,9 @@ def check_sizes(cfg: EnvironmentConfig) -> None:
 
 def check_state(cfg: EnvironmentConfig) -> None:
     """`state.backend` has its settings (`state.s3`, `state.cloud`); S3 state is locked
-    (`state.s3.dynamodb_table` or `state.s3.use_lockfile`)."""
+    (`state.s3.dynamodb_table` or `state.s3.use_lockfile`); HCP Terraform state names its project
+    (`state.cloud.project`), and agent execution its pool (`state.cloud.execution_mode`,
+    `state.cloud.agent_pool`)."""
     state = cfg.state
     if state.backend == "s3":
         if state.s3 is None:
@@ -181,6 +183,25 @@ def check_state(cfg: EnvironmentConfig) -> None:
         raise ConfigError(
             "state.cloud", "backend is cloud but there are no cloud settings", "add state.cloud.organization"
         )
+    cloud = state.cloud
+    if state.backend == "cloud" and cloud is not None:
+        if cloud.project is None:
+            raise ConfigError(
+                "state.cloud.project",
+                "is missing: the hcp stack creates the environment's workspaces in their own project, and the "
+                "AWS roles trust runs by project name",
+                "add state.cloud.project, e.g. viberglass-dev (one project per environment)",
+            )
+        if cloud.execution_mode == "agent" and cloud.agent_pool is None:
+            raise ConfigError(
+                "state.cloud.agent_pool", "is missing: execution_mode agent runs on an agent pool", "name the pool"
+            )
+        if cloud.execution_mode == "remote" and cloud.agent_pool is not None:
+            raise ConfigError(
+                "state.cloud.agent_pool",
+                f"{cloud.agent_pool} is set but execution_mode is remote (HCP Terraform's own workers)",
+                "set execution_mode: agent, or remove agent_pool",
+            )
 
 
 def _looks_like_production(env: str) -> bool:

@@ -17,7 +17,6 @@ from core.aws_limits import MAX_TASKS_PER_SERVICE
 from core.network import default_azs
 
 Cidr = Annotated[str, check(checks.cidr)]
-SsmName = Annotated[str, check(checks.ssm_parameter)]
 Domain = Annotated[
     str,
     check(
@@ -50,8 +49,17 @@ class Section(BaseModel):
 
 
 class AwsSettings(Section):
+    """Where the environment runs. ``account_id`` is required: Terraform (``allowed_account_ids``) and the
+    bootstrap commands refuse any other account. One account per environment is the default; two
+    environment files naming the same account must both say ``shared_account: true`` (config.loader)."""
+
     region: Region = "eu-west-1"
-    account_id: Annotated[str, check(checks.account_id)] | None = None
+    account_id: Annotated[
+        str,
+        check(checks.account_id),
+        Field(description="the environment's own AWS account, quoted: `aws sts get-caller-identity` shows it"),
+    ]
+    shared_account: bool = False
     # Checked against the region by config.rules.check_network.
     availability_zones: Annotated[list[str], Field(max_length=6, description="no region has more than six")] | None = (
         None
@@ -94,6 +102,19 @@ class CloudState(Section):
         | None
     ) = None
     workspace_prefix: Name = "viberglass"
+    # How the environment's workspaces run (the `hcp` stack sets it): HCP Terraform's own workers, or the
+    # agents of an agent pool the organization runs (`agent_pool`, by name).
+    execution_mode: Annotated[
+        Literal["remote", "agent"],
+        Field(description="remote: HCP Terraform's workers; agent: the agents of `agent_pool`"),
+    ] = "remote"
+    agent_pool: (
+        Annotated[
+            str,
+            check(pattern(r"[A-Za-z0-9_-]+", "an HCP Terraform agent pool name", "viberglass-agents", max_length=90)),
+        ]
+        | None
+    ) = None
 
 
 class StateSettings(Section):
@@ -166,32 +187,52 @@ class DomainSettings(Section):
 
 
 class FrontendSettings(Section):
-    repository: Annotated[
-        str,
-        check(
-            pattern(
-                r"https://github\.com/[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/(?!\.\.?$)[A-Za-z0-9_.-]{1,100}",
-                "a GitHub repository URL",
-                "https://github.com/ilities/viberglass",
-            )
-        ),
-    ] = "https://github.com/ilities/viberglass"
+    """The Amplify app of ``github.app_repository``. Amplify reads the repository through the GitHub App;
+    ``ops connect frontend`` connects it once with a token read from stdin (never stored)."""
+
     branch: Annotated[str, check(checks.git_branch)] = "main"
     app_root: Annotated[str, check(checks.repository_path)] = "apps/platform-frontend"
-    github_token_parameter: SsmName = "/viberglass/github/amplify-token"  # noqa: S105 (a parameter name)
+
+
+GithubRepository = Annotated[
+    str,
+    check(
+        pattern(
+            r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/(?!\.\.?$)[A-Za-z0-9_.-]{1,100}",
+            "a GitHub repository (owner/name, spelled as GitHub does: AWS compares the OIDC subject exactly)",
+            "Ilities/viberglass",
+        )
+    ),
+]
 
 
 class GithubSettings(Section):
-    repository: Annotated[
-        str,
-        check(
-            pattern(
-                r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/(?!\.\.?$)[A-Za-z0-9_.-]{1,100}",
-                "a GitHub repository (owner/name)",
-                "ilities/viberglass",
-            )
-        ),
-    ] = "ilities/viberglass"
+    """The two repositories GitHub Actions runs for (docs/security.md, "GitHub identities").
+
+    * ``infra_repository``: this repository; its pull-request plans and its environments' applies.
+    * ``app_repository``: the application; its environments run this repository's reusable deploy
+      workflows, whose OIDC subject names the caller (``repo:<app>:environment:<env>``).
+    * ``app_deploy_workflow_ref``: set it (e.g. ``refs/heads/main``) once the application repository's
+      OIDC subject template is ``["repo", "context", "job_workflow_ref"]``; each deploy role then trusts
+      only its own reusable workflow at that ref (AWS cannot check ``job_workflow_ref`` otherwise).
+    """
+
+    infra_repository: GithubRepository = "Ilities/viberglass-infra"
+    app_repository: GithubRepository = "Ilities/viberglass"
+    app_deploy_workflow_ref: (
+        Annotated[
+            str,
+            check(
+                pattern(
+                    r"refs/(heads|tags)/[A-Za-z0-9._/-]+",
+                    "a full git ref of this repository",
+                    "refs/heads/main",
+                    max_length=255,
+                )
+            ),
+        ]
+        | None
+    ) = None
 
 
 class WorkersSettings(Section):
@@ -215,7 +256,7 @@ class EnvironmentConfig(Section):
 
     name: EnvName
     tier: Literal["development", "production"]
-    aws: AwsSettings = AwsSettings()
+    aws: AwsSettings
     network: NetworkSettings
     logs: LogSettings
     state: StateSettings = StateSettings()

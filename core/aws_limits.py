@@ -93,14 +93,32 @@ def usable_addresses(prefix: int) -> int:
 
 
 @functools.cache
-def regions() -> frozenset[str]:
-    """Every AWS region the installed AWS SDK knows, from botocore's own endpoint data
-    (``botocore/data/partitions.json``: the commercial, China, GovCloud, ISO and European Sovereign
-    partitions), read without importing botocore (~0.1 ms instead of ~60 ms) and without network."""
+def _partitions() -> list[dict[str, object]]:
     spec = importlib.util.find_spec("botocore")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("botocore is not installed; run `make setup`")
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
+    partitions: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))["partitions"]
+    return partitions
+
+
+def partition_of(region: str) -> str:
+    """The partition (``aws``, ``aws-cn``, ``aws-us-gov``, ...) botocore's endpoint data puts ``region`` in."""
+    for part in _partitions():
+        if region in part["regions"]:  # type: ignore[operator]
+            return str(part["id"])
+    raise ValueError(f"{region} is in no partition the installed AWS SDK knows")
+
+
+@functools.cache
+def regions() -> frozenset[str]:
+    """Every AWS region the installed AWS SDK knows, from botocore's own endpoint data
+    (``botocore/data/partitions.json``: the commercial, China, GovCloud, ISO and European Sovereign
+    partitions), read without importing botocore (~0.1 ms instead of ~60 ms) and without network."""
     # `aws-global` and friends are endpoint aliases, not regions a VPC can live in.
-    return frozenset(name for part in data["partitions"] for name in part["regions"] if not name.endswith("-global"))
+    return frozenset(
+        name
+        for part in _partitions()
+        for name in part["regions"]  # type: ignore[attr-defined]
+        if not name.endswith("-global")
+    )

@@ -85,6 +85,26 @@ def service_trust(service: str, account_id: str) -> str:
     )
 
 
+def github_trust(provider_arn: str, subject: str) -> str:
+    """Trust policy for GitHub Actions jobs whose OIDC token has exactly ``subject`` and GitHub's STS
+    audience: one repository and one subject per role, compared with StringEquals (never StringLike)."""
+    return policy_document(
+        [
+            Statement(
+                sid="GitHubActions",
+                principals={"Federated": provider_arn},
+                actions=["sts:AssumeRoleWithWebIdentity"],
+                conditions={
+                    "StringEquals": {
+                        f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+                        f"{GITHUB_OIDC_HOST}:sub": subject,
+                    }
+                },
+            )
+        ]
+    )
+
+
 def resolve(text: str, values: Mapping[str, str | Sequence[str]]) -> str:
     """``text`` with its ``{placeholders}`` filled from the string entries of ``values``."""
     return text.format(**{k: v for k, v in values.items() if isinstance(v, str)})

@@ -1,4 +1,4 @@
-"""The one place that imports cdktf and the provider bindings (SPEC §1, §8).
+"""The one place that imports cdktf and the provider bindings (docs/design.md "Toolchain").
 
 Stacks and modules import from ``imports.cdktf`` and ``imports.aws``. Moving to CDK Terrain (``cdktn``)
 or to locally generated bindings would change only this folder. Importing this package first picks the

@@ -28,16 +28,18 @@ def eager() -> bool:
     return os.environ.get(EAGER_VAR, "") not in ("", "0", "false")
 
 
-def install() -> None:
-    """Make ``PACKAGE`` importable submodule by submodule. Idempotent; a no-op when eager or loaded."""
-    if PACKAGE in sys.modules:
+def install(package_name: str = PACKAGE) -> None:
+    """Make ``package_name`` (a prebuilt provider package) importable submodule by submodule. Idempotent; a
+    no-op when eager or loaded. ``imports.tfe`` calls it for the tfe bindings, which only the ``hcp`` stack
+    of an environment on HCP Terraform imports."""
+    if package_name in sys.modules:
         return
     if eager():
-        importlib.import_module(PACKAGE)
+        importlib.import_module(package_name)
         return
-    spec = importlib.util.find_spec(PACKAGE)
+    spec = importlib.util.find_spec(package_name)
     if spec is None or spec.submodule_search_locations is None:
-        raise ImportError(f"{PACKAGE} is not installed; run `make setup`")
+        raise ImportError(f"{package_name} is not installed; run `make setup`")
     # module_from_spec sets __path__, __spec__ and __file__ but does not execute __init__.py.
     package = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = package
+    sys.modules[package_name] = package

@@ -65,7 +65,6 @@ from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import (
 )
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount as DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition as DataAwsPartition
-from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter as DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.db_instance import DbInstance as DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup as DbParameterGroup
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroupParameter as DbParameterGroupParameter
@@ -98,6 +97,7 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinitionVolume as EcsTaskDefinitionVolume
 from cdktf_cdktf_provider_aws.eip import Eip as Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog as FlowLog
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider as IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole as IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy as IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment as IamRolePolicyAttachment

@@ -32,6 +32,7 @@ class Database(Construct):
     :param firewall: the database security group (``rds-sg``).
     :param key: encrypts storage, Performance Insights and the master-password secret.
     :param account: for the monitoring role's trust.
+    :param boundary: the environment's permissions boundary, on the monitoring role.
     :param engine_version: PostgreSQL major (``16``) or major.minor.
     :param instance_class: e.g. ``db.t4g.micro``.
     :param allocated_storage: GiB.
@@ -55,6 +56,7 @@ class Database(Construct):
         firewall: Firewall,
         key: EnvironmentKey,
         account: Account,
+        boundary: str,
         engine_version: str,
         instance_class: str,
         allocated_storage: int,
@@ -88,6 +90,7 @@ class Database(Construct):
             "monitoring-role",
             name=naming.name("rds-monitoring"),
             assume_role_policy=service_trust("monitoring.rds.amazonaws.com", account.id),
+            permissions_boundary=boundary,
         )
         IamRolePolicyAttachment(
             self,

@@ -12,10 +12,9 @@ from imports.aws import (
     AmplifyDomainAssociationCertificateSettings,
     AmplifyDomainAssociationSubDomain,
     AwsProvider,
-    DataAwsSsmParameter,
     Route53Record,
 )
-from imports.cdktf import Construct, Fn, TerraformOutput, Token
+from imports.cdktf import Construct, Fn, TerraformOutput, TerraformResourceLifecycle, Token
 from modules.load_balancer import DnsValidatedCertificate
 
 
@@ -26,11 +25,14 @@ class Frontend(Construct):
     construct sets what that file needs: the build variables (``AMPLIFY_MONOREPO_APP_ROOT`` among them)
     and the single-page-app rewrite the repository lacks.
 
+    The app is created without its repository: connecting one takes a GitHub token (``CreateApp`` and
+    ``UpdateApp`` require it), which would then sit in the plan and in state as the argument
+    ``access_token``. ``ops connect frontend`` connects the repository once with ``UpdateApp`` and a token
+    read from stdin (Amplify keeps no token: it installs its GitHub App), and Terraform ignores the
+    repository and the tokens from then on.
+
     :param name: app name.
-    :param repository: ``https://github.com/<owner>/<repo>``.
     :param branch: the branch deployed. Default: ``main``.
-    :param token_parameter: SSM name of the GitHub token Amplify uses to read the repository (the value
-        never appears in configuration or code; Terraform reads it at apply time).
     :param variables: build-time environment (``VITE_API_URL``, ...).
     :param spa_rewrite: the source pattern of paths served ``/index.html`` with status 200.
     :param production: stage ``PRODUCTION`` (else ``DEVELOPMENT``). Default: ``False``.
@@ -42,26 +44,23 @@ class Frontend(Construct):
         id: str,
         *,
         name: str,
-        repository: str,
         branch: str,
-        token_parameter: str,
         variables: Mapping[str, str],
         spa_rewrite: str,
         production: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        token = DataAwsSsmParameter(self, "github-token", name=token_parameter, with_decryption=True)
         self.app = AmplifyApp(
             self,
             "app",
             name=name,
-            repository=repository,
-            access_token=token.value,
             platform="WEB",
             # BrowserRouter: every path that is not a file is the SPA shell, with status 200.
             custom_rule=[AmplifyAppCustomRule(source=spa_rewrite, target="/index.html", status="200")],
             environment_variables=dict(variables),
             enable_branch_auto_build=True,
+            # Set out of band by `ops connect frontend`; never a value Terraform holds.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["repository", "access_token", "oauth_token"]),
         )
         self.branch = AmplifyBranch(
             self,

@@ -15,6 +15,8 @@ class Role(Construct):
     :param name: the role name (unique per account: include the environment).
     :param trust: the assume-role policy JSON (``core.iam.service_trust`` or an OIDC trust).
     :param statements: the rights, each scoped to explicit ARNs.
+    :param boundary: the environment's permissions boundary (``ViberglassStack.boundary_arn``): the apply
+        role can create no role without it (core/ci_iam.py).
     :param description: what assumes the role and why. Default: none.
     """
 
@@ -26,10 +28,18 @@ class Role(Construct):
         name: str,
         trust: str,
         statements: Sequence[Statement],
+        boundary: str,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.role = IamRole(self, "role", name=name, assume_role_policy=trust, description=description)
+        self.role = IamRole(
+            self,
+            "role",
+            name=name,
+            assume_role_policy=trust,
+            permissions_boundary=boundary,
+            description=description,
+        )
         self.policy = IamRolePolicy(
             self, "policy", role=self.role.id, name="permissions", policy=policy_document(statements)
         )

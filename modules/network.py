@@ -49,6 +49,8 @@ class Network(Construct):
     :param single_nat_gateway: one NAT gateway for all zones (enterprise only). Default: ``False``.
     :param flow_log_group: send VPC flow logs (all traffic) here. Default: no flow logs.
     :param account: needed with ``flow_log_group`` (the delivery role's trust). Default: none.
+    :param boundary: the environment's permissions boundary, on the flow-log delivery role. Needed with
+        ``flow_log_group``. Default: none.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Network(Construct):
         single_nat_gateway: bool = False,
         flow_log_group: LogGroup | None = None,
         account: Account | None = None,
+        boundary: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         if not (len(zones) == len(public_cidrs) == len(private_cidrs)):
@@ -144,16 +147,17 @@ class Network(Construct):
                 )
 
         if flow_log_group is not None:
-            if account is None:
-                raise ValueError("flow logs need the account for the delivery role's trust policy")
-            self._flow_logs(naming, account, flow_log_group)
+            if account is None or boundary is None:
+                raise ValueError("flow logs need the account (the delivery role's trust) and the boundary")
+            self._flow_logs(naming, account, flow_log_group, boundary)
 
-    def _flow_logs(self, naming: Naming, account: Account, group: LogGroup) -> None:
+    def _flow_logs(self, naming: Naming, account: Account, group: LogGroup, boundary: str) -> None:
         role = IamRole(
             self,
             "flow-logs-role",
             name=naming.name("vpc-flow-logs"),
             assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", account.id),
+            permissions_boundary=boundary,
         )
         IamRolePolicy(
             self,

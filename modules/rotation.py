@@ -71,6 +71,7 @@ class RestartOnRotation(Construct):
     :param cluster_arn: the service's cluster.
     :param cluster_name: the same cluster's name (for the service ARN).
     :param service_name: the service to restart.
+    :param boundary: the environment's permissions boundary, on both roles.
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class RestartOnRotation(Construct):
         cluster_arn: str,
         cluster_name: str,
         service_name: str,
+        boundary: str,
     ) -> None:
         super().__init__(scope, id)
         service_arn = account.arn("ecs", f"service/{cluster_name}/{service_name}")
@@ -94,6 +96,7 @@ class RestartOnRotation(Construct):
             description="Step Functions: force a new deployment of the backend service",
             trust=service_trust("states.amazonaws.com", account.id),
             statements=[Statement(sid="RestartBackend", actions=["ecs:UpdateService"], resources=[service_arn])],
+            boundary=boundary,
         )
         self.machine = SfnStateMachine(
             self,
@@ -110,6 +113,7 @@ class RestartOnRotation(Construct):
             description="EventBridge: start the restart state machine",
             trust=service_trust("events.amazonaws.com", account.id),
             statements=[Statement(sid="StartRestart", actions=["states:StartExecution"], resources=[self.machine.arn])],
+            boundary=boundary,
         )
         self.rule = CloudwatchEventRule(
             self,

@@ -46,14 +46,39 @@ def _timing(args: argparse.Namespace) -> Any:
 def _deploy_backend(args: argparse.Namespace) -> int:
     from ops import backend
 
-    backend.deploy(args.env, args.image, timing=_timing(args))
+    backend.deploy(args.env, args.image, running_image=args.running_image, timing=_timing(args))
     return 0
 
 
 def _rollback_backend(args: argparse.Namespace) -> int:
     from ops import backend
 
-    backend.rollback(args.env, to_revision=args.to_revision, timing=_timing(args))
+    backend.rollback(args.env, to_revision=args.to_revision, to_image=args.to_image, timing=_timing(args))
+    return 0
+
+
+def _rollback_frontend(args: argparse.Namespace) -> int:
+    from ops import frontend
+
+    frontend.rollback(args.env, to_commit=args.to_commit, url=args.url, timing=_timing(args))
+    return 0
+
+
+def _push_image(args: argparse.Namespace) -> int:
+    from ops import discovery, images
+    from ops.common import Report, load_config
+
+    cfg = load_config(args.env)
+    repository = discovery.read(args.env, "deployment/ecrRepository")["deployment/ecrRepository"]
+    registry = images.Registry(cfg.aws.region)
+    if args.check:
+        # key=value for $GITHUB_OUTPUT: a re-run finds the image of its commit and skips the build.
+        print(f"exists={'true' if images.exists(registry, repository, args.tag) else 'false'}")
+        return 0
+    report = Report()
+    report.section(f"Publishing {repository}:{args.tag}")
+    remote = images.publish(registry, repository, args.tag, report)
+    images.move_tag(registry, repository, remote, cfg.backend.image_tag, report)
     return 0
 
 
@@ -85,6 +110,20 @@ def _secrets_set(args: argparse.Namespace) -> int:
     from ops import secrets
 
     secrets.set_secret(args.env, args.name)
+    return 0
+
+
+def _secrets_init(args: argparse.Namespace) -> int:
+    from ops import secrets
+
+    secrets.init(args.env, dry_run=args.dry_run)
+    return 0
+
+
+def _connect_frontend(args: argparse.Namespace) -> int:
+    from ops import connect
+
+    connect.frontend(args.env, reconnect=args.reconnect)
     return 0
 
 
@@ -210,6 +249,67 @@ def _plan_comment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(f"{what} {path}: cannot read it as JSON ({error.__class__.__name__})") from None
+
+
+def _read_bytes(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise InputError(f"{what} {path}: {error.strerror or error}") from None
+
+
+def _plan_review(args: argparse.Namespace) -> int:
+    """record: write the value-free review record of a stack's plan; check: exit 1 unless a new plan is it."""
+    from ops import review
+
+    document = _read_json(args.plan, "--plan")
+    code = _read_bytes(args.code, "--code")
+    if args.action == "record":
+        try:
+            reviewed = review.record(args.stack, document, code, args.commit)
+        except plan_comment.PlanError as error:
+            raise OpsError(f"{args.stack}: the plan cannot be reviewed: {error}") from None
+        _write(args.out, json.dumps(reviewed, indent=1, sort_keys=True) + "\n")
+        print(f"changes={'true' if reviewed['has_changes'] else 'false'}")
+        return 0
+    found = review.differences(_read_json(args.reviewed, "--reviewed"), args.stack, document, code, args.commit)
+    if found:
+        print(f"The plan made now for {args.stack} is not the reviewed plan:")
+        for line in found:
+            print(f"  - {line}")
+        raise OpsError(
+            f"{args.stack}: refusing to apply a plan that differs from the reviewed one ({len(found)} "
+            "difference(s) listed above); dispatch the workflow again to review a fresh plan"
+        )
+    print(f"{args.stack}: the plan is the reviewed plan (same commit, code, changes and values)")
+    return 0
+
+
+def _apply_report(args: argparse.Namespace) -> int:
+    from ops import apply_report
+
+    plan = plan_comment.load_plan(args.stack, Path(args.plan))
+    outputs = _read_json(args.outputs, "--outputs") if args.outputs and Path(args.outputs).is_file() else {}
+    text = apply_report.render(plan, outputs, run_url=args.run_url, commit_url=args.commit_url, failed=args.failed)
+    _write(args.out, text)
+    # key=value for $GITHUB_OUTPUT: whether the backend must follow a new task definition.
+    print(f"backend_template={'changed' if apply_report.backend_template_changed(plan) else 'unchanged'}")
+    return 0
+
+
+def _hcp_plan_json(args: argparse.Namespace) -> int:
+    from ops import hcp_runs
+
+    run = hcp_runs.save_plan_json(Path(args.log), Path(args.out), full=args.full)
+    print(f"{run.organization}/{run.workspace} {run.run_id}: plan JSON written to {args.out}")
+    return 0
+
+
 def _write(path: str, text: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text, encoding="utf-8")
@@ -228,7 +328,7 @@ def _command(sub: Any, name: str, handler: Handler, help: str, example: str) -> 
 
 
 def _add_shipping_commands(sub: Any) -> None:
-    """deploy, rollback, restart, secrets, smoke."""
+    """deploy, rollback, restart."""
     deploy = sub.add_parser(
         "deploy",
         help="Ship the backend, the frontend or the worker images.",
@@ -239,23 +339,39 @@ def _add_shipping_commands(sub: Any) -> None:
         deploy_sub,
         "backend",
         _deploy_backend,
-        "Register a revision pinned to the image digest, update the service, wait, smoke /health; "
-        "roll back on failure.",
+        "Register Terraform's latest task definition with the image digest in every container of the backend "
+        "repository, update the service, wait, smoke /health; roll back on failure. Nothing to register when the "
+        "service already runs exactly that (a re-run).",
         f"{OPS} deploy backend --env dev --image 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
-    p.add_argument("--image", required=True, help="a tag of the backend repository, <repo>:<tag> or <repo>@sha256:...")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--image",
+        type=valid.image,
+        help="a tag of the backend repository (a commit SHA: full, or 7+ characters naming one tag), "
+        "<repo>:<tag> or <repo>@sha256:...",
+    )
+    which.add_argument(
+        "--running-image",
+        action="store_true",
+        help="the image the service runs now, on Terraform's latest task definition (after an infrastructure "
+        "apply: cpu, memory, environment and secrets changes reach the service)",
+    )
     _waits(p)
     p = _command(
         deploy_sub,
         "frontend",
         _deploy_frontend,
-        "Start an Amplify release (or follow the auto-build of --commit), wait for it, smoke the site.",
+        "Start an Amplify release of the branch's newest commit (or follow the auto-build job of --commit), "
+        "wait for it, smoke the site.",
         f"{OPS} deploy frontend --env prod --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
     p.add_argument(
-        "--commit", type=valid.commit, help="follow the auto-build job of this commit instead of starting a release"
+        "--commit",
+        type=valid.commit,
+        help="follow the auto-build job of this commit (7-40 characters of its SHA) instead of starting a release",
     )
     p.add_argument("--url", type=valid.url, help="URL to smoke-test (default: the custom domain or the branch URL)")
     _waits(p, timeout=1800)
@@ -284,12 +400,39 @@ def _add_shipping_commands(sub: Any) -> None:
         rollback_sub,
         "backend",
         _rollback_backend,
-        "Point the backend service at an earlier task-definition revision (default: the previous one) and wait.",
-        f"{OPS} rollback backend --env prod --to-revision 41",
+        "Point the backend service at an earlier task-definition revision (default: the previous one "
+        "`deploy backend` registered) and wait, or deploy an earlier image with --to-image.",
+        f"{OPS} rollback backend --env prod --to-image 3f2c1ab",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
-    p.add_argument("--to-revision", type=valid.revision, help="revision number of the backend task family")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--to-revision",
+        type=valid.revision,
+        help="a revision of the backend task family: 41, <family>:41 or its ARN (default: the previous revision "
+        "`deploy backend` registered)",
+    )
+    target.add_argument(
+        "--to-image",
+        type=valid.image,
+        help="deploy this earlier image on Terraform's task definition instead: a commit SHA (7+ characters "
+        "naming one tag) or a tag",
+    )
     _waits(p)
+    p = _command(
+        rollback_sub,
+        "frontend",
+        _rollback_frontend,
+        "Rebuild and deploy an earlier commit of the frontend: retry the Amplify job that built it, wait, check "
+        "it built that commit, smoke the site.",
+        f"{OPS} rollback frontend --env prod --to-commit 3f2c1ab",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument(
+        "--to-commit", required=True, type=valid.commit, help="the commit to go back to (7-40 characters of its SHA)"
+    )
+    p.add_argument("--url", type=valid.url, help="URL to smoke-test (default: the custom domain or the branch URL)")
+    _waits(p, timeout=1800)
 
     restart = sub.add_parser(
         "restart",
@@ -307,6 +450,9 @@ def _add_shipping_commands(sub: Any) -> None:
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
     _waits(p)
 
+
+def _add_secret_commands(sub: Any) -> None:
+    """secrets, connect, discover, registry-login, smoke."""
     secrets = sub.add_parser(
         "secrets",
         help="Operator-held secrets (values come from stdin).",
@@ -315,13 +461,40 @@ def _add_shipping_commands(sub: Any) -> None:
     secrets_sub = secrets.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = _command(
         secrets_sub,
+        "init",
+        _secrets_init,
+        "Create the backend's missing SSM secrets (after base, before platform): generated keys and the "
+        "operator-held ones as not-configured. Existing values are never read or changed.",
+        f"{OPS} secrets init --env dev",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--dry-run", action="store_true", help="list what would be created; create nothing")
+    p = _command(
+        secrets_sub,
         "set",
         _secrets_set,
-        "Store a secret read from stdin as a SecureString with the environment key.",
+        "Store an operator-held secret read from stdin as a SecureString with the environment key.",
         f"pbpaste | {OPS} secrets set slackBotToken --env dev",
     )
-    p.add_argument("name", help="slackSigningSecret, slackBotToken or github-token")
+    p.add_argument("name", help="slackSigningSecret or slackBotToken")
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
+
+    connect = sub.add_parser(
+        "connect",
+        help="Connect the Amplify app to the application repository (token from stdin, never stored).",
+        description="Connect the Amplify app to the application repository (token from stdin, never stored).",
+    )
+    connect_sub = connect.add_subparsers(dest="target", required=True, metavar="TARGET")
+    p = _command(
+        connect_sub,
+        "frontend",
+        _connect_frontend,
+        "Connect the environment's Amplify app to github.app_repository with a GitHub token read from stdin "
+        "(after platform; Amplify installs its GitHub App and keeps no token).",
+        f"pbpaste | {OPS} connect frontend --env dev",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--reconnect", action="store_true", help="hand Amplify a new token even if already connected")
 
     p = _command(
         sub,
@@ -337,6 +510,21 @@ def _add_shipping_commands(sub: Any) -> None:
 
     p = _command(
         sub,
+        "smoke",
+        _smoke,
+        "Check the API /health, the frontend URL and running vs desired backend tasks.",
+        f"{OPS} smoke --env prod",
+    )
+    p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument("--frontend-url", type=valid.url, help="URL to check (default: the custom domain or the branch URL)")
+    _waits(p, timeout=60)
+
+
+def _add_ci_commands(sub: Any) -> None:
+    """registry-login, push-image, plan-review and apply-report: what the deploy workflows run besides deploys
+    (the last two on the standard library alone)."""
+    p = _command(
+        sub,
         "registry-login",
         _registry_login,
         "Log Docker in to the account's ECR registry (token from boto3, password through stdin).",
@@ -346,14 +534,61 @@ def _add_shipping_commands(sub: Any) -> None:
 
     p = _command(
         sub,
-        "smoke",
-        _smoke,
-        "Check the API /health, the frontend URL and running vs desired backend tasks.",
-        f"{OPS} smoke --env prod",
+        "push-image",
+        _push_image,
+        "Push the locally built backend image <repository>:<tag> unless ECR already holds that tag (the same "
+        "image: nothing to do; another image: an error naming both), then move the environment's moving tag "
+        "(backend.image_tag) to it.",
+        f"{OPS} push-image --env dev --tag 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
-    p.add_argument("--frontend-url", type=valid.url, help="URL to check (default: the custom domain or the branch URL)")
-    _waits(p, timeout=60)
+    p.add_argument("--tag", required=True, type=valid.full_sha, help="the commit's full 40-character SHA")
+    p.add_argument(
+        "--check", action="store_true", help="only print exists=true|false (is the tag in ECR?); push nothing"
+    )
+
+    review = sub.add_parser(
+        "plan-review",
+        help="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
+        description="Record the reviewed plan of a stack (value-free), or check a new plan against it (no network).",
+    )
+    review_sub = review.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text, example in (
+        ("record", "Write the review record of a plan: commit, code hash, value-free changes, hashes of the "
+         "non-sensitive planned values; print changes=true|false.",
+         f"{OPS} plan-review record --stack prod/base --plan plan.json --code cdk.tf.json --commit "
+         "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out reviewed/base.json"),
+        ("check", "Exit 1, listing the differences, unless a new plan is exactly the reviewed one.",
+         f"{OPS} plan-review check --reviewed reviewed/base.json --stack prod/base --plan plan.json --code "
+         "cdk.tf.json --commit 3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"),
+    ):  # fmt: skip
+        p = _command(review_sub, action, _plan_review, text, example)
+        p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. prod/base")
+        p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the saved plan")
+        p.add_argument("--code", required=True, metavar="FILE", help="the synthesized stack (cdk.tf.json)")
+        p.add_argument("--commit", required=True, type=valid.full_sha, help="the commit the plan is of")
+        if action == "record":
+            p.add_argument("--out", required=True, metavar="FILE", help="where to write the record")
+        else:
+            p.add_argument("--reviewed", required=True, metavar="FILE", help="the record of the reviewed plan")
+
+    p = _command(
+        sub,
+        "apply-report",
+        _apply_report,
+        "Write what an apply did (changes, the outputs that matter, links) as Markdown; print "
+        "backend_template=changed|unchanged (no network).",
+        f"{OPS} apply-report --stack dev/platform --plan plan.json --outputs outputs.json --run-url "
+        "https://github.com/ilities/viberglass-infra/actions/runs/1 --commit-url "
+        "https://github.com/ilities/viberglass-infra/commit/3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3 --out report.md",
+    )
+    p.add_argument("--stack", required=True, help="<env>/<stack>, e.g. dev/platform")
+    p.add_argument("--plan", required=True, metavar="FILE", help="`terraform show -json` of the applied plan")
+    p.add_argument("--outputs", metavar="FILE", help="`terraform output -json` after the apply")
+    p.add_argument("--run-url", required=True, help="the workflow run")
+    p.add_argument("--commit-url", required=True, help="the commit applied")
+    p.add_argument("--failed", default="", help="the apply failed: say so, with this reason")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the Markdown")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,7 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "bootstrap-state",
         _bootstrap_state,
-        "Create or repair the Terraform state bucket and lock table of an environment (idempotent).",
+        "Create or repair the Terraform state bucket and lock table of an environment (idempotent; refuses "
+        "another account than aws.account_id).",
         f"{OPS} bootstrap-state --env dev --dry-run",
     )
     p.add_argument(
@@ -387,7 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "bootstrap-github-oidc",
         _bootstrap_oidc,
-        "Create or repair the GitHub OIDC provider and the plan/apply roles of an environment (idempotent).",
+        "Create or repair the GitHub OIDC provider, the permissions boundary and the plan/apply roles of an "
+        "environment (idempotent; refuses another account than aws.account_id).",
         f"{OPS} bootstrap-github-oidc --env prod",
     )
     p.add_argument(
@@ -400,11 +637,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--subject-prefix",
         type=valid.subject_prefix,
-        help="OIDC subject prefix (default repo:<github.repository>; use GitHub's immutable-id form if your "
-        "repository customised its subject claim, e.g. repository_owner_id:123:repository_id:456)",
+        help="OIDC subject prefix of this repository's jobs (default repo:<github.infra_repository>; use GitHub's "
+        "immutable-id form if it customised its subject claim, e.g. repository_owner_id:123:repository_id:456)",
     )
 
     _add_shipping_commands(sub)
+    _add_secret_commands(sub)
 
     p = _command(
         sub,
@@ -427,6 +665,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(
         sub,
+        "hcp-plan-json",
+        _hcp_plan_json,
+        "Download the JSON plan of the HCP Terraform run a `terraform plan` output names (redacted unless --full), "
+        "for plan-comment; the token is TF_TOKEN_<host>, as for Terraform.",
+        f"{OPS} hcp-plan-json --log plans/dev/base.txt --out cdktf.out/stacks/base/plan.json",
+    )
+    p.add_argument("--log", required=True, help="the captured output of `terraform plan` (it names the run)")
+    p.add_argument("--out", required=True, help="where to write the plan JSON (keep it beside the stack)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the full `terraform show -json` document instead of the redacted one (needs workspace admin)",
+    )
+
+    p = _command(
+        sub,
         "plan-comment",
         _plan_comment,
         "Render terraform show -json plans of several stacks into one pull-request comment (no network).",
@@ -445,6 +699,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary", metavar="FILE", help="write the machine-readable summary (JSON) here")
     p.add_argument("--save-digest", metavar="FILE", help="write the stacks, without any value, as JSON here")
     p.add_argument("--job-summary", metavar="FILE", help="write the --text plans, sensitive values redacted, here")
+
+    _add_ci_commands(sub)
     return parser
 
 

@@ -186,7 +186,7 @@ DETAIL = frozenset(
         "aws_sns_topic_policy", "aws_sqs_queue_policy", "aws_vpc_endpoint", "aws_vpc_security_group_egress_rule",
         "random_id", "random_password", "random_string", "terraform_data", "null_resource", "time_sleep",
         "tfe_variable", "tfe_variable_set", "tfe_workspace_variable_set", "tfe_project_variable_set",
-        "tfe_workspace_settings", "tfe_team_access", "tfe_team_project_access",
+        "tfe_workspace_settings", "tfe_team", "tfe_team_access", "tfe_team_project_access",
     }
 )  # fmt: skip
 

@@ -48,8 +48,41 @@ def whole(minimum: int, maximum: int, what: str) -> Callable[[str], int]:
     return parse
 
 
-revision = whole(1, 10**9, "a task definition revision number")
 days = whole(1, MAX_DAYS, "a number of days")
+
+
+def revision(value: str) -> str:
+    """A revision as people type it: ``41``, ``<family>:41`` or a task-definition ARN (the family is
+    checked against the environment's when the command runs)."""
+    arn = r"arn:[a-z-]+:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/"
+    if not re.fullmatch(rf"(?:{arn})?(?:[A-Za-z0-9_-]{{1,255}}:)?[0-9]{{1,9}}", value, re.ASCII) or (
+        int(value.rsplit(":", 1)[-1]) < 1
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{_show(value)} is not a task definition revision: give its number (41), <family>:41 or its ARN"
+        )
+    return value
+
+
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+_REPOSITORY = r"[a-z0-9.-]+(?::[0-9]+)?/[a-z0-9._/-]+"
+
+
+def image(value: str) -> str:
+    """A backend image as people type it: a tag (a commit SHA, full or 7+ characters), <repo>:<tag> or
+    <repo>@sha256:<64 hex>."""
+    if not re.fullmatch(rf"{_TAG}|{_REPOSITORY}:{_TAG}|{_REPOSITORY}@sha256:[0-9a-f]{{64}}", value, re.ASCII):
+        raise argparse.ArgumentTypeError(
+            f"{_show(value)} is not an image: give a tag such as a commit SHA (3f2c1ab or all 40 characters), "
+            "<repository>:<tag> or <repository>@sha256:<digest>"
+        )
+    return value
+
+
+def full_sha(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{40}", value, re.ASCII):
+        raise argparse.ArgumentTypeError(f"{_show(value)} is not a full 40-character commit SHA (git rev-parse HEAD)")
+    return value
 
 
 def discovery_name(value: str) -> str:

@@ -1,5 +1,12 @@
-"""``ops bootstrap-github-oidc``: the account's GitHub OIDC provider and, per environment, a plan role
-(pull requests, read-only) and an apply role (the GitHub Environment of the same name)."""
+"""``ops bootstrap-github-oidc``: the account's GitHub OIDC provider and, per environment, the permissions
+boundary every role of the environment carries and this repository's three roles: plan (pull requests),
+plan-env (the GitHub Environment ``<env>-plan``) and apply (the GitHub Environment ``<env>``).
+
+The documents come from :mod:`core.ci_iam`. Idempotent: every setting is read and compared whole (trust,
+boundary, attached and inline policies); anything else found on a role is removed, so a loosened trust, an
+extra administrator policy or an edited boundary is put back, and a second run reports no change. Refuses
+to run with credentials of another account than ``aws.account_id``.
+"""
 
 from __future__ import annotations
 
@@ -8,88 +15,71 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from config.loader import account_peers
+from config.schema import EnvironmentConfig
+from core import ci_iam, deploy_roles
 from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
-from ops.common import Report, aws_call, client, load_config
+from ops.common import InputError, Report, aws_call, client, load_config
 
 # AWS no longer checks these for GitHub's provider, but the API still asks for at least one.
 THUMBPRINTS = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
 INLINE_POLICY = "viberglass-terraform"
+MAX_POLICY_VERSIONS = 5  # IAM keeps at most five versions of a managed policy
 
 
-def trust_policy(provider_arn: str, subject: str | list[str]) -> dict[str, Any]:
-    """Only tokens for ``subject`` (one, or a list of exact alternatives) with GitHub's STS audience,
-    compared exactly (StringEquals, never StringLike)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "GitHubActions",
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                        f"{GITHUB_OIDC_HOST}:sub": subject,
-                    }
-                },
-            }
-        ],
-    }
-
-
-def state_statements(
-    *, account: str, region: str, bucket: str, key_prefix: str, table: str | None, write: bool
-) -> list[dict[str, Any]]:
-    """What Terraform needs of the state: read (plan) or read/write (apply), and the lock table."""
-    objects = f"arn:aws:s3:::{bucket}/{key_prefix}/*"
-    actions = ["s3:GetObject"] + (["s3:PutObject", "s3:DeleteObject"] if write else [])
-    statements: list[dict[str, Any]] = [
-        {"Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Sid": "State", "Effect": "Allow", "Action": actions, "Resource": objects},
-    ]
-    if table:
-        statements.append(
-            {
-                "Sid": "Lock",
-                "Effect": "Allow",
-                "Action": ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem"],
-                "Resource": f"arn:aws:dynamodb:{region}:{account}:table/{table}",
-            }
-        )
-    return statements
+def _document(value: Any) -> Any:
+    """A policy document as IAM returns it (URL-decoded JSON text or, from boto3, already a dict)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
 class RoleSpec:
+    kind: str
     name: str
-    subject: str | list[str]
+    subject: str
     managed_policies: tuple[str, ...]
     inline: dict[str, Any]
-    store_as: str
+
+
+def caller(region: str) -> tuple[str, str]:
+    """(account, partition) of the credentials in use."""
+    identity = aws_call("sts GetCallerIdentity", lambda: client("sts", region).get_caller_identity())
+    return identity["Account"], identity["Arn"].split(":")[1]
+
+
+def require_account(cfg: EnvironmentConfig, account: str, *, file: str) -> None:
+    """Refuse credentials of any other account than the environment's (nothing is read or changed)."""
+    if account != cfg.aws.account_id:
+        raise InputError(
+            f"the AWS credentials are for account {account}, but {file} names {cfg.aws.account_id} "
+            f"(aws.account_id); use credentials of {cfg.aws.account_id}. Nothing was changed."
+        )
 
 
 class OidcBootstrap:
-    def __init__(self, *, region: str, report: Report) -> None:
-        self.iam = client("iam", region)
+    def __init__(self, *, cfg: EnvironmentConfig, report: Report) -> None:
+        self.cfg = cfg
+        self.iam = client("iam", cfg.aws.region)
         self.report = report
-        self.account = aws_call("sts GetCallerIdentity", lambda: client("sts", region).get_caller_identity())["Account"]
+        self.account, partition = caller(cfg.aws.region)
+        require_account(cfg, self.account, file=f"config/{cfg.name}.yaml")
+        self.place = ci_iam.Place.of(cfg, partition)
+        peers = account_peers(cfg) if cfg.aws.shared_account else []
+        self.peers = [ci_iam.Place.of(load_config(peer), partition) for peer in peers]
 
-    @property
-    def provider_arn(self) -> str:
-        return f"arn:aws:iam::{self.account}:oidc-provider/{GITHUB_OIDC_HOST}"
+    # -- the OIDC provider ----------------------------------------------------------------------------------
 
     def ensure_provider(self) -> None:
-        r = self.report
+        r, arn = self.report, self.place.provider_arn
         r.section(f"GitHub OIDC provider in account {self.account}")
         providers = aws_call("iam ListOpenIDConnectProviders", self.iam.list_open_id_connect_providers)
-        if any(p["Arn"] == self.provider_arn for p in providers.get("OpenIDConnectProviderList", [])):
-            provider = self.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=self.provider_arn)
+        if any(p["Arn"] == arn for p in providers.get("OpenIDConnectProviderList", [])):
+            provider = self.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
             if GITHUB_OIDC_AUDIENCE not in provider.get("ClientIDList", []):
                 r.change(
                     f"add the {GITHUB_OIDC_AUDIENCE} audience",
                     lambda: self.iam.add_client_id_to_open_id_connect_provider(
-                        OpenIDConnectProviderArn=self.provider_arn, ClientID=GITHUB_OIDC_AUDIENCE
+                        OpenIDConnectProviderArn=arn, ClientID=GITHUB_OIDC_AUDIENCE
                     ),
                 )
             else:
@@ -105,12 +95,54 @@ class OidcBootstrap:
             ),
         )
 
+    # -- the permissions boundary ----------------------------------------------------------------------------
+
+    def ensure_boundary(self) -> None:
+        r, arn = self.report, self.place.boundary_arn
+        name = arn.rsplit("/", 1)[-1]
+        wanted = ci_iam.boundary_document(self.place, self.peers)
+        shared = f", denying {', '.join(p.env for p in self.peers)}" if self.peers else ""
+        r.section(f"Permissions boundary {name} (every role of {self.cfg.name}{shared})")
+        found = aws_call("iam GetPolicy", partial(self.iam.get_policy, PolicyArn=arn), missing={"NoSuchEntity"})
+        if found is None:
+            r.change(
+                "create the boundary policy",
+                lambda: aws_call(
+                    "iam CreatePolicy",
+                    lambda: self.iam.create_policy(
+                        PolicyName=name,
+                        PolicyDocument=json.dumps(wanted),
+                        Description=f"Ceiling of every role of viberglass {self.cfg.name} (ops bootstrap-github-oidc)",
+                    ),
+                ),
+            )
+            return
+        default = found["Policy"]["DefaultVersionId"]
+        version = self.iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
+        if _document(version["Document"]) == wanted:
+            r.ok("boundary policy as required")
+            return
+        r.change("replace the boundary policy (a new default version)", lambda: self._new_version(arn, wanted))
+
+    def _new_version(self, arn: str, document: dict[str, Any]) -> None:
+        versions = self.iam.list_policy_versions(PolicyArn=arn)["Versions"]
+        old = sorted((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+        if len(versions) >= MAX_POLICY_VERSIONS and old:
+            self.iam.delete_policy_version(PolicyArn=arn, VersionId=old[0]["VersionId"])
+        aws_call(
+            "iam CreatePolicyVersion",
+            lambda: self.iam.create_policy_version(
+                PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True
+            ),
+        )
+
+    # -- the roles -----------------------------------------------------------------------------------------------
+
     def ensure_role(self, spec: RoleSpec) -> str:
         r = self.report
-        subjects = spec.subject if isinstance(spec.subject, list) else [spec.subject]
-        r.section(f"Role {spec.name} (trusted for {', '.join(subjects)})")
-        trust = trust_policy(self.provider_arn, spec.subject)
-        arn = f"arn:aws:iam::{self.account}:role/{spec.name}"
+        r.section(f"Role {spec.name} (trusted for {spec.subject})")
+        trust = ci_iam.trust_document(self.place.provider_arn, spec.subject)
+        boundary = self.place.boundary_arn
         found = aws_call("iam GetRole", partial(self.iam.get_role, RoleName=spec.name), missing={"NoSuchEntity"})
         role = found["Role"] if found else None
         if role is None:
@@ -123,28 +155,35 @@ class OidcBootstrap:
                         AssumeRolePolicyDocument=json.dumps(trust),
                         Description=f"GitHub Actions ({spec.subject})",
                         MaxSessionDuration=3600,
+                        PermissionsBoundary=boundary,
                     ),
                 ),
             )
         else:
-            current = role["AssumeRolePolicyDocument"]
-            current = json.loads(current) if isinstance(current, str) else current
-            if current != trust:
+            if _document(role["AssumeRolePolicyDocument"]) != trust:
                 r.change(
                     "replace the trust policy",
                     lambda: self.iam.update_assume_role_policy(RoleName=spec.name, PolicyDocument=json.dumps(trust)),
                 )
             else:
                 r.ok("trust policy as required")
-        self._policies(spec, exists=role is not None)
-        return arn
+            if role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") != boundary:
+                r.change(
+                    "set the permissions boundary",
+                    lambda: self.iam.put_role_permissions_boundary(RoleName=spec.name, PermissionsBoundary=boundary),
+                )
+            else:
+                r.ok("permissions boundary in place")
+        self._managed(spec, exists=role is not None)
+        self._inline(spec, exists=role is not None)
+        return f"{self.place.iam('role/')}{spec.name}"
 
-    def _policies(self, spec: RoleSpec, *, exists: bool) -> None:
+    def _managed(self, spec: RoleSpec, *, exists: bool) -> None:
         r = self.report
-        attached = set()
+        attached: set[str] = set()
         if exists:
-            listing = self.iam.list_attached_role_policies(RoleName=spec.name)
-            attached = {p["PolicyArn"] for p in listing["AttachedPolicies"]}
+            pages = self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=spec.name)
+            attached = {p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]}
         for policy in spec.managed_policies:
             if policy in attached:
                 r.ok(f"{policy.rsplit('/', 1)[-1]} attached")
@@ -153,116 +192,91 @@ class OidcBootstrap:
                     f"attach {policy.rsplit('/', 1)[-1]}",
                     partial(self.iam.attach_role_policy, RoleName=spec.name, PolicyArn=policy),
                 )
-        current = None
-        if exists:
-            found = aws_call(
-                "iam GetRolePolicy",
-                partial(self.iam.get_role_policy, RoleName=spec.name, PolicyName=INLINE_POLICY),
-                missing={"NoSuchEntity"},
+        for extra in sorted(attached - set(spec.managed_policies)):
+            r.change(
+                f"detach {extra} (not part of this role)",
+                partial(self.iam.detach_role_policy, RoleName=spec.name, PolicyArn=extra),
             )
-            document = found["PolicyDocument"] if found else None
-            current = json.loads(document) if isinstance(document, str) else document
+
+    def _inline(self, spec: RoleSpec, *, exists: bool) -> None:
+        r = self.report
+        names: set[str] = set()
+        if exists:
+            pages = self.iam.get_paginator("list_role_policies").paginate(RoleName=spec.name)
+            names = {name for page in pages for name in page["PolicyNames"]}
+        current = None
+        if INLINE_POLICY in names:
+            document = self.iam.get_role_policy(RoleName=spec.name, PolicyName=INLINE_POLICY)["PolicyDocument"]
+            current = _document(document)
         if current == spec.inline:
             r.ok(f"inline policy {INLINE_POLICY} as required")
         else:
             r.change(
-                f"{'update' if current else 'put'} inline policy {INLINE_POLICY}",
+                f"{'replace' if current else 'put'} inline policy {INLINE_POLICY}",
                 lambda: self.iam.put_role_policy(
                     RoleName=spec.name, PolicyName=INLINE_POLICY, PolicyDocument=json.dumps(spec.inline)
                 ),
             )
+        for extra in sorted(names - {INLINE_POLICY}):
+            r.change(
+                f"delete inline policy {extra} (not part of this role)",
+                partial(self.iam.delete_role_policy, RoleName=spec.name, PolicyName=extra),
+            )
 
 
-def role_specs(env: str, *, account: str, subject_prefix: str) -> list[RoleSpec]:
-    cfg = load_config(env)
-    region = cfg.aws.region
-    s3 = cfg.state.s3
-    state_plan: list[dict[str, Any]] = []
-    state_apply: list[dict[str, Any]] = []
-    if cfg.state.backend == "s3" and s3 is not None:
-        common = {
-            "account": account,
-            "region": s3.region,
-            "bucket": s3.bucket,
-            "key_prefix": s3.key_prefix,
-            "table": s3.dynamodb_table,
-        }
-        state_plan = state_statements(**common, write=False)  # type: ignore[arg-type]
-        state_apply = state_statements(**common, write=True)  # type: ignore[arg-type]
-    decrypt_via_ssm = {
-        "Sid": "ReadSecureParameters",
-        "Effect": "Allow",
-        "Action": "kms:Decrypt",
-        "Resource": f"arn:aws:kms:{region}:{account}:key/*",
-        "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{region}.amazonaws.com"}},
-    }
-    prefix = f"viberglass-{env}-"
-    iam_for_stacks = {
-        "Sid": "ManageEnvironmentRoles",
-        "Effect": "Allow",
-        "Action": [
-            "iam:AttachRolePolicy",
-            "iam:CreateRole",
-            "iam:DeleteRole",
-            "iam:DeleteRolePolicy",
-            "iam:DetachRolePolicy",
-            "iam:GetRole",
-            "iam:GetRolePolicy",
-            "iam:ListAttachedRolePolicies",
-            "iam:ListInstanceProfilesForRole",
-            "iam:ListRolePolicies",
-            "iam:PassRole",
-            "iam:PutRolePolicy",
-            "iam:TagRole",
-            "iam:UntagRole",
-            "iam:UpdateAssumeRolePolicy",
-            "iam:UpdateRole",
-            "iam:UpdateRoleDescription",
-        ],
-        "Resource": f"arn:aws:iam::{account}:role/{prefix}*",
-    }
-    service_linked = {
-        "Sid": "ServiceLinkedRoles",
-        "Effect": "Allow",
-        "Action": "iam:CreateServiceLinkedRole",
-        "Resource": f"arn:aws:iam::{account}:role/aws-service-role/*",
-    }
+def role_specs(cfg: EnvironmentConfig, place: ci_iam.Place, *, subject_prefix: str | None) -> list[RoleSpec]:
+    """The plan, plan-env and apply roles of one environment, each trusted for exactly one subject."""
+    subjects = ci_iam.plan_subjects(cfg, prefix=subject_prefix)
+    plan = ci_iam.plan_document(place)
     return [
+        RoleSpec(ci_iam.PLAN, place.role_name(ci_iam.PLAN), subjects[ci_iam.PLAN], (ci_iam.READ_ONLY,), plan),
         RoleSpec(
-            name=f"{prefix}github-plan",
-            # Pull requests, and the plan job of the prod deploy workflow, which runs in the GitHub
-            # Environment "<env>-plan" (no reviewers) so that reviewers approve the apply job after
-            # reading its plan.
-            subject=[f"{subject_prefix}:pull_request", f"{subject_prefix}:environment:{env}-plan"],
-            managed_policies=("arn:aws:iam::aws:policy/ReadOnlyAccess",),
-            inline={"Version": "2012-10-17", "Statement": [*state_plan, decrypt_via_ssm]},
-            store_as="AWS_PLAN_ROLE_ARN",
+            ci_iam.PLAN_ENV, place.role_name(ci_iam.PLAN_ENV), subjects[ci_iam.PLAN_ENV], (ci_iam.READ_ONLY,), plan
         ),
         RoleSpec(
-            name=f"{prefix}github-apply",
-            subject=f"{subject_prefix}:environment:{env}",
-            # PowerUserAccess covers every service the stacks use except IAM, which the inline policy
-            # grants for this environment's roles only.
-            managed_policies=("arn:aws:iam::aws:policy/PowerUserAccess",),
-            inline={"Version": "2012-10-17", "Statement": [*state_apply, iam_for_stacks, service_linked]},
-            store_as="AWS_ROLE_ARN",
+            ci_iam.APPLY,
+            place.role_name(ci_iam.APPLY),
+            subjects[ci_iam.APPLY],
+            (ci_iam.POWER_USER,),
+            ci_iam.apply_document(place),
         ),
     ]
+
+
+def github_settings(cfg: EnvironmentConfig, arns: dict[str, str], place: ci_iam.Place) -> list[str]:
+    """Where each role ARN goes in GitHub (docs/security.md, "GitHub identities"), one line each."""
+    env, upper, infra, app = cfg.name, cfg.name.upper(), cfg.github.infra_repository, cfg.github.app_repository
+    lines = [
+        f"  {infra}: repository secret AWS_PLAN_ROLE_ARN_{upper}={arns[ci_iam.PLAN]}",
+        f"  {infra}: environment '{env}-plan' secret AWS_PLAN_ROLE_ARN_{upper}={arns[ci_iam.PLAN_ENV]}",
+        f"  {infra}: environment '{env}' secret AWS_ROLE_ARN={arns[ci_iam.APPLY]}",
+    ]
+    for role in deploy_roles.WORKFLOWS:
+        secret = f"AWS_{role.split('-')[0].upper()}_DEPLOY_ROLE_ARN_{upper}"
+        lines.append(f"  {app}: repository secret {secret}={place.iam('role/')}{place.role_name(role)}")
+    branches = "main only" + (" and required reviewers" if cfg.production else "")
+    lines.append(f"  deployment branches of environment '{env}' (both repositories) and '{env}-plan': {branches}")
+    return lines
 
 
 def run(env: str, *, dry_run: bool, subject_prefix: str | None, report: Report | None = None) -> dict[str, str]:
     cfg = load_config(env)
     report = report or Report(dry_run=dry_run)
-    bootstrap = OidcBootstrap(region=cfg.aws.region, report=report)
+    bootstrap = OidcBootstrap(cfg=cfg, report=report)
     bootstrap.ensure_provider()
-    prefix = subject_prefix or f"repo:{cfg.github.repository}"
-    arns = {}
-    for spec in role_specs(env, account=bootstrap.account, subject_prefix=prefix):
-        arns[spec.store_as] = bootstrap.ensure_role(spec)
+    bootstrap.ensure_boundary()
+    arns = {
+        spec.kind: bootstrap.ensure_role(spec)
+        for spec in role_specs(cfg, bootstrap.place, subject_prefix=subject_prefix)
+    }
     report.summary()
     # A pull_request job must not enter a GitHub Environment (its OIDC subject would become
-    # environment:<env> and the plan role would refuse it), so the plan role is a repository secret.
-    print(f"\nStore these in {cfg.github.repository} (Settings > Secrets and variables > Actions):", file=report.out)
-    print(f"  environment '{env}' secret   AWS_ROLE_ARN={arns['AWS_ROLE_ARN']}", file=report.out)
-    print(f"  repository secret          AWS_PLAN_ROLE_ARN_{env.upper()}={arns['AWS_PLAN_ROLE_ARN']}", file=report.out)
+    # environment:<env>); jobs in '<env>-plan' get the environment secret of the same name instead.
+    print(
+        "\nGitHub settings (Settings > Secrets and variables > Actions; Settings > Environments). The deploy "
+        "roles exist once the platform and workers stacks are applied:",
+        file=report.out,
+    )
+    for line in github_settings(cfg, arns, bootstrap.place):
+        print(line, file=report.out)
     return arns

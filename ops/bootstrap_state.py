@@ -1,8 +1,11 @@
 """``ops bootstrap-state``: the S3 bucket and DynamoDB table Terraform keeps its state and locks in.
 
 Idempotent: every setting is read first and changed only when it differs, so a second run reports no
-change and a drifted bucket is brought back into line. A bucket this account does not own, or one in
-another region than configured, is refused without any change.
+change and a drifted bucket is brought back into line. The bucket policy and the lifecycle rules are
+compared whole and replaced when they differ: a statement or rule someone added (a reader in another
+account, a 1-day expiry of old state versions) is removed, not kept. Credentials of another account than
+``aws.account_id``, a bucket this account does not own, or one in another region than configured, are
+refused without any change.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ops.bootstrap_oidc import caller, require_account
 from ops.common import InputError, OpsError, Report, aws_call, client, error_code, load_config
 
 TLS_SID = "DenyInsecureTransport"
@@ -37,13 +41,15 @@ def tls_only_statement(bucket: str) -> dict[str, Any]:
 class StateBootstrap:
     """Brings the state bucket and lock table of one environment's config into the required shape."""
 
-    def __init__(self, *, bucket: str, region: str, table: str | None, noncurrent_days: int, report: Report) -> None:
+    def __init__(
+        self, *, bucket: str, region: str, table: str | None, noncurrent_days: int, report: Report, account: str
+    ) -> None:
         self.bucket, self.region, self.table = bucket, region, table
         self.noncurrent_days = noncurrent_days
         self.report = report
         self.s3 = client("s3", region)
         self.dynamodb = client("dynamodb", region)
-        self.account = aws_call("sts GetCallerIdentity", lambda: client("sts", region).get_caller_identity())["Account"]
+        self.account = account
 
     # -- bucket ---------------------------------------------------------------------------------------
 
@@ -177,18 +183,18 @@ class StateBootstrap:
         current = aws_call(
             "s3 GetBucketPolicy", lambda: self.s3.get_bucket_policy(Bucket=self.bucket), missing={"NoSuchBucketPolicy"}
         )
-        document: dict[str, Any] = (
-            json.loads(current["Policy"]) if current else {"Version": "2012-10-17", "Statement": []}
-        )
-        statements = [s for s in document.get("Statement", []) if s.get("Sid") != TLS_SID]
-        wanted = tls_only_statement(self.bucket)
-        if any(s.get("Sid") == TLS_SID and s == wanted for s in document.get("Statement", [])):
-            self.report.ok("TLS-only bucket policy")
+        wanted = {"Version": "2012-10-17", "Statement": [tls_only_statement(self.bucket)]}
+        document = json.loads(current["Policy"]) if current else None
+        if document == wanted:
+            self.report.ok("bucket policy: TLS only, nothing else")
             return
-        document["Statement"] = [*statements, wanted]
+        foreign = [
+            str(s.get("Sid", "(no Sid)")) for s in (document or {}).get("Statement", []) if s.get("Sid") != TLS_SID
+        ]
+        why = f" (removing {', '.join(foreign)})" if foreign else ""
         self.report.change(
-            "deny non-TLS requests in the bucket policy",
-            lambda: self.s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(document)),
+            f"{'replace' if document else 'set'} the bucket policy: deny non-TLS requests{why}",
+            lambda: self.s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(wanted)),
         )
 
     def _lifecycle(self) -> None:
@@ -198,27 +204,23 @@ class StateBootstrap:
             missing={"NoSuchLifecycleConfiguration"},
         )
         rules = (current or {}).get("Rules", [])
-        ours = [r for r in rules if r.get("ID") == LIFECYCLE_ID]
         days = self.noncurrent_days
-        if (
-            ours
-            and ours[0].get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") == days
-            and ours[0].get("Status") == "Enabled"
-        ):
-            self.report.ok(f"noncurrent state versions expire after {days} days")
-            return
-        rule = {
+        wanted = {
             "ID": LIFECYCLE_ID,
             "Status": "Enabled",
             "Filter": {"Prefix": ""},
             "NoncurrentVersionExpiration": {"NoncurrentDays": days},
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
         }
-        others = [r for r in rules if r.get("ID") != LIFECYCLE_ID]
+        if [_comparable(r) for r in rules] == [_comparable(wanted)]:
+            self.report.ok(f"lifecycle: noncurrent state versions expire after {days} days, nothing else")
+            return
+        foreign = [str(r.get("ID", "(no ID)")) for r in rules if _comparable(r) != _comparable(wanted)]
+        why = f" (replacing {', '.join(foreign)})" if foreign else ""
         self.report.change(
-            f"expire noncurrent state versions after {days} days",
+            f"expire noncurrent state versions after {days} days, no other rule{why}",
             lambda: self.s3.put_bucket_lifecycle_configuration(
-                Bucket=self.bucket, LifecycleConfiguration={"Rules": [*others, rule]}
+                Bucket=self.bucket, LifecycleConfiguration={"Rules": [wanted]}
             ),
         )
 
@@ -277,6 +279,15 @@ class StateBootstrap:
         )
 
 
+def _comparable(rule: dict[str, Any]) -> dict[str, Any]:
+    """A lifecycle rule as S3 returns it, with what S3 adds on read taken out (an empty ``Prefix`` filter
+    may come back as ``{"Prefix": ""}`` or without it)."""
+    body = {k: v for k, v in rule.items() if k not in {"Prefix"}}
+    if body.get("Filter") in ({}, {"Prefix": ""}):
+        body["Filter"] = {"Prefix": ""}
+    return body
+
+
 def run(env: str, *, dry_run: bool, noncurrent_days: int, report: Report | None = None) -> Report:
     cfg = load_config(env)
     if cfg.state.backend != "s3" or cfg.state.s3 is None:
@@ -284,9 +295,16 @@ def run(env: str, *, dry_run: bool, noncurrent_days: int, report: Report | None 
             f"config/{env}.yaml: state.backend is {cfg.state.backend}; bootstrap-state is for the s3 backend"
         )
     s3 = cfg.state.s3
+    account, _ = caller(s3.region)
+    require_account(cfg, account, file=f"config/{env}.yaml")
     report = report or Report(dry_run=dry_run)
     bootstrap = StateBootstrap(
-        bucket=s3.bucket, region=s3.region, table=s3.dynamodb_table, noncurrent_days=noncurrent_days, report=report
+        bucket=s3.bucket,
+        region=s3.region,
+        table=s3.dynamodb_table,
+        noncurrent_days=noncurrent_days,
+        report=report,
+        account=account,
     )
     bootstrap.ensure_bucket()
     bootstrap.ensure_table()

@@ -181,7 +181,7 @@ def _describe(document: Any) -> str:
         return f"not a Terraform JSON plan (a JSON {type(document).__name__})"
     if {"lineage", "serial"} & document.keys() or ("version" in document and "resources" in document):
         return "a Terraform state file, not a plan (give `terraform show -json <planfile>`)"
-    version = document.get("format_version")
+    version = _version(document)
     if version is None:
         return "not a Terraform JSON plan (no format_version)"
     if not _FORMAT.match(str(version)):
@@ -191,15 +191,24 @@ def _describe(document: Any) -> str:
     return "not a Terraform JSON plan (no planned_values or resource_changes)"
 
 
+def _version(document: dict[str, Any]) -> Any:
+    """``format_version`` of ``terraform show -json``, or ``plan_format_version`` of the redacted JSON plan
+    HCP Terraform serves for a run (ops/hcp_runs.py): the same ``resource_changes``, ``resource_drift`` and
+    ``output_changes``, without ``planned_values``."""
+    return document.get("format_version", document.get("plan_format_version"))
+
+
 def parse_plan(name: str, document: Any) -> StackPlan:
-    """A :class:`StackPlan` from a parsed ``terraform show -json`` plan (format_version 0.x or 1.x).
+    """A :class:`StackPlan` from a parsed ``terraform show -json`` plan (format_version 0.x or 1.x), or HCP
+    Terraform's redacted JSON plan of a run (plan_format_version 1.x).
 
     Raises :class:`PlanError` (one line) for anything else: states, other JSON, unknown action lists.
     """
     if not (
         isinstance(document, dict)
-        and _FORMAT.match(str(document.get("format_version", "")))
-        and ("planned_values" in document or "resource_changes" in document)
+        and _FORMAT.match(str(_version(document) or ""))
+        # HCP's redacted plan leaves out empty lists (a plan without changes has no resource_changes).
+        and ({"planned_values", "resource_changes", "plan_format_version"} & document.keys())
     ):
         raise PlanError(_describe(document))
     plan = StackPlan(name)

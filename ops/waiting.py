@@ -6,36 +6,61 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ops.common import Report
+
+# A wait says where it is at least this often, even when nothing changes: a silent CI log for minutes looks
+# like a hang, and GitHub shows no activity indicator for a step.
+PROGRESS_EVERY = 30.0
 
 
 @dataclass(frozen=True)
 class Timing:
-    """How long to wait and how often to look. Defaults suit real deploys; tests shorten them."""
+    """How long to wait, how often to look and how often to say so. Defaults suit real deploys; tests
+    shorten them or pass a fake ``clock``/``sleep`` (monotonic seconds, and how to let time pass)."""
 
     timeout: float = 900.0
     interval: float = 10.0
+    progress: float = PROGRESS_EVERY
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
 
 def wait_until(
     report: Report, what: str, check: Callable[[], tuple[bool | None, str]], timing: Timing
 ) -> tuple[bool, str]:
-    """Poll ``check`` -> (True: done, False: failed, None: not yet; status text) until done or the deadline."""
-    start = time.monotonic()
-    last = ""
+    """Poll ``check`` -> (True: done, False: failed, None: not yet; status text) every ``timing.interval``
+    seconds until done or the deadline.
+
+    A progress line is printed when the status changes, when the wait ends, and at least every
+    ``timing.progress`` seconds in between ("still <status>"), however long the interval between checks."""
+    start = timing.clock()
+    deadline = start + timing.timeout
+    last, said_at = None, start
+
+    def say(now: float, text: str) -> None:
+        nonlocal said_at
+        report.info(f"[{now - start:5.0f}s] {what}: {text}")
+        said_at = now
+
     while True:
         outcome, status = check()
-        elapsed = time.monotonic() - start
-        if status != last or outcome is not None:
-            report.info(f"[{elapsed:5.0f}s] {what}: {status}")
+        now = timing.clock()
+        if status != last or outcome is not None or now - said_at >= timing.progress:
+            say(now, status if status != last or outcome is not None else f"still {status}")
             last = status
         if outcome is not None:
             return outcome, status
-        if elapsed >= timing.timeout:
+        if now >= deadline:
+            say(now, f"gave up after {timing.timeout:.0f}s")
             return False, f"timed out after {timing.timeout:.0f}s ({status})"
-        time.sleep(timing.interval)
+        next_check = min(now + timing.interval, deadline)
+        while now < next_check:
+            if now - said_at >= timing.progress:
+                say(now, f"still {status}")
+            timing.sleep(min(next_check - now, said_at + timing.progress - now))
+            now = timing.clock()
 
 
 def http_ok(url: str, *, timeout: float = 10.0) -> tuple[bool, str]:
@@ -59,5 +84,5 @@ def smoke(report: Report, url: str, timing: Timing, *, attempts: int = 5) -> boo
         if ok:
             return True
         if attempt < attempts:
-            time.sleep(timing.interval)
+            timing.sleep(timing.interval)
     return False

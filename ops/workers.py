@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from core import app_contract as app
+from ops import images
 from ops.common import InputError, OpsError, Report, aws_call, client, load_config
 
 
@@ -46,26 +47,25 @@ def check_catalog(context: Path) -> None:
         )
 
 
-def plan_builds(env: str, *, tag: str, registry: str, prefix: str, context: Path) -> list[Build]:
-    """The docker commands for every catalog image, base first. ``tag`` is the immutable per-commit tag;
-    every image is also tagged and pushed as ``latest``, the tag the backend runs."""
-    if not re.fullmatch(rf"(?:{re.escape(env)}-)?[0-9a-f]{{7,40}}", tag):
-        raise InputError(f"--tag {tag!r}: expected a git sha (7-40 hex digits), optionally {env}-<git sha>")
-    if tag == app.RUN_TAG:
-        raise InputError(f"--tag {tag!r}: give the commit's tag; {app.RUN_TAG} is always pushed as well")
+def plan_builds(*, tag: str, registry: str, prefix: str, context: Path) -> list[Build]:
+    """The docker commands for every catalog image, base first. ``tag`` is the immutable per-commit tag (the
+    full commit SHA); ``latest``, the tag the backend runs, is moved to it once every image is pushed."""
+    if not images.FULL_SHA.fullmatch(tag):
+        raise InputError(
+            f"--tag {tag!r}: give the commit's full 40-character SHA (git rev-parse HEAD); it is the images' "
+            f"immutable tag, and {app.RUN_TAG} is moved to it"
+        )
     check_catalog(context)
-    images = sorted(app.WORKER_IMAGES, key=lambda i: (i.variant != app.BASE_IMAGE_VARIANT, i.agent, i.variant))
+    ordered = sorted(app.WORKER_IMAGES, key=lambda i: (i.variant != app.BASE_IMAGE_VARIANT, i.agent, i.variant))
     base = f"{registry}/{prefix}/{app.worker_image(app.BASE_IMAGE_VARIANT).repository}:{tag}"
     builds = []
-    for image in images:
+    for image in ordered:
         target = f"{registry}/{prefix}/{image.repository}"
-        build = ["docker", "build", "--file", str(context / image.dockerfile),
-                 "--tag", f"{target}:{tag}", "--tag", f"{target}:{app.RUN_TAG}"]  # fmt: skip
+        build = ["docker", "build", "--file", str(context / image.dockerfile), "--tag", f"{target}:{tag}"]
         if image.agent:
             build += ["--build-arg", f"BASE_IMAGE={base}"]
         build.append(str(context))
-        pushes = [["docker", "push", f"{target}:{tag}"], ["docker", "push", f"{target}:{app.RUN_TAG}"]]
-        builds.append(Build(image.variant, f"{prefix}/{image.repository}", [build, *pushes]))
+        builds.append(Build(image.variant, target, [build, ["docker", "push", f"{target}:{tag}"]]))
     return builds
 
 
@@ -98,13 +98,34 @@ def docker_login(env: str) -> str:
     return host
 
 
+def print_plan(builds: list[Build], *, registry: str, tag: str, context: Path, skipped: list[str], missing: list[str],
+               out: TextIO) -> None:  # fmt: skip
+    """The exact commands a deploy runs (no AWS beyond the account id, no Docker)."""
+    print(f"# ECR login (the password comes from ecr:GetAuthorizationToken and goes to stdin)\n"
+          f"docker login --username AWS --password-stdin {registry}", file=out)  # fmt: skip
+    for dockerfile in skipped:
+        print(f"# skipped: {context / dockerfile} does not exist and the backend never runs it", file=out)
+    for dockerfile in missing:
+        print(f"# MISSING: {context / dockerfile} (the backend runs this image)", file=out)
+    print(f"# each image is built and pushed unless ECR already holds {tag} (a re-run pushes nothing)", file=out)
+    for build in builds:
+        print(f"\n# {build.key} ({build.repository})", file=out)
+        for command in build.commands:
+            print(shlex.join(command), file=out)
+    print(
+        f"\n# then, once every image is in ECR, {app.RUN_TAG} moves to {tag} (ecr PutImage of its manifest):", file=out
+    )
+    for build in builds:
+        print(f"# move {build.repository}:{app.RUN_TAG} -> {tag}", file=out)
+
+
 def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report | None = None) -> list[Build]:
     report = report or Report()
     cfg = load_config(env)
     sts = client("sts", cfg.aws.region)
     account = aws_call("sts GetCallerIdentity", sts.get_caller_identity)["Account"]
     registry = f"{account}.dkr.ecr.{cfg.aws.region}.amazonaws.com"
-    builds = plan_builds(env, tag=tag, registry=registry, prefix=cfg.worker_image_prefix, context=context)
+    builds = plan_builds(tag=tag, registry=registry, prefix=cfg.worker_image_prefix, context=context)
     needed, unused = missing_dockerfiles(context) if context.is_dir() else ([], [])
     if needed and not plan_only:
         raise InputError(f"{context} has no {', '.join(needed)}: the backend runs these images")
@@ -114,23 +135,22 @@ def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report
         skipped = {i.variant for i in app.WORKER_IMAGES if i.dockerfile in unused}
         builds = [b for b in builds if b.key not in skipped]
     if plan_only:
-        print(f"# ECR login (the password comes from ecr:GetAuthorizationToken and goes to stdin)\n"
-              f"docker login --username AWS --password-stdin {registry}", file=report.out)  # fmt: skip
-        for dockerfile in unused:
-            print(f"# skipped: {context / dockerfile} does not exist and the backend never runs it", file=report.out)
-        for dockerfile in needed:
-            print(f"# MISSING: {context / dockerfile} (the backend runs this image)", file=report.out)
-        for build in builds:
-            print(f"\n# {build.key} ({build.repository})", file=report.out)
-            for command in build.commands:
-                print(shlex.join(command), file=report.out)
+        print_plan(builds, registry=registry, tag=tag, context=context, skipped=unused, missing=needed, out=report.out)
         return builds
     docker_login(env)
+    ecr = images.Registry(cfg.aws.region)
+    pushed: list[tuple[Build, images.Remote]] = []
     for number, build in enumerate(builds, start=1):
-        report.section(f"[{number}/{len(builds)}] {build.repository}")
-        for command in build.commands:
-            report.info(shlex.join(command))
-            if subprocess.run(command, check=False).returncode != 0:  # noqa: S603 (argv built above, no shell)
-                raise OpsError(f"{shlex.join(command)} failed; images before it were pushed, none after")
-    report.section(f"Pushed {len(builds)} images tagged {tag} and {app.RUN_TAG}")
+        report.section(f"[{number}/{len(builds)}] {build.repository}:{tag}")
+        if images.exists(ecr, build.repository, tag) and images.local_id(f"{build.repository}:{tag}") is None:
+            report.info("already in ECR (an earlier run pushed it): not built again")
+        else:
+            report.info(shlex.join(build.commands[0]))
+            if subprocess.run(build.commands[0], check=False).returncode != 0:  # noqa: S603 (argv built above)
+                raise OpsError(f"{shlex.join(build.commands[0])} failed; images before it were pushed, none after")
+        pushed.append((build, images.publish(ecr, build.repository, tag, report)))
+    report.section(f"Moving {app.RUN_TAG} (the tag the backend runs) to {tag}")
+    for build, remote in pushed:
+        images.move_tag(ecr, build.repository, remote, app.RUN_TAG, report)
+    report.section(f"{len(builds)} images tagged {tag} and {app.RUN_TAG}")
     return builds

@@ -65,9 +65,10 @@ def construct_paths(stacks_dir: Path) -> dict[tuple[str, str], str]:
 
 def checkov_view(stack: dict[str, Any]) -> dict[str, Any]:
     """``stack`` without what checkov 3.3's JSON parser cannot read (it then drops the whole file as a
-    "parsing error"): the ``ephemeral`` block (Terraform 1.10) and ``terraform.required_version`` (a string
-    where it expects blocks). Neither holds anything a check looks at."""
-    view = {key: value for key, value in stack.items() if key != "ephemeral"}
+    "parsing error"): the ``ephemeral`` block (Terraform 1.10), the ``removed`` block (1.7) and
+    ``terraform.required_version`` (a string where it expects blocks). None holds anything a check looks
+    at."""
+    view = {key: value for key, value in stack.items() if key not in {"ephemeral", "removed"}}
     if "terraform" in view:
         view["terraform"] = {k: v for k, v in view["terraform"].items() if k != "required_version"}
     return view

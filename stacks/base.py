@@ -50,6 +50,7 @@ class BaseStack(ViberglassStack):
             single_nat_gateway=cfg.network.single_nat_gateway,
             flow_log_group=flow_logs,
             account=self.account,
+            boundary=self.boundary_arn,
         )
 
         vpc, port = self.network.vpc, cfg.backend.container_port

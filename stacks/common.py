@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from config.schema import EnvironmentConfig
+from core import hcp
+from core.ci_iam import BOUNDARY
+from core.iam import GITHUB_OIDC_HOST
 from core.naming import Naming
 from core.toolchain import required_version
 from imports.aws import AwsProvider, AwsProviderDefaultTags
@@ -19,14 +22,15 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
 def aws_provider(
     stack: TerraformStack, id: str, config: EnvironmentConfig, *, region: str, alias: str | None = None
 ) -> AwsProvider:
-    """An AWS provider with the environment's default tags and, when configured, its one allowed account."""
+    """An AWS provider with the environment's default tags and its one allowed account (``aws.account_id``):
+    credentials of any other account stop Terraform before it reads or changes anything."""
     return AwsProvider(
         stack,
         id,
         region=region,
         alias=alias,
         default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
-        allowed_account_ids=[config.aws.account_id] if config.aws.account_id else None,
+        allowed_account_ids=[config.aws.account_id],
     )
 
 
@@ -50,14 +54,22 @@ def configure_backend(stack: TerraformStack, config: EnvironmentConfig, stack_na
     elif state.backend == "cloud":
         assert state.cloud is not None
         cloud = state.cloud
+        # The hcp stack's own workspace exists before its project does (docs/hcp-terraform.md): it is found
+        # by name, wherever the operator put it.
+        project = None if stack_name == hcp.HCP_STACK else cloud.project
         CloudBackend(
             stack,
             organization=cloud.organization,
-            workspaces=NamedCloudWorkspace(f"{cloud.workspace_prefix}-{config.name}-{stack_name}", cloud.project),
+            workspaces=NamedCloudWorkspace(hcp.workspace(config, stack_name), project),
         )
     else:
         # Relative to cdktf.out/stacks/<stack>/, where Terraform runs: state survives a fresh synth.
         LocalBackend(stack, path=f"../../../{LOCAL_STATE_DIR}/{config.name}/{stack_name}.tfstate")
+
+
+def github_provider_arn(account: Account) -> str:
+    """The account's GitHub OIDC provider (``ops bootstrap-github-oidc`` creates it)."""
+    return f"arn:{account.partition}:iam::{account.id}:oidc-provider/{GITHUB_OIDC_HOST}"
 
 
 class ViberglassStack(TerraformStack):
@@ -75,3 +87,6 @@ class ViberglassStack(TerraformStack):
         aws_provider(self, "aws", config, region=config.aws.region)
         configure_backend(self, config, stack_name)
         self.account = Account(self, "account", region=config.aws.region)
+        # Every role of the environment carries the boundary `ops bootstrap-github-oidc` installs; the apply
+        # role cannot create one without it (core/ci_iam.py).
+        self.boundary_arn = self.account.arn("iam", f"policy/{self.naming.name(BOUNDARY)}", global_=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from config.schema import EnvironmentConfig
 from core import app_contract as app
-from core import discovery
-from core.iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, Statement, from_permissions, policy_document, service_trust
+from core import deploy_roles, discovery
+from core.iam import from_permissions, github_trust, service_trust
 from imports.aws import DataAwsElbServiceAccount
 from imports.cdktf import Construct, TerraformOutput
-from imports.random import RandomProvider, ephemeral_password
 from modules import grants
 from modules.alarms import Alarms
 from modules.api_edge import ApiEdge
@@ -19,17 +18,26 @@ from modules.ecs import Cluster, Container, FargateTask
 from modules.frontend import Frontend
 from modules.iam import Role
 from modules.load_balancer import HTTP_PORT, LoadBalancer, log_delivery_statements
-from modules.parameters import DiscoveryParameter, SecretParameter
+from modules.parameters import DiscoveryParameter
 from modules.rotation import RestartOnRotation
 from modules.security_groups import Firewall
 from modules.service import WebService
 from modules.storage import PrivateBucket
 from stacks.base import BaseStack
-from stacks.common import ViberglassStack, aws_provider
+from stacks.common import ViberglassStack, aws_provider, github_provider_arn
 from stacks.workers import WorkersStack, uploads_bucket_name
 
 CONTAINER_NAME = "backend"
-GENERATED_KEY_LENGTH = 64  # letters and digits: ~380 bits for a key the app hashes with SHA-256
+# Earlier versions of this stack managed the backend's four SSM secrets (generated keys write-only, Slack's
+# as placeholders). An environment applied with them keeps them: Terraform forgets them without deleting
+# them (`removed`, destroy = false; Terraform >= 1.7), so the keys the application encrypted with survive
+# and `ops secrets init` finds them in place. The addresses are those of the state files written then.
+FORMER_SECRET_RESOURCES = (
+    "aws_ssm_parameter.secret-webhookSecretEncryptionKey_parameter_269289A1",
+    "aws_ssm_parameter.secret-secretsEncryptionKey_parameter_DCBEDF71",
+    "aws_ssm_parameter.secret-slackSigningSecret_parameter_37752E00",
+    "aws_ssm_parameter.secret-slackBotToken_parameter_56E2F776",
+)
 
 
 class PlatformStack(ViberglassStack):
@@ -44,8 +52,10 @@ class PlatformStack(ViberglassStack):
     ) -> None:
         super().__init__(scope, stack_name, config=config)
         naming, cfg, account = self.naming, config, self.account
-        RandomProvider(self, "random")
         protect = cfg.production
+        self.add_override(
+            "removed", [{"from": address, "lifecycle": {"destroy": False}} for address in FORMER_SECRET_RESOURCES]
+        )
 
         self.repository = Repository(
             self,
@@ -74,6 +84,7 @@ class PlatformStack(ViberglassStack):
             firewall=base.rds_sg,
             key=base.key,
             account=account,
+            boundary=self.boundary_arn,
             engine_version=db.engine_version,
             instance_class=db.instance_class,
             allocated_storage=db.allocated_storage,
@@ -86,7 +97,7 @@ class PlatformStack(ViberglassStack):
             username=db.username,
             performance_insights_retention_days=db.performance_insights_retention_days,
         )
-        self.backend_secrets = self._backend_secret_parameters(base)
+        self.backend_secrets = self._backend_secret_arns()
 
         alb_logs_name = naming.env_first("alb-logs")
         elb_account = DataAwsElbServiceAccount(self, "elb-account")
@@ -145,9 +156,7 @@ class PlatformStack(ViberglassStack):
             self,
             "frontend",
             name=naming.name("frontend"),
-            repository=cfg.frontend.repository,
             branch=cfg.frontend.branch,
-            token_parameter=cfg.frontend.github_token_parameter,
             variables=self.frontend_variables(),
             spa_rewrite=app.SPA_REWRITE_SOURCE,
             production=cfg.production,
@@ -204,6 +213,7 @@ class PlatformStack(ViberglassStack):
             cluster_arn=self.cluster.arn,
             cluster_name=self.cluster.name,
             service_name=self.service.name,
+            boundary=self.boundary_arn,
         )
         self.alarms = (
             Alarms(
@@ -220,40 +230,22 @@ class PlatformStack(ViberglassStack):
             if cfg.alarms.enabled
             else None
         )
-        self.deploy_role = self._frontend_deploy_role()
-        self.discovery = self._discovery_parameters()
+        self.deploy_roles = self._deploy_roles(workers)
+        self.discovery = self._discovery_parameters(workers)
         self._outputs()
 
     # -- backend -----------------------------------------------------------------------------------
 
-    def _backend_secret_parameters(self, base: BaseStack) -> dict[str, SecretParameter]:
-        """The backend's SSM secrets (contract ``BACKEND_SECRETS``): generated keys written once through a
-        write-only argument from an ephemeral value, and operator-held ones starting as the contract says."""
-        naming, cfg = self.naming, self.config
-        parameters = {}
-        for secret in app.BACKEND_SECRETS:
-            if secret.origin == "database":
-                continue
-            name = naming.parameter("backend", secret.parameter)
-            if secret.origin == "generated":
-                parameters[secret.name] = SecretParameter(
-                    self,
-                    f"secret-{secret.parameter}",
-                    name=name,
-                    key=base.key,
-                    write_only=ephemeral_password(self, secret.parameter, length=GENERATED_KEY_LENGTH),
-                    description=f"{secret.name}: generated by Terraform, never stored in state",
-                )
-            else:
-                parameters[secret.name] = SecretParameter(
-                    self,
-                    f"secret-{secret.parameter}",
-                    name=name,
-                    key=base.key,
-                    initial=secret.initial,
-                    description=f"{secret.name}; set with `ops secrets set {secret.parameter} --env {cfg.name}`",
-                )
-        return parameters
+    def _backend_secret_arns(self) -> dict[str, str]:
+        """variable -> SSM parameter ARN of the backend's SSM secrets (contract ``BACKEND_SECRETS``). The
+        parameters are not Terraform resources: `ops secrets init` creates them (generated keys, operator
+        placeholders) so no value is ever in a plan or in state, and Terraform never needs to decrypt one
+        (docs/security.md, "What lands in state")."""
+        return {
+            secret.name: self.account.arn("ssm", f"parameter{self.naming.parameter('backend', secret.parameter)}")
+            for secret in app.BACKEND_SECRETS
+            if secret.origin != "database"
+        }
 
     def frontend_variables(self) -> dict[str, str]:
         """The Amplify build environment (contract ``FRONTEND_VARIABLES``)."""
@@ -291,7 +283,7 @@ class PlatformStack(ViberglassStack):
     def backend_secret_refs(self) -> dict[str, str]:
         """``secrets`` of the backend container: variable -> ``valueFrom``."""
         refs = {"DB_PASSWORD": f"{self.database.secret_arn}:password::"}
-        refs.update({variable: parameter.arn for variable, parameter in self.backend_secrets.items()})
+        refs.update(self.backend_secrets)
         assert set(refs) == {s.name for s in app.BACKEND_SECRETS}
         return refs
 
@@ -310,7 +302,7 @@ class PlatformStack(ViberglassStack):
             "backend_repository_arn": self.repository.arn,
             "backend_log_group_arn": base.backend_logs.arn,
             "db_secret_arn": self.database.secret_arn,
-            "backend_secret_arns": [p.arn for p in self.backend_secrets.values()],
+            "backend_secret_arns": list(self.backend_secrets.values()),
         }
         execution = Role(
             self,
@@ -319,6 +311,7 @@ class PlatformStack(ViberglassStack):
             description="ECS agent for the backend: pull its image, write its logs, inject its secrets",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
             statements=from_permissions(app.BACKEND_EXECUTION_PERMISSIONS, values),
+            boundary=self.boundary_arn,
         )
         task = Role(
             self,
@@ -327,71 +320,64 @@ class PlatformStack(ViberglassStack):
             description="What the Viberglass backend calls (core/app_contract.py BACKEND_TASK_PERMISSIONS)",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
             statements=from_permissions(app.BACKEND_TASK_PERMISSIONS, values),
+            boundary=self.boundary_arn,
         )
         return execution, task
 
-    # -- frontend deploys and discovery ------------------------------------------------------------------
+    # -- the application repository's deploy roles and discovery -------------------------------------------
 
-    def _frontend_deploy_role(self) -> Role:
-        """GitHub Actions (OIDC) role that may release this Amplify app and read its discovery values."""
+    def _deploy_roles(self, workers: WorkersStack) -> dict[str, Role]:
+        """The backend and frontend deploy roles (core/deploy_roles.py): each trusted for one subject of the
+        application repository, able to do what its deploy needs on this environment's resources only."""
         naming, account, cfg = self.naming, self.account, self.config
-        repo = cfg.github.repository
-        provider_arn = f"arn:{account.partition}:iam::{account.id}:oidc-provider/{GITHUB_OIDC_HOST}"
-        trust = policy_document(
-            [
-                Statement(
-                    sid="GitHubActions",
-                    principals={"Federated": provider_arn},
-                    actions=["sts:AssumeRoleWithWebIdentity"],
-                    conditions={
-                        "StringEquals": {
-                            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                            f"{GITHUB_OIDC_HOST}:sub": [
-                                f"repo:{repo}:ref:refs/heads/{cfg.frontend.branch}",
-                                f"repo:{repo}:environment:{cfg.name}",
-                            ],
-                        }
-                    },
-                )
-            ]
-        )
         app_arn = self.frontend.app.arn
-        return Role(
-            self,
-            "frontend-deploy-role",
-            name=naming.name("frontend-deploy"),
-            description="GitHub Actions: release the Amplify frontend",
-            trust=trust,
-            statements=[
-                Statement(
-                    sid="ReleaseFrontend",
-                    actions=[
-                        "amplify:GetApp",
-                        "amplify:GetBranch",
-                        "amplify:GetJob",
-                        "amplify:ListJobs",
-                        "amplify:StartDeployment",
-                        "amplify:StartJob",
-                    ],
-                    resources=[app_arn, f"{app_arn}/branches/*", f"{app_arn}/branches/*/jobs/*"],
-                ),
-                grants.ssm_read(
-                    account,
-                    "ReadDiscovery",
-                    [naming.parameter("deployment"), naming.parameter("frontend"), naming.parameter("amplify")],
-                ),
-            ],
-        )
+        values: dict[str, str | list[str]] = {
+            "partition": account.partition,
+            "region": account.region,
+            "account": account.id,
+            "discovery_arns": self.discovery_arns(),
+            "backend_repository_arn": self.repository.arn,
+            "backend_service_arn": account.arn("ecs", f"service/{self.cluster.name}/{self.service.name}"),
+            "backend_execution_role_arn": self.execution_role.arn,
+            "backend_task_role_arn": self.task_role.arn,
+            "amplify_app_arn": app_arn,
+        }
+        purposes = {
+            "backend-deploy": "push the backend image, register its task definition, roll its service",
+            "frontend-deploy": "release the Amplify frontend",
+        }
+        return {
+            role: Role(
+                self,
+                f"{role}-role",
+                name=naming.name(role),
+                description=f"GitHub Actions ({cfg.github.app_repository}, {cfg.name}): {purpose}",
+                trust=github_trust(github_provider_arn(account), deploy_roles.subject(cfg, role)),
+                statements=from_permissions(deploy_roles.ROLE_PERMISSIONS[role], values),
+                boundary=self.boundary_arn,
+            )
+            for role, purpose in purposes.items()
+        } | {"workers-deploy": workers.deploy_role}
 
-    def _discovery_parameters(self) -> dict[str, DiscoveryParameter]:
+    def discovery_arns(self) -> list[str]:
+        """Every discovery parameter of the environment (what the deploy roles may read)."""
+        names = [*discovery.PARAMETERS, discovery.ALARM_TOPIC]
+        return [self.account.arn("ssm", f"parameter{self.naming.parameter(*n.split('/'))}") for n in names]
+
+    def _discovery_parameters(self, workers: WorkersStack) -> dict[str, DiscoveryParameter]:
         naming, cfg = self.naming, self.config
         values: dict[str, str] = {
             "deployment/region": cfg.aws.region,
             "deployment/ecrRepository": self.repository.url,
-            "deployment/oidcRoleArn": self.deploy_role.arn,
+            "deployment/backendDeployRoleArn": self.deploy_roles["backend-deploy"].arn,
+            "deployment/frontendDeployRoleArn": self.deploy_roles["frontend-deploy"].arn,
+            "deployment/workersDeployRoleArn": workers.deploy_role.arn,
             "ecs/cluster": self.cluster.name,
             "ecs/service": self.service.name,
             "ecs/taskFamily": self.task.family,
+            # Terraform's own revision: `ops deploy backend` builds every revision from it (plus the image),
+            # so cpu, memory, environment and secrets changed here reach the service.
+            "ecs/taskDefinition": self.task.arn,
             "ecs/containerName": CONTAINER_NAME,
             "alb/dns": self.load_balancer.dns_name,
             "frontend/apiUrl": self.api_url,
@@ -426,7 +412,8 @@ class PlatformStack(ViberglassStack):
             "database_identifier": self.database.identifier,
             "uploads_bucket": self.uploads.name,
             "amplify_app_id": self.frontend.app.id,
-            "frontend_deploy_role_arn": self.deploy_role.arn,
+            "backend_deploy_role_arn": self.deploy_roles["backend-deploy"].arn,
+            "frontend_deploy_role_arn": self.deploy_roles["frontend-deploy"].arn,
         }
         for name, value in values.items():
             TerraformOutput(self, name, value=value)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from config.schema import EnvironmentConfig
 from core import app_contract as app
-from core.iam import from_permissions, resolve, service_trust
+from core import deploy_roles
+from core.iam import from_permissions, github_trust, resolve, service_trust
 from core.naming import Naming
 from imports.cdktf import Construct, TerraformOutput
 from modules.ecr import WorkerRegistry
 from modules.ecs import Cluster, Container, FargateTask
 from modules.iam import Role
 from stacks.base import BaseStack
-from stacks.common import ViberglassStack
+from stacks.common import ViberglassStack, github_provider_arn
 
 # Baseline Fargate task definitions (an operator can point a clanker's "prebuilt" ECS strategy at one):
 # the backend's default image and the application's ECS worker image.
@@ -63,6 +64,7 @@ class WorkersStack(ViberglassStack):
             description="ECS agent for clanker tasks: pull the worker images, write the worker log group",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
             statements=from_permissions(app.WORKER_EXECUTION_PERMISSIONS, values),
+            boundary=self.boundary_arn,
         )
         self.task_role = Role(
             self,
@@ -71,6 +73,7 @@ class WorkersStack(ViberglassStack):
             description="What a clanker Fargate task may do",
             trust=service_trust("ecs-tasks.amazonaws.com", account.id),
             statements=from_permissions(app.WORKER_TASK_PERMISSIONS, values),
+            boundary=self.boundary_arn,
         )
         self.lambda_role = Role(
             self,
@@ -79,6 +82,17 @@ class WorkersStack(ViberglassStack):
             description="Execution role of clanker Lambda functions (viberator-*, created by the backend)",
             trust=service_trust("lambda.amazonaws.com", account.id),
             statements=from_permissions(app.WORKER_LAMBDA_PERMISSIONS, values),
+            boundary=self.boundary_arn,
+        )
+
+        self.deploy_role = Role(
+            self,
+            "workers-deploy-role",
+            name=naming.name("workers-deploy"),
+            description=f"GitHub Actions ({cfg.github.app_repository}, {cfg.name}): push the worker images",
+            trust=github_trust(github_provider_arn(account), deploy_roles.subject(cfg, "workers-deploy")),
+            statements=from_permissions(deploy_roles.WORKERS_DEPLOY_PERMISSIONS, values),
+            boundary=self.boundary_arn,
         )
 
         self.tasks = {
@@ -127,6 +141,7 @@ class WorkersStack(ViberglassStack):
             "execution_role_arn": self.execution_role.arn,
             "task_role_arn": self.task_role.arn,
             "lambda_role_arn": self.lambda_role.arn,
+            "workers_deploy_role_arn": self.deploy_role.arn,
             "registry_host": self.registry.host,
             "cluster_arn": self.cluster.arn,
             "cluster_name": self.cluster.name,

@@ -13,6 +13,7 @@ see, from the referenced resource's own configuration (its name), in a fixed tes
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ import z3
 from iamprover.engine.context import Context
 from iamprover.engine.encoder import allowed
 from iamprover.engine.patterns import matches_any
-from iamprover.model import Principal
+from iamprover.model import Policy, Principal
+from iamprover.model import Statement as ProverStatement
 from iamprover.parsers.iam import parse_policy_document
 from parliament import analyze_policy_string
 
@@ -217,3 +219,136 @@ def wider_than(document: Json, contract: Json) -> str | None:
 
 def _list(value: Any) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+# -- whole identities: AWS managed policies, boundaries, proofs over every request --------------------------------
+
+
+def managed_policy(name: str) -> Json:
+    """An AWS managed policy's document as the installed moto bundles it (moto 5.2.5: ReadOnlyAccess of
+    2026-09-24, PowerUserAccess of 2026-02-12): the same text the bootstrap tests attach on the moto server."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    document: Json = json.loads(aws_managed_policies_data)[name]["Document"]
+    return document
+
+
+def single_valued(document: Json) -> Json:
+    """``document`` with the set operators ``ForAllValues:``/``ForAnyValue:`` turned into the plain operator.
+
+    iamprover 0.7 treats set operators as unknown (always true in an Allow, never true in a Deny). For a
+    request that carries exactly one value of the key, both mean the plain operator on that value; every
+    request these tests pin a set-valued key for is one (DynamoDB item calls carry one partition key in
+    ``dynamodb:LeadingKeys``)."""
+    text = json.dumps(document).replace('"ForAllValues:', '"').replace('"ForAnyValue:', '"')
+    result: Json = json.loads(text)
+    return result
+
+
+def identity(name: str, *documents: Json, boundary: Json | None = None) -> Principal:
+    """A principal with ``documents`` as its identity policies and ``boundary`` as permissions boundary."""
+    return Principal(
+        arn=name,
+        policies=[parse_policy_document(f"{name}-{i}", single_valued(d)) for i, d in enumerate(documents)],
+        permission_boundary=parse_policy_document(f"{name}-boundary", single_valued(boundary)) if boundary else None,
+    )
+
+
+def for_action(principal: Principal, action: str) -> Principal:
+    """``principal`` with only the statements that can apply to ``action``: exact, since a statement whose
+    Action (or NotAction) excludes the action adds nothing to the allow or the deny. AWS's ReadOnlyAccess
+    has 3,000 action patterns; Z3 answers a question about one action in milliseconds once they are gone."""
+
+    def keeps(statement: ProverStatement) -> bool:
+        if statement.not_actions:
+            return not any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in statement.not_actions)
+        return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in statement.actions)
+
+    def prune(policy: Policy) -> Policy:
+        return Policy(name=policy.name, statements=[s for s in policy.statements if keeps(s)])
+
+    boundary = principal.permission_boundary
+    return Principal(
+        arn=principal.arn,
+        policies=[prune(p) for p in principal.policies],
+        permission_boundary=prune(boundary) if boundary is not None else None,
+    )
+
+
+def _proof(principal: Principal, action: str, resource: str, context: dict[str, str], *, want: bool) -> bool:
+    principal = for_action(principal, action)
+    ctx = Context()
+    solver = z3.Solver()
+    for key, value in context.items():
+        solver.add(ctx.constrain(key, value))
+    verdict = allowed(principal, z3.StringVal(action.lower()), z3.StringVal(resource), ctx)
+    solver.add(z3.Not(verdict) if want else verdict)
+    return bool(solver.check() == z3.unsat)
+
+
+def always_allowed(principal: Principal, action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+    """Allowed whatever the request context holds beyond ``context`` (a Z3 proof, not a sample)."""
+    return _proof(principal, action, resource, context or {}, want=True)
+
+
+def never_allowed(principal: Principal, action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+    """Denied whatever the request context holds beyond ``context`` (a Z3 proof, not a sample)."""
+    return _proof(principal, action, resource, context or {}, want=False)
+
+
+def actions_of(service: str, *levels: str) -> list[str]:
+    """Every action of ``service`` at the given access levels (``Write``, ``Permissions management``,
+    ``Tagging``, ``Read``, ``List``), from parliament's bundled AWS service reference."""
+    from parliament import iam_definition
+
+    return sorted(
+        {
+            f"{service}:{p['privilege']}"
+            for entry in iam_definition
+            if entry["prefix"] == service
+            for p in entry["privileges"]
+            if not levels or p["access_level"] in levels
+        }
+    )
+
+
+WRITES = ("Write", "Permissions management", "Tagging")
+
+
+def any_allowed(
+    principal: Principal,
+    actions: list[str],
+    *,
+    resources: list[str],
+    except_resources: list[str] | None = None,
+    context: dict[str, str] | None = None,
+    context_not: dict[str, str] | None = None,
+) -> str | None:
+    """A request the principal allows: one of ``actions`` (concrete names), on a resource matching
+    ``resources`` and none of ``except_resources``, with the keys of ``context`` pinned and those of
+    ``context_not`` holding anything but the given value. The Z3 counterexample, or None when there is none
+    (each action is its own query over every resource and context: a symbolic action against AWS's
+    3,000-pattern ReadOnlyAccess takes Z3 minutes, a concrete one milliseconds)."""
+    for action in actions:
+        resource, ctx = z3.String("resource"), Context()
+        solver = z3.Solver()
+        solver.add(matches_any(resource, resources))
+        if except_resources:
+            solver.add(z3.Not(matches_any(resource, except_resources)))
+        for key, value in (context or {}).items():
+            solver.add(ctx.constrain(key, value))
+        for key, value in (context_not or {}).items():
+            solver.add(z3.Not(ctx.constrain(key, value)))
+        solver.add(allowed(for_action(principal, action), z3.StringVal(action.lower()), resource, ctx))
+        if solver.check() == z3.sat:
+            model = solver.model()
+            found = {k: model.eval(v, model_completion=True).as_string() for k, v in ctx.string_vars.items()}
+            return f"{action} on {model.eval(resource, model_completion=True).as_string()} with {found}"
+    return None
+
+
+def policy_subject(trust: str) -> str:
+    """The one GitHub OIDC subject a trust policy (JSON text) names."""
+    (statement,) = json.loads(trust)["Statement"]
+    subject: str = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    return subject

@@ -235,8 +235,10 @@ def test_provider_sets_region_and_default_tags(each_env: tuple[str, Stacks]) -> 
     ]
 
 
-def test_allowed_account_ids_only_when_configured(synth: SynthFn, dev: Stacks) -> None:
-    pinned = synth("dev", {"aws": {"account_id": "123456789012"}})
-    (provider,) = pinned["base"]["provider"]["aws"]
-    assert provider["allowed_account_ids"] == ["123456789012"]
-    assert "allowed_account_ids" not in dev["base"]["provider"]["aws"][0]
+def test_every_provider_allows_only_the_configured_account(dev: Stacks, prod: Stacks) -> None:
+    """One account per environment: Terraform refuses credentials of any other account (aws.account_id is
+    required), in every stack and every provider alias (prod's us-east-1 certificate provider too)."""
+    for stacks, account in ((dev, "111122223333"), (prod, "444455556666")):
+        providers = [p for name, s in stacks.items() if name != "manifest" for p in s["provider"]["aws"]]
+        assert len(providers) >= 3
+        assert {tuple(p["allowed_account_ids"]) for p in providers} == {(account,)}

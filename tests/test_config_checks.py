@@ -13,7 +13,6 @@ from config import checks
 
 BUCKET = "is not an S3 bucket name: it {}; use a name like viberglass-terraform-state"
 KEY = "{}; use plain words joined by '/', like viberglass or teams/viberglass"
-SSM = "is not an SSM parameter name: it {}; write it like /viberglass/dev/name"
 BRANCH = "is not a git branch name: it {}; use the branch Amplify builds, e.g. main"
 BRANCH_CHARS = "contains a space, control character or one of ~ ^ : ? * [ \\"
 BRANCH_SEQUENCES = "contains '..', '//' or '@{', or is '@'"
@@ -59,13 +58,6 @@ REFUSED: list[tuple[Callable[[str], str], str, str]] = [
     (checks.repository_path, "", "'' is empty; give the folder relative to the repository root, like apps/frontend"),
     (checks.repository_path, "apps/../x", "'apps/../x' has a '..' segment (a path must not climb out of its prefix); "
      "give the folder relative to the repository root, like apps/frontend"),
-    (checks.ssm_parameter, "a/b", "'a/b' " + SSM.format("does not start with '/'")),
-    (checks.ssm_parameter, "/a//b", "'/a//b' " + SSM.format(SLASHES)),
-    (checks.ssm_parameter, "/a" * 16, f"'{'/a' * 16}' " + SSM.format("has more than 15 levels")),
-    (checks.ssm_parameter, "/aws/x", "'/aws/x' " + SSM.format("is under a prefix AWS reserves (/aws, /ssm)")),
-    (checks.ssm_parameter, "/SSM/x", "'/SSM/x' " + SSM.format("is under a prefix AWS reserves (/aws, /ssm)")),
-    (checks.ssm_parameter, "/" + "a" * 1011,
-     f"'/{'a' * 56}'... (1,012 characters) " + SSM.format("is longer than 1,011 characters")),
     (checks.git_branch, "", "'' " + BRANCH.format("is empty")),
     (checks.git_branch, "a" * 256,
      f"'{'a' * 57}'... (256 characters) " + BRANCH.format("is 256 characters long (Amplify allows 255)")),
@@ -104,8 +96,7 @@ ACCEPTED: list[tuple[Callable[[str], str], str]] = [
     (checks.s3_bucket, "abc"), (checks.s3_bucket, "a" * 63), (checks.s3_bucket, "my.bucket-1"),
     (checks.s3_bucket, "1.2.3"), (checks.dynamodb_table, "a_b"), (checks.dynamodb_table, "A" * 255),
     (checks.state_key_prefix, "a" * 900), (checks.state_key_prefix, "teams/viberglass.v2"),
-    (checks.repository_path, "apps/frontend"), (checks.ssm_parameter, "/a" * 15),
-    (checks.ssm_parameter, "/" + "a" * 1010), (checks.ssm_parameter, "/awsome/x"),
+    (checks.repository_path, "apps/frontend"),
     (checks.git_branch, "a" * 255), (checks.git_branch, "feature/x-1.2"), (checks.git_branch, "a@b"),
     (checks.ecr_repository, "ab"), (checks.ecr_repository, "a" * 256),
     (checks.ecr_repository, "dev/viberator-worker.x_y"),

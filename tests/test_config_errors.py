@@ -328,10 +328,22 @@ CASES: list[Case] = [
         "{file}: workers.image_prefix: 'Viberator//x' is not an ECR repository name",
     ),
     Case(
-        "ssm-name-under-aws",
+        "app-repository-as-a-url",
         "dev",
-        {"frontend": {"github_token_parameter": "/aws/token"}},
-        "{file}: frontend.github_token_parameter: '/aws/token' is not an SSM parameter name",
+        {"github": {"app_repository": "https://github.com/Ilities/viberglass"}},
+        "{file}: github.app_repository: 'https://github.com/Ilities/viberglass' is not a GitHub repository",
+    ),
+    Case(
+        "deploy-workflow-ref-not-a-ref",
+        "dev",
+        {"github": {"app_deploy_workflow_ref": "main"}},
+        "{file}: github.app_deploy_workflow_ref: 'main' is not a full git ref",
+    ),
+    Case(
+        "account-id-missing",
+        "dev",
+        {"aws": {"account_id": None}},
+        "{file}: aws.account_id: is empty (null), not text",
     ),
     Case(
         "app-root-climbing-out",

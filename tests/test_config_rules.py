@@ -14,10 +14,12 @@ from config.defaults import merge
 from config.errors import ConfigError
 from config.loader import parse
 
-DEV: dict[str, Any] = {"tier": "development", "state": {"backend": "local"}}
-# The least a production file must say: where its state lives and the API's domain (HTTPS).
+# The least a file must say: its tier and its own AWS account.
+DEV: dict[str, Any] = {"tier": "development", "aws": {"account_id": "111122223333"}, "state": {"backend": "local"}}
+# The least a production file must say besides: where its state lives and the API's domain (HTTPS).
 PROD: dict[str, Any] = {
     "tier": "production",
+    "aws": {"account_id": "444455556666"},
     "state": {"backend": "s3", "s3": {"bucket": "viberglass-terraform-state", "region": "eu-west-1",
                                       "dynamodb_table": "viberglass-terraform-locks"}},
     "domains": {"api_domain": "api.example.com", "route53_zone_id": "Z0123456789ABCDEFGHIJ"},

@@ -13,7 +13,8 @@ import pytest
 
 from ops import architecture, diagram
 from ops.__main__ import main
-from tests.conftest import ROOT, Stacks
+from tests.conftest import ROOT, Stacks, SynthFn
+from tests.test_hcp_stack import CLOUD
 
 TITLE = "Viberglass infrastructure (prod)"
 
@@ -90,8 +91,8 @@ def test_the_overview_draws_the_request_path_in_order(prod: Stacks) -> None:
     ]
     assert all(step in _edges(picture) for step in itertools.pairwise(path))
     backend = path[3]
-    for target in (_node(picture, "aws_s3_bucket", "uploads"), _node(picture, "aws_ssm_parameter")):
-        assert (backend, target) in _edges(picture)
+    # Its SSM secrets are not Terraform resources (ops secrets init creates them): no edge to them.
+    assert (backend, _node(picture, "aws_s3_bucket", "uploads")) in _edges(picture)
     assert (path[1], _node(picture, "aws_amplify_app")) in _edges(picture)
     assert sum(1 for s, _ in _edges(picture) if s == path[0]) == 1, "users go through DNS only"
 
@@ -247,7 +248,8 @@ def test_repetitive_resources_are_grouped(dev: Stacks) -> None:
     drawn = architecture.pictures(_stacks(dev), "t")
     assert "ECR (12)" in {n.label for n in drawn["workers"].nodes.values()}
     assert {"private subnets (2)", "public subnets (2)"} <= {n.label for n in drawn["base"].nodes.values()}
-    assert "SSM parameters (16)" in {n.label for n in drawn["overview"].nodes.values()}
+    parameters = sum(len(doc.get("resource", {}).get("aws_ssm_parameter", {})) for doc in _stacks(dev).values())
+    assert f"SSM parameters ({parameters})" in {n.label for n in drawn["overview"].nodes.values()}
 
 
 def test_svg_icons_are_embedded(tmp_path: Path) -> None:
@@ -256,3 +258,13 @@ def test_svg_icons_are_embedded(tmp_path: Path) -> None:
     embedded = diagram.embed_images(svg, diagram.resources_root())
     assert embedded.count('xlink:href="data:image/png;base64,iVBOR') == 2
     assert icon not in embedded
+
+
+def test_the_synthesized_hcp_stack_is_drawn(synth: SynthFn) -> None:
+    """Every type the real hcp stack synthesizes is classified; HCP Terraform assumes both run roles."""
+    stacks = _stacks(synth("dev", CLOUD))
+    drawn = architecture.pictures(stacks, "t")
+    assert architecture.missing_types(stacks, drawn) == []
+    picture = drawn["overview"]
+    for phase in ("plan", "apply"):
+        assert (_actor(picture, "HCP Terraform"), _node(picture, "aws_iam_role", f"hcp-{phase}")) in _edges(picture)

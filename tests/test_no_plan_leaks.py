@@ -35,6 +35,8 @@ SHELL_RULES = [
     ("gh api file field", re.compile(r"\bgh\s+api\b.*(-F|--field|--input)\b.*"), True),
     ("curl upload", re.compile(r"\bcurl\b.*(-T|--upload-file|-F|--data-binary)\b.*"), True),
     ("plan JSON printed", re.compile(r"\bterraform\b[^|>\n]*\bshow\b[^|>\n]*-json(?![^\n]*>\s*\S).*"), False),
+    # `terraform output -json` prints sensitive outputs in clear (only `-raw`/text mode hides them).
+    ("outputs printed", re.compile(r"\bterraform\b[^|>\n]*\boutput\b[^|>\n]*-json(?![^\n]*>\s*\S).*"), False),
     ("plan or state printed", re.compile(r"\b(cat|head|tail|less|jq)\b[^|>\n]*"), True),
     ("plan text to job summary", re.compile(r"\bterraform\b.*\bshow\b.*>>\s*\"?\$GITHUB_STEP_SUMMARY.*"), False),
 ]
@@ -89,19 +91,9 @@ def scan_script(path: Path) -> list[Finding]:
     return [Finding(str(path.relative_to(ROOT)), "script", rule, found) for rule, found in scan_shell(text)]
 
 
-# What terraform-deploy-prod.yml still does; its redesign belongs to the prod-deploy issue. Each entry
-# must keep matching a finding, and nothing else may be found.
-KNOWN = {
-    Finding("terraform-deploy-prod.yml", "plan: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02",
-            "actions/upload-artifact", "path: plans/prod/"): (
-        "uploads the binary saved plans (plans/prod/<stack>.tfplan, secrets in clear) and the human plans "
-        "for the apply job"),
-    Finding("terraform-deploy-prod.yml", "plan: Plan for the reviewers", "unchecked plan text to job summary",
-            "plan .txt appended to $GITHUB_STEP_SUMMARY"): (
-        "prints the human plans to the job summary without the plan-comment redaction check"),
-    Finding("terraform-deploy-prod.yml", "plan: Plan for the reviewers", "plan or state printed",
-            """head -c 150000 "plans/prod/$stack.txt"; echo '```'"""): "the same human plans, printed",
-}  # fmt: skip
+# Findings that are known and accepted, each with its reason (none: the prod deploy hands over only the
+# value-free review record). Each entry must keep matching a finding, and nothing else may be found.
+KNOWN: dict[Finding, str] = {}
 
 
 def _normalise(finding: Finding) -> Finding:
@@ -139,6 +131,7 @@ STEP = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    permissions: {}\n
         "        with:\n          key: k\n          path: terraform-state\n",
         "      - run: terraform -chdir=cdktf.out/stacks/base show -json tfplan\n",
         "      - run: terraform show -json tfplan | jq .\n",
+        "      - run: terraform -chdir=cdktf.out/stacks/platform output -json\n",
         "      - run: cat cdktf.out/stacks/base/plan.json\n",
         "      - run: gh release upload v1 base.tfplan\n",
         "      - run: gh api repos/o/r/issues/1/comments -F body=@plans/dev/base.txt\n",
@@ -160,6 +153,9 @@ def test_the_scanner_catches(step: str, tmp_path: Path) -> None:
         "        with:\n          name: d\n          path: digest/dev.json\n",
         '      - run: terraform -chdir="$dir" show -json tfplan > "$dir/plan.json" 2>> "$log"\n',
         '      - run: cat job-summary.md >> "$GITHUB_STEP_SUMMARY"\n',
+        '      - run: terraform -chdir="$dir" output -json > "$dir/outputs.json"\n',
+        "      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2\n"
+        "        with:\n          name: reviewed-base\n          path: reviewed/base.json\n",
     ],
 )
 def test_the_scanner_lets_value_free_handovers_pass(step: str, tmp_path: Path) -> None:

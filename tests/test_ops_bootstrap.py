@@ -1,4 +1,9 @@
-"""ops bootstrap-state and bootstrap-github-oidc against a moto server on 127.0.0.1 (SPEC §5, §7)."""
+"""ops bootstrap-state and bootstrap-github-oidc against a moto server on 127.0.0.1.
+
+The shipped configuration gives each environment its own account (dev 111122223333, prod 444455556666):
+tests act in it through credentials of a role assumed there (``use_account``), and a run with the moto
+default account's credentials is refused. The shared-account layout (``aws.shared_account: true``) has a
+configuration folder of its own."""
 
 from __future__ import annotations
 
@@ -11,11 +16,14 @@ import boto3
 import pytest
 import yaml
 
+from config import load
 from config.defaults import merge
+from core import ci_iam
 from ops.__main__ import main
-from tests.conftest import raw_config
+from tests.conftest import raw_config, use_account
 
-BUCKET, TABLE = "viberglass-terraform-state", "viberglass-terraform-locks"
+BUCKET, TABLE = "viberglass-dev-terraform-state", "viberglass-terraform-locks"
+DEV, PROD, MOTO = "111122223333", "444455556666", "123456789012"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -29,6 +37,13 @@ def s3(region: str = "eu-west-1") -> Any:
 
 
 @pytest.fixture
+def dev_account(aws: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The moto server, acting in dev's own account (config/dev.yaml aws.account_id)."""
+    use_account(monkeypatch, DEV)
+    return aws
+
+
+@pytest.fixture
 def us_east_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     directory = tmp_path / "config"
     directory.mkdir()
@@ -36,7 +51,10 @@ def us_east_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         (directory / f"{env}.yaml").write_text(yaml.safe_dump(raw_config(env)))
     east = merge(
         raw_config("dev"),
-        {"aws": {"region": "us-east-1"}, "state": {"s3": {"bucket": "viberglass-state-east", "region": "us-east-1"}}},
+        {
+            "aws": {"region": "us-east-1", "account_id": "777788889999"},
+            "state": {"s3": {"bucket": "viberglass-state-east", "region": "us-east-1"}},
+        },
     )
     (directory / "east.yaml").write_text(yaml.safe_dump(east))
     monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(directory))
@@ -46,7 +64,7 @@ def us_east_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 # -- bootstrap-state --------------------------------------------------------------------------------------
 
 
-def test_first_run_creates_a_complete_bucket(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_first_run_creates_a_complete_bucket(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, _ = run(capsys, "bootstrap-state", "--env", "dev")
     client = s3()
     assert status == 0
@@ -60,7 +78,9 @@ def test_first_run_creates_a_complete_bucket(aws: str, capsys: pytest.CaptureFix
     assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
-def test_first_run_sets_tls_only_policy_and_noncurrent_expiry(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_first_run_sets_tls_only_policy_and_noncurrent_expiry(
+    dev_account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     run(capsys, "bootstrap-state", "--env", "dev", "--noncurrent-days", "60")
     (statement,) = json.loads(s3().get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
     assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
@@ -68,7 +88,7 @@ def test_first_run_sets_tls_only_policy_and_noncurrent_expiry(aws: str, capsys: 
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 60
 
 
-def test_first_run_creates_the_lock_table(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_first_run_creates_the_lock_table(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "bootstrap-state", "--env", "dev")
     dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
     table = dynamodb.describe_table(TableName=TABLE)["Table"]
@@ -80,14 +100,14 @@ def test_first_run_creates_the_lock_table(aws: str, capsys: pytest.CaptureFixtur
     assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
-def test_second_run_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_second_run_changes_nothing(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "bootstrap-state", "--env", "dev")
     status, output = run(capsys, "bootstrap-state", "--env", "dev")
     assert status == 0
     assert "No changes" in output and "changed" not in output
 
 
-def test_drifted_bucket_is_repaired_and_reported(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_drifted_bucket_is_repaired_and_reported(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "bootstrap-state", "--env", "dev")
     client = s3()
     client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
@@ -100,30 +120,74 @@ def test_drifted_bucket_is_repaired_and_reported(aws: str, capsys: pytest.Captur
     assert all(client.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"].values())
 
 
-def test_existing_policy_statements_are_kept(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
-    s3().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    other = {
+def test_a_foreign_bucket_policy_statement_is_removed(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Another account reading every state file is drift, not something to keep next to the TLS rule."""
+    run(capsys, "bootstrap-state", "--env", "dev")
+    reader = {
         "Sid": "AuditRead",
         "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
         "Action": "s3:GetObject",
         "Resource": f"arn:aws:s3:::{BUCKET}/*",
     }
-    s3().put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [other]}))
+    document = json.loads(s3().get_bucket_policy(Bucket=BUCKET)["Policy"])
+    document["Statement"].append(reader)
+    s3().put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(document))
+    status, output = run(capsys, "bootstrap-state", "--env", "dev")
+    statements = json.loads(s3().get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
+    assert status == 0 and "changed replace the bucket policy: deny non-TLS requests (removing AuditRead)" in output
+    assert [s["Sid"] for s in statements] == ["DenyInsecureTransport"]
+    assert "No changes" in run(capsys, "bootstrap-state", "--env", "dev")[1]
+
+
+def test_a_foreign_one_day_expiry_rule_is_replaced(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second rule expiring old state versions after a day would leave nothing to recover from."""
     run(capsys, "bootstrap-state", "--env", "dev")
-    sids = [s["Sid"] for s in json.loads(s3().get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]]
-    assert sids == ["AuditRead", "DenyInsecureTransport"]
+    rules = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    quick = {"ID": "cleanup", "Status": "Enabled", "Filter": {"Prefix": ""},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}  # fmt: skip
+    s3().put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [*rules, quick]})
+    status, output = run(capsys, "bootstrap-state", "--env", "dev")
+    (rule,) = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert status == 0 and "(replacing cleanup)" in output
+    assert (rule["ID"], rule["NoncurrentVersionExpiration"]["NoncurrentDays"]) == (
+        "expire-noncurrent-state-versions",
+        90,
+    )
+
+
+def test_our_expiry_rule_shortened_by_hand_is_put_back(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "bootstrap-state", "--env", "dev")
+    (rule,) = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    rule["NoncurrentVersionExpiration"]["NoncurrentDays"] = 1
+    s3().put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [rule]})
+    _, output = run(capsys, "bootstrap-state", "--env", "dev")
+    (rule,) = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert "changed expire noncurrent state versions after 90 days" in output
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+
+
+def test_state_bootstrap_refuses_another_account(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The moto default account is not dev's: exit 2, one line, nothing created."""
+    status, output = run(capsys, "bootstrap-state", "--env", "dev")
+    assert status == 2
+    assert output.strip() == (
+        f"error: the AWS credentials are for account {MOTO}, but config/dev.yaml names {DEV} (aws.account_id); "
+        f"use credentials of {DEV}. Nothing was changed."
+    )
+    assert s3().list_buckets()["Buckets"] == []
 
 
 def test_us_east_1_bucket_is_created_without_location_constraint(
-    aws: str, us_east_config: str, capsys: pytest.CaptureFixture[str]
+    aws: str, us_east_config: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    use_account(monkeypatch, "777788889999")
     status, _ = run(capsys, "bootstrap-state", "--env", us_east_config)
     assert status == 0
     assert s3("us-east-1").get_bucket_location(Bucket="viberglass-state-east")["LocationConstraint"] is None
 
 
-def test_dry_run_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_changes_nothing(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, output = run(capsys, "bootstrap-state", "--env", "dev", "--dry-run")
     assert status == 0
     assert "would   create the bucket" in output and "Dry run" in output
@@ -131,7 +195,7 @@ def test_dry_run_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -
     assert boto3.client("dynamodb", region_name="eu-west-1").list_tables()["TableNames"] == []
 
 
-def test_dry_run_on_drift_lists_the_repair_only(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_on_drift_lists_the_repair_only(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "bootstrap-state", "--env", "dev")
     s3().put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
     _, output = run(capsys, "bootstrap-state", "--env", "dev", "--dry-run")
@@ -139,7 +203,7 @@ def test_dry_run_on_drift_lists_the_repair_only(aws: str, capsys: pytest.Capture
     assert s3().get_bucket_versioning(Bucket=BUCKET)["Status"] == "Suspended"
 
 
-def test_bucket_of_another_account_is_refused(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bucket_of_another_account_is_refused(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     credentials = boto3.client("sts").assume_role(
         RoleArn="arn:aws:iam::222222222222:role/other", RoleSessionName="other-account"
     )["Credentials"]
@@ -153,19 +217,19 @@ def test_bucket_of_another_account_is_refused(aws: str, capsys: pytest.CaptureFi
     foreign.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     status, output = run(capsys, "bootstrap-state", "--env", "dev")
     assert status == 1
-    assert "not owned by account 123456789012" in output and "Nothing was changed" in output
+    assert f"not owned by account {DEV}" in output and "Nothing was changed" in output
     assert "Traceback" not in output
     assert boto3.client("dynamodb", region_name="eu-west-1").list_tables()["TableNames"] == []
 
 
-def test_bucket_in_another_region_is_refused(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bucket_in_another_region_is_refused(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     s3("eu-central-1").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
     status, output = run(capsys, "bootstrap-state", "--env", "dev")
     assert status == 1
     assert "is in eu-central-1, not eu-west-1" in output
 
 
-def test_unknown_environment_is_bad_input(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_environment_is_bad_input(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, output = run(capsys, "bootstrap-state", "--env", "staging")
     assert status == 2
     assert output.strip().startswith("error: --env: unknown environment 'staging'")
@@ -175,10 +239,22 @@ def test_unknown_environment_is_bad_input(aws: str, capsys: pytest.CaptureFixtur
 # Moto parses every AWS managed policy when it rebuilds IAM (~0.7 s), so the tests that only read what one
 # bootstrap made share a module-scoped account; the tests that change it get their own.
 
+PROVIDER = "token.actions.githubusercontent.com"
+INFRA, APP = "Ilities/viberglass-infra", "Ilities/viberglass"
+
+
+def shared_config(directory: Path) -> Path:
+    """dev and prod in the moto default account, as aws.shared_account: true allows."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for env in ("dev", "prod"):
+        raw = merge(raw_config(env), {"aws": {"account_id": MOTO, "shared_account": True}})
+        (directory / f"{env}.yaml").write_text(yaml.safe_dump(raw))
+    return directory
+
 
 @pytest.fixture(scope="module")
-def oidc_account(moto_url: str) -> Iterator[dict[str, str]]:
-    """dev and prod bootstrapped once; returns each run's output."""
+def oidc_account(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """dev and prod bootstrapped once, sharing the moto default account; returns each run's output."""
     import io
     import urllib.request
     from contextlib import redirect_stdout
@@ -194,141 +270,247 @@ def oidc_account(moto_url: str) -> Iterator[dict[str, str]]:
             patch.setenv(name, value)
         patch.delenv("AWS_PROFILE", raising=False)
         patch.delenv("AWS_SESSION_TOKEN", raising=False)
+        patch.setattr(boto3, "DEFAULT_SESSION", None)
         urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
         outputs = {}
-        for env in ("dev", "prod"):
-            buffer = io.StringIO()
-            with redirect_stdout(buffer):
-                assert main(["bootstrap-github-oidc", "--env", env]) == 0
-            outputs[env] = buffer.getvalue()
+        with pytest.MonkeyPatch.context() as config:  # only for these runs: later tests choose their own
+            config.setenv("VIBERGLASS_CONFIG_DIR", str(shared_config(tmp_path_factory.mktemp("shared") / "config")))
+            for env in ("dev", "prod"):
+                buffer = io.StringIO()
+                with redirect_stdout(buffer):
+                    assert main(["bootstrap-github-oidc", "--env", env]) == 0
+                outputs[env] = buffer.getvalue()
         yield outputs
 
 
+def _document(value: Any) -> dict[str, Any]:
+    return dict(json.loads(value) if isinstance(value, str) else value)
+
+
 def _trust(role: str) -> dict[str, Any]:
-    document = boto3.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
-    (statement,) = (json.loads(document) if isinstance(document, str) else document)["Statement"]
+    (statement,) = _document(boto3.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])[
+        "Statement"
+    ]
     return dict(statement)
 
 
+def _subject(role: str) -> Any:
+    return _trust(role)["Condition"]["StringEquals"][f"{PROVIDER}:sub"]
+
+
+def _boundary(env: str, account: str = MOTO) -> dict[str, Any]:
+    iam = boto3.client("iam")
+    arn = f"arn:aws:iam::{account}:policy/viberglass-{env}-boundary"
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return _document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
+
+
+def _places(env: str) -> tuple[ci_iam.Place, list[ci_iam.Place]]:
+    other = {"dev": "prod", "prod": "dev"}[env]
+    return ci_iam.Place.of(load(env)), [ci_iam.Place.of(load(other))]
+
+
+ROLES = ("viberglass-dev-github-plan", "viberglass-dev-github-plan-env", "viberglass-dev-github-apply")
+
+
 def test_oidc_creates_the_provider_with_the_sts_audience(oidc_account: dict[str, str]) -> None:
-    arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    arn = f"arn:aws:iam::{MOTO}:oidc-provider/{PROVIDER}"
     provider = boto3.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
 
 
 def test_second_environment_reuses_the_provider(oidc_account: dict[str, str]) -> None:
-    assert "changed create the token.actions.githubusercontent.com provider" in oidc_account["dev"]
-    assert "ok      token.actions.githubusercontent.com exists" in oidc_account["prod"]
+    assert f"changed create the {PROVIDER} provider" in oidc_account["dev"]
+    assert f"ok      {PROVIDER} exists" in oidc_account["prod"]
 
 
-def test_plan_role_trusts_only_pull_requests_of_the_repository(oidc_account: dict[str, str]) -> None:
-    trust = _trust("viberglass-dev-github-plan")
-    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert trust["Principal"] == {
-        "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_each_environment_gets_its_boundary_denying_the_other(
+    oidc_account: dict[str, str], env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The installed boundary is exactly the document tests/test_ci_iam.py proves things about; in this
+    shared account it denies the other environment's names, lock items and tagged resources."""
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(shared_config(tmp_path / "config")))
+    place, peers = _places(env)
+    boundary = _boundary(env)
+    assert boundary == ci_iam.boundary_document(place, peers)
+    sids = {s["Sid"] for s in boundary["Statement"]}
+    other = peers[0].env.capitalize()
+    assert {f"NotEnvironment{other}Named", f"NotEnvironment{other}Locks", f"NotEnvironment{other}Tagged"} <= sids
+
+
+def test_every_role_carries_the_boundary(oidc_account: dict[str, str]) -> None:
+    iam = boto3.client("iam")
+    for role in ROLES:
+        boundary = iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        assert boundary == f"arn:aws:iam::{MOTO}:policy/viberglass-dev-boundary", role
+
+
+def test_each_role_trusts_one_subject_of_this_repository(oidc_account: dict[str, str]) -> None:
+    """Exactly one repository and one subject per role, compared with StringEquals."""
+    assert {role: _subject(role) for role in ROLES} == {
+        "viberglass-dev-github-plan": f"repo:{INFRA}:pull_request",
+        "viberglass-dev-github-plan-env": f"repo:{INFRA}:environment:dev-plan",
+        "viberglass-dev-github-apply": f"repo:{INFRA}:environment:dev",
     }
-    assert trust["Condition"] == {
-        "StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": [
-                "repo:ilities/viberglass:pull_request",
-                "repo:ilities/viberglass:environment:dev-plan",
-            ],
-        }
-    }
-
-
-def test_apply_role_trusts_only_the_environment(oidc_account: dict[str, str]) -> None:
-    assert _trust("viberglass-prod-github-apply")["Condition"] == {
-        "StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": "repo:ilities/viberglass:environment:prod",
-        }
-    }
+    for role in ROLES:
+        trust = _trust(role)
+        assert trust["Principal"] == {"Federated": f"arn:aws:iam::{MOTO}:oidc-provider/{PROVIDER}"}
+        assert trust["Action"] == ["sts:AssumeRoleWithWebIdentity"]
+        assert list(trust["Condition"]) == ["StringEquals"]
+        assert trust["Condition"]["StringEquals"][f"{PROVIDER}:aud"] == "sts.amazonaws.com"
 
 
 @pytest.mark.parametrize(
     "subject",
     [
-        "repo:someone-else/viberglass:pull_request",  # another repository
-        "repo:ilities/viberglass:ref:refs/heads/main",  # a push to a branch
-        "repo:ilities/viberglass:environment:dev",  # another environment
+        f"repo:{APP}:environment:prod",  # the application repository (its deploy roles are the stacks')
+        f"repo:{APP}:pull_request",
+        f"repo:{INFRA.lower()}:environment:prod",  # AWS compares exactly
+        f"repo:{INFRA}:ref:refs/heads/main",  # a push to a branch
+        f"repo:{INFRA}:environment:dev",  # another environment
+        f"repo:{INFRA}:environment:prod-plan",  # the read-only plan environment
     ],
 )
-def test_no_other_subject_matches_either_prod_role(oidc_account: dict[str, str], subject: str) -> None:
-    for role in ("viberglass-prod-github-plan", "viberglass-prod-github-apply"):
-        condition = _trust(role)["Condition"]
-        assert list(condition) == ["StringEquals"]  # exact match: no StringLike wildcards
-        allowed = condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
-        assert subject not in (allowed if isinstance(allowed, list) else [allowed])
+def test_no_other_subject_reaches_the_prod_apply_role(oidc_account: dict[str, str], subject: str) -> None:
+    assert _subject("viberglass-prod-github-apply") == f"repo:{INFRA}:environment:prod" != subject
 
 
-def test_roles_get_their_rights(oidc_account: dict[str, str]) -> None:
+def test_roles_get_exactly_their_policies(oidc_account: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:  # fmt: skip
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(shared_config(tmp_path / "config")))
+    place, _ = _places("dev")
     iam = boto3.client("iam")
-    attached = {
-        role: [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
-        for role in ("viberglass-dev-github-plan", "viberglass-dev-github-apply")
+    attached = {role: [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+                for role in ROLES}  # fmt: skip
+    assert attached == {ROLES[0]: ["ReadOnlyAccess"], ROLES[1]: ["ReadOnlyAccess"], ROLES[2]: ["PowerUserAccess"]}
+    inline = {role: iam.list_role_policies(RoleName=role)["PolicyNames"] for role in ROLES}
+    assert set(map(tuple, inline.values())) == {("viberglass-terraform",)}
+    documents = {
+        role: _document(iam.get_role_policy(RoleName=role, PolicyName="viberglass-terraform")["PolicyDocument"])
+        for role in ROLES
     }
-    assert attached == {
-        "viberglass-dev-github-plan": ["ReadOnlyAccess"],
-        "viberglass-dev-github-apply": ["PowerUserAccess"],
-    }
-    document = iam.get_role_policy(RoleName="viberglass-dev-github-plan", PolicyName="viberglass-terraform")
-    body = document["PolicyDocument"]
-    statements = {s["Sid"]: s for s in (json.loads(body) if isinstance(body, str) else body)["Statement"]}
-    assert statements["State"]["Action"] == ["s3:GetObject"]
-    assert statements["State"]["Resource"] == f"arn:aws:s3:::{BUCKET}/viberglass/*"
+    assert documents[ROLES[0]] == documents[ROLES[1]] == ci_iam.plan_document(place)
+    assert documents[ROLES[2]] == ci_iam.apply_document(place)
 
 
-def test_apply_role_manages_only_this_environments_roles(oidc_account: dict[str, str]) -> None:
-    body = boto3.client("iam").get_role_policy(
-        RoleName="viberglass-prod-github-apply", PolicyName="viberglass-terraform"
-    )["PolicyDocument"]
-    statements = {s["Sid"]: s for s in (json.loads(body) if isinstance(body, str) else body)["Statement"]}
-    assert statements["ManageEnvironmentRoles"]["Resource"] == "arn:aws:iam::123456789012:role/viberglass-prod-*"
-    assert set(statements["State"]["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+def test_the_plan_roles_allow_no_write(oidc_account: dict[str, str]) -> None:
+    """What the plan role allows beside ReadOnlyAccess is reading this environment's state and lock digest;
+    every write to state or locks is denied outright (tests/test_ci_iam.py proves it against every request)."""
+    body = boto3.client("iam").get_role_policy(RoleName=ROLES[0], PolicyName="viberglass-terraform")["PolicyDocument"]
+    allowed = {a for s in _document(body)["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    assert allowed == {"s3:ListBucket", "s3:GetObject", "dynamodb:DescribeTable", "dynamodb:GetItem"}
+    denied = {a for s in _document(body)["Statement"] if s["Effect"] == "Deny" for a in s["Action"]}
+    assert {"s3:PutObject", "s3:DeleteObject", "dynamodb:PutItem", "dynamodb:DeleteItem", "kms:Decrypt",
+            "secretsmanager:GetSecretValue", "ssm:GetParameter"} <= denied  # fmt: skip
 
 
-def test_oidc_prints_the_secret_names_and_arns(oidc_account: dict[str, str]) -> None:
-    output = oidc_account["dev"]
-    assert "AWS_ROLE_ARN=arn:aws:iam::123456789012:role/viberglass-dev-github-apply" in output
-    assert "AWS_PLAN_ROLE_ARN_DEV=arn:aws:iam::123456789012:role/viberglass-dev-github-plan" in output
+def test_oidc_prints_where_every_role_goes_in_github(oidc_account: dict[str, str]) -> None:
+    output = oidc_account["prod"]
+    role = f"arn:aws:iam::{MOTO}:role/viberglass-prod"
+    assert f"{INFRA}: repository secret AWS_PLAN_ROLE_ARN_PROD={role}-github-plan\n" in output
+    assert f"{INFRA}: environment 'prod-plan' secret AWS_PLAN_ROLE_ARN_PROD={role}-github-plan-env\n" in output
+    assert f"{INFRA}: environment 'prod' secret AWS_ROLE_ARN={role}-github-apply\n" in output
+    assert f"{APP}: repository secret AWS_BACKEND_DEPLOY_ROLE_ARN_PROD={role}-backend-deploy\n" in output
+    assert f"{APP}: repository secret AWS_FRONTEND_DEPLOY_ROLE_ARN_PROD={role}-frontend-deploy\n" in output
+    assert f"{APP}: repository secret AWS_WORKERS_DEPLOY_ROLE_ARN_PROD={role}-workers-deploy\n" in output
+    assert "'prod-plan': main only and required reviewers" in output
+
+
+# -- runs that change the account -------------------------------------------------------------------------------
 
 
 @pytest.mark.managed_policies
-def test_oidc_second_run_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "bootstrap-github-oidc", "--env", "prod")
-    status, output = run(capsys, "bootstrap-github-oidc", "--env", "prod")
+def test_oidc_second_run_changes_nothing(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
+    assert status == 0, output
+    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
     assert status == 0
     assert "No changes" in output and "changed" not in output
 
 
 @pytest.mark.managed_policies
-def test_oidc_custom_subject_prefix(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "bootstrap-github-oidc", "--env", "dev", "--subject-prefix", "repository_owner_id:1:repository_id:2")
-    sub = _trust("viberglass-dev-github-plan")["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
-    assert sub == [
-        "repository_owner_id:1:repository_id:2:pull_request",
-        "repository_owner_id:1:repository_id:2:environment:dev-plan",
-    ]
+def test_own_account_layout_has_no_denials_of_other_environments(
+    dev_account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One account per environment: nothing of prod is in dev's account, so the boundary names none of it."""
+    assert run(capsys, "bootstrap-github-oidc", "--env", "dev")[0] == 0
+    boundary = _boundary("dev", DEV)
+    assert boundary == ci_iam.boundary_document(ci_iam.Place.of(load("dev")), [])
+    assert not any(s["Sid"].startswith("NotEnvironment") for s in boundary["Statement"])
 
 
-def test_oidc_dry_run_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev", "--dry-run")
-    assert status == 0 and "would   create the role" in output
+def test_oidc_refuses_another_account(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "bootstrap-github-oidc", "--env", "prod")
+    assert status == 2 and f"config/prod.yaml names {PROD} (aws.account_id)" in output
     assert boto3.client("iam").list_roles()["Roles"] == []
     assert boto3.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
 
 
 @pytest.mark.managed_policies
-def test_oidc_repairs_a_loosened_trust_policy(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_oidc_custom_subject_prefix(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "bootstrap-github-oidc", "--env", "dev", "--subject-prefix", "repository_owner_id:1:repository_id:2")
+    assert _subject("viberglass-dev-github-plan") == "repository_owner_id:1:repository_id:2:pull_request"
+
+
+def test_oidc_dry_run_changes_nothing(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev", "--dry-run")
+    assert status == 0 and "would   create the role" in output and "would   create the boundary policy" in output
+    assert boto3.client("iam").list_roles()["Roles"] == []
+    assert boto3.client("iam").list_policies(Scope="Local")["Policies"] == []
+    assert boto3.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+@pytest.mark.managed_policies
+def test_oidc_repairs_a_loosened_trust_policy(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "bootstrap-github-oidc", "--env", "dev")
     loose = _trust("viberglass-dev-github-apply")
-    loose["Condition"] = {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:ilities/*"}}
+    loose["Condition"] = {"StringLike": {f"{PROVIDER}:sub": "repo:Ilities/*"}}
     boto3.client("iam").update_assume_role_policy(
         RoleName="viberglass-dev-github-apply",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [loose]}),
     )
     _, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
     assert "changed replace the trust policy" in output
+    assert _subject("viberglass-dev-github-apply") == f"repo:{INFRA}:environment:dev"
     assert list(_trust("viberglass-dev-github-apply")["Condition"]) == ["StringEquals"]
+
+
+@pytest.mark.managed_policies
+def test_oidc_removes_what_someone_added_to_a_role(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An administrator policy attached by hand, an extra inline policy, a dropped boundary: all repaired."""
+    run(capsys, "bootstrap-github-oidc", "--env", "dev")
+    iam = boto3.client("iam")
+    role = "viberglass-dev-github-plan"
+    iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    decrypt = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=role, PolicyName="extra", PolicyDocument=json.dumps(decrypt))
+    iam.delete_role_permissions_boundary(RoleName=role)
+    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
+    assert status == 0
+    assert "changed detach arn:aws:iam::aws:policy/AdministratorAccess (not part of this role)" in output
+    assert "changed delete inline policy extra (not part of this role)" in output
+    assert "changed set the permissions boundary" in output
+    assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]] == [
+        "ReadOnlyAccess"
+    ]
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["viberglass-terraform"]
+    assert iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith(
+        ":policy/viberglass-dev-boundary"
+    )
+
+
+@pytest.mark.managed_policies
+def test_oidc_restores_an_edited_boundary(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A boundary widened by hand (a new default version allowing iam:*) gets the required document back as
+    a new default version; IAM's limit of five versions is kept by deleting the oldest."""
+    run(capsys, "bootstrap-github-oidc", "--env", "dev")
+    iam = boto3.client("iam")
+    arn = f"arn:aws:iam::{DEV}:policy/viberglass-dev-boundary"
+    wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    for _ in range(4):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(wide), SetAsDefault=True)
+    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
+    assert status == 0 and "changed replace the boundary policy (a new default version)" in output
+    assert _boundary("dev", DEV) == ci_iam.boundary_document(ci_iam.Place.of(load("dev")), [])
+    assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 5

@@ -1,13 +1,20 @@
-"""ops deploy / rollback / restart / secrets / smoke against a moto server on 127.0.0.1, with small local
-HTTP stand-ins for the backend's /health and for Amplify (which moto does not implement)."""
+"""ops deploy / rollback / restart / push-image / secrets / smoke against a moto server on 127.0.0.1, with
+small local HTTP stand-ins for the backend's /health and for Amplify (which moto does not implement), and a
+STAND-IN for the Docker CLI (tests/standin/docker: no Docker daemon here) that pushes into the moto server."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,11 +22,15 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
+from tests.conftest import ROOT, Stacks
+from tests.test_runbook import COMMANDS as DOC_COMMANDS
+from tests.tf import one
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 REPO = "dev-viberglass-backend"
 REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
 FAST = ["--timeout", "5", "--interval", "0.05"]
+STANDIN = ROOT / "tests" / "standin"
 
 
 class Site:
@@ -59,37 +70,91 @@ def _manifest(config_digest: str) -> str:
                                   "digest": f"sha256:{config_digest * 64}"}, "layers": []})  # fmt: skip
 
 
-@pytest.fixture
-def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """What the platform stack would have created for dev, in moto."""
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+def put_image(tag: str, seed: str, repository: str = REPO) -> str:
+    """An image in a backend repository, with the digest a registry gives it (SHA-256 of the manifest)."""
+    manifest = _manifest(seed)
+    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+    boto3.client("ecr", region_name=REGION).put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag,
+                                                      imageDigest=digest)  # fmt: skip
+    return digest
+
+
+SHA_V1, SHA_V2 = "1" * 7 + "a" * 33, "2" * 7 + "b" * 33  # commit tags, as the backend workflow pushes them
+TEMPLATE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/viberglass-dev-backend:1"
+
+
+def repository_url(env: str) -> str:
+    return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{env}-viberglass-backend"
+
+
+def terraform_revision(stacks: Stacks, *, memory: int | None = None) -> str:
+    """Stand-in for a platform apply: registers the backend task definition exactly as the synthesized stack
+    defines it (both containers, volumes, cpu, memory, environment, secrets; Terraform references replaced by
+    plain values) and publishes its ARN as /viberglass/<env>/ecs/taskDefinition, as the stack does."""
+    body = one(stacks["platform"], "aws_ecs_task_definition")
+    env = body["family"].split("-")[1]
+    containers = json.loads(body["container_definitions"])
+    for container in containers:  # <repository url>:<backend.image_tag>, as Terraform resolves it
+        container["image"] = re.sub(r"^\$\{aws_ecr_repository\.[^}]+\.repository_url\}", repository_url(env),
+                                    container["image"])  # fmt: skip
+    text = re.sub(r"\$\{[^}]+\}", "resolved-by-terraform", json.dumps(containers))
+    ecs = boto3.client("ecs", region_name=REGION)
+    arn = ecs.register_task_definition(
+        family=body["family"], networkMode=body["network_mode"],
+        requiresCompatibilities=body["requires_compatibilities"], cpu=body["cpu"],
+        memory=str(memory) if memory else body["memory"],
+        executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-backend-execution",
+        taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-backend-task",
+        volumes=[{"name": v["name"]} for v in body["volume"]], containerDefinitions=json.loads(text),
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    ssm = boto3.client("ssm", region_name=REGION)
+    ssm.put_parameter(Name=f"/viberglass/{env}/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
+    return str(arn)
+
+
+def build_platform(env: str, stacks: Stacks, api_url: str, moving_tag: str) -> dict[str, str]:
+    """What the platform stack of ``env`` would have created, in moto: the backend repository (commit tags
+    immutable, the moving tag mutable) holding two commit images, Terraform's task definition, the service
+    running it and the discovery parameters. Returns tag -> digest."""
     ecr = boto3.client("ecr", region_name=REGION)
     ecs = boto3.client("ecs", region_name=REGION)
     ssm = boto3.client("ssm", region_name=REGION)
-    ecr.create_repository(repositoryName=REPO)
-    digests = {}
-    for tag, seed in (("v1", "1"), ("v2", "2")):
-        pushed = ecr.put_image(repositoryName=REPO, imageManifest=_manifest(seed), imageTag=tag)
-        digests[tag] = pushed["image"]["imageId"]["imageDigest"]
-    ecs.create_cluster(clusterName="viberglass-dev-backend")
-    ecs.register_task_definition(
-        family="viberglass-dev-backend", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-        memory="512", executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-backend-execution",
-        containerDefinitions=[{"name": "backend", "image": f"{REPO_URL}:latest", "essential": True,
-                               "environment": [{"name": "NODE_ENV", "value": "production"}]}],
-    )  # fmt: skip
-    ecs.create_service(cluster="viberglass-dev-backend", serviceName="viberglass-dev-backend",
-                       taskDefinition="viberglass-dev-backend:1", desiredCount=1, launchType="FARGATE")  # fmt: skip
+    repository = f"{env}-viberglass-backend"
+    moving: Any = [{"filterType": "WILDCARD", "filter": moving_tag}]
+    ecr.create_repository(repositoryName=repository, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+                          imageTagMutabilityExclusionFilters=moving)  # fmt: skip
+    digests = {tag: put_image(tag, seed, repository) for tag, seed in ((SHA_V1, "1"), (SHA_V2, "2"))}
+    ecs.create_cluster(clusterName=f"viberglass-{env}-backend")
+    template = terraform_revision(stacks)
+    ecs.create_service(cluster=f"viberglass-{env}-backend", serviceName=f"viberglass-{env}-backend",
+                       taskDefinition=template, desiredCount=1, launchType="FARGATE")  # fmt: skip
     values = {
-        "deployment/region": REGION, "deployment/ecrRepository": REPO_URL,
-        "deployment/oidcRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-dev-frontend-deploy",
-        "ecs/cluster": "viberglass-dev-backend", "ecs/service": "viberglass-dev-backend",
-        "ecs/taskFamily": "viberglass-dev-backend", "ecs/containerName": "backend", "alb/dns": "alb.example",
-        "frontend/apiUrl": site.url, "amplify/appId": "d1app", "amplify/branchName": "main", "amplify/region": REGION,
+        "deployment/region": REGION, "deployment/ecrRepository": repository_url(env),
+        "deployment/frontendDeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-frontend-deploy",
+        "ecs/cluster": f"viberglass-{env}-backend", "ecs/service": f"viberglass-{env}-backend",
+        "ecs/taskFamily": f"viberglass-{env}-backend", "ecs/containerName": "backend", "alb/dns": "alb.example",
+        "frontend/apiUrl": api_url, "amplify/appId": "d1app", "amplify/branchName": "main", "amplify/region": REGION,
     }  # fmt: skip
     for suffix, value in values.items():
-        ssm.put_parameter(Name=f"/viberglass/dev/{suffix}", Value=value, Type="String")
+        ssm.put_parameter(Name=f"/viberglass/{env}/{suffix}", Value=value, Type="String")
     return digests
+
+
+@pytest.fixture
+def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The Docker stand-in (tests/standin/docker) first on PATH; returns its call log."""
+    monkeypatch.setenv("PATH", f"{STANDIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_DOCKER_STATE", str(tmp_path / "docker-state.json"))
+    monkeypatch.setenv("STANDIN_DOCKER_LOG", str(tmp_path / "docker-calls.jsonl"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "docker-calls.jsonl"
+
+
+@pytest.fixture
+def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch, dev: Stacks, docker: Path) -> dict[str, str]:
+    """The dev platform in moto (build_platform)."""
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    return build_platform("dev", dev, site.url, "latest")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -104,35 +169,103 @@ def service_revision() -> str:
     return str(service["services"][0]["taskDefinition"].rsplit("/", 1)[-1])
 
 
-def container(revision: str) -> dict[str, Any]:
-    definition = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
-    return dict(definition["taskDefinition"]["containerDefinitions"][0])
+def definition(revision: str) -> dict[str, Any]:
+    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    return dict(found["taskDefinition"])
+
+
+def container(revision: str, name: str = "backend") -> dict[str, Any]:
+    return dict(next(c for c in definition(revision)["containerDefinitions"] if c["name"] == name))
+
+
+def deploy(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    return run(capsys, "deploy", "backend", "--env", "dev", *args, *FAST)
 
 
 # -- deploy backend ----------------------------------------------------------------------------------------
 
 
-def test_deploy_registers_a_digest_pinned_revision_and_updates_the_service(
+def test_deploy_registers_terraforms_definition_pinned_to_the_digest(
     platform: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 0, output
     assert service_revision() == "viberglass-dev-backend:2"
-    assert container("viberglass-dev-backend:2")["image"] == f"{REPO_URL}@{platform['v2']}"
+    assert container("viberglass-dev-backend:2")["image"] == f"{REPO_URL}@{platform[SHA_V2]}"
 
 
-def test_deploy_copies_everything_but_the_image(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", f"{REPO_URL}:v2", *FAST)
-    old, new = container("viberglass-dev-backend:1"), container("viberglass-dev-backend:2")
-    assert {k: v for k, v in new.items() if k != "image"} == {k: v for k, v in old.items() if k != "image"}
-    definition = boto3.client("ecs", region_name=REGION).describe_task_definition(
-        taskDefinition="viberglass-dev-backend:2"
-    )
-    assert (definition["taskDefinition"]["cpu"], definition["taskDefinition"]["memory"]) == ("256", "512")
+def test_every_container_of_the_backend_repository_gets_the_new_image(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The init container `prepare-volumes` runs the backend image too (it copies what the image keeps in
+    the writable paths): left on the old image it would prepare volumes for another release."""
+    deploy(capsys, "--image", SHA_V2)
+    names = [c["name"] for c in definition("viberglass-dev-backend:2")["containerDefinitions"]]
+    assert sorted(names) == ["backend", "prepare-volumes"]
+    assert {container("viberglass-dev-backend:2", n)["image"] for n in names} == {f"{REPO_URL}@{platform[SHA_V2]}"}
+
+
+def test_a_terraform_side_memory_change_reaches_the_next_deploy(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], dev: Stacks
+) -> None:
+    """The new revision is Terraform's latest definition plus the image, never a copy of the running one."""
+    deploy(capsys, "--image", SHA_V1)
+    assert definition(service_revision())["memory"] == one(dev["platform"], "aws_ecs_task_definition")["memory"]
+    terraform_revision(dev, memory=4096)  # an apply that raised backend.memory: revision 3
+    status, output = deploy(capsys, "--image", SHA_V2)
+    assert status == 0, output
+    assert (service_revision(), definition(service_revision())["memory"]) == ("viberglass-dev-backend:4", "4096")
+    assert container("viberglass-dev-backend:4")["image"] == f"{REPO_URL}@{platform[SHA_V2]}"
+
+
+def test_a_terraform_only_change_is_redeployed_with_the_running_image(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], dev: Stacks
+) -> None:
+    """What the infrastructure workflows run after an apply: the running image on Terraform's new definition."""
+    deploy(capsys, "--image", SHA_V1)
+    terraform_revision(dev, memory=4096)
+    status, output = deploy(capsys, "--running-image")
+    assert status == 0, output
+    assert "redeploying the running image" in output
+    assert definition(service_revision())["memory"] == "4096"
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+    assert container(service_revision(), "prepare-volumes")["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+
+
+def test_running_image_before_any_image_was_pushed_does_nothing(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh environment: the service runs Terraform's placeholder `latest`, which is not in ECR yet."""
+    status, output = deploy(capsys, "--running-image")
+    assert status == 0, output
+    assert "Nothing to redeploy" in output and service_revision() == "viberglass-dev-backend:1"
+
+
+def test_a_rerun_of_the_same_deploy_registers_nothing(platform: dict[str, str],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    assert deploy(capsys, "--image", SHA_V2)[0] == 0
+    status, output = deploy(capsys, "--image", SHA_V2)
+    assert status == 0, output
+    assert "nothing to register" in output
+    arns = boto3.client("ecs", region_name=REGION).list_task_definitions()["taskDefinitionArns"]
+    assert len(arns) == 2 and service_revision() == "viberglass-dev-backend:2"
+
+
+def test_a_short_sha_names_its_one_commit_tag(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = deploy(capsys, "--image", SHA_V2[:7])
+    assert status == 0, output
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V2]}"
+
+
+def test_a_short_sha_matching_two_tags_says_to_give_more(platform: dict[str, str],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    put_image(SHA_V2[:7] + "c" * 33, "3")
+    status, output = deploy(capsys, "--image", SHA_V2[:7])
+    assert status == 2 and "matches 2 commit tags" in output and "give more characters" in output
 
 
 def test_deploy_shows_progress(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    _, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    _, output = deploy(capsys, "--image", SHA_V2)
     assert "waiting for a steady state: COMPLETED, 1/1 tasks running" in output
     assert "/health: 200" in output
 
@@ -140,16 +273,16 @@ def test_deploy_shows_progress(platform: dict[str, str], capsys: pytest.CaptureF
 def test_missing_discovery_parameter_names_the_stack(
     platform: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/viberglass/dev/ecs/cluster")
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/viberglass/dev/ecs/taskDefinition")
+    status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 1
-    assert "/viberglass/dev/ecs/cluster not found" in output and "cdktf deploy base platform workers" in output
+    assert "/viberglass/dev/ecs/taskDefinition not found" in output and "cdktf deploy base platform workers" in output
     assert service_revision() == "viberglass-dev-backend:1"
 
 
 def test_unknown_image_tag_is_an_error_and_changes_nothing(platform: dict[str, str],
                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "nope", *FAST)
+    status, output = deploy(capsys, "--image", "nope")
     assert status == 1 and "ImageNotFoundException" in output
     assert service_revision() == "viberglass-dev-backend:1"
 
@@ -158,37 +291,185 @@ def test_failed_health_check_rolls_back_to_the_previous_revision(
     platform: dict[str, str], site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site.status = 500
-    status, output = run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 1
     assert "rolling back to viberglass-dev-backend:1" in output
     assert "rolled back to viberglass-dev-backend:1" in output
     assert service_revision() == "viberglass-dev-backend:1"
 
 
+def test_the_dev_workflow_brings_a_terraform_memory_change_to_the_service(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], dev: Stacks, tmp_path: Path
+) -> None:
+    """terraform-deploy-dev.yml run by the runner stand-in (tests/actions_runner.py) with the Terraform
+    stand-in, whose platform plan replaces the backend task definition (memory): after the apply, the
+    workflow's redeploy step runs `ops deploy backend --running-image` against the moto server. The stand-in
+    Terraform touches no AWS, so the revision the apply registers is put into moto beforehand."""
+    from tests.test_deploy_workflows import Dispatch
+
+    deploy(capsys, "--image", SHA_V1)  # the service runs revision 2, SHA_V1
+    terraform_revision(dev, memory=4096)  # what the apply registers: revision 3
+    workflow = Dispatch(tmp_path / "run", env="dev")
+    workflow.given("base", "show -json", "file:plans/noop.json").given("workers", "show -json", "file:plans/noop.json")
+    workflow.given("platform", "show -json", "file:plans/dev_platform_task_memory.json")
+    jobs = workflow.run(event="push")
+    assert jobs["deploy"].result == "success", jobs["deploy"].log[-3000:]
+    assert "run: Redeploy the running backend image on Terraform's new task definition" in jobs["deploy"].steps
+    assert (service_revision(), definition(service_revision())["memory"]) == ("viberglass-dev-backend:4", "4096")
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+
+
+# -- pushing the backend image ------------------------------------------------------------------------------
+
+
+NEW_SHA = "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"
+
+
+def docker_build(tag: str, salt: str = "") -> None:
+    env = {**os.environ, "STANDIN_DOCKER_BUILD": salt}
+    subprocess.run(["docker", "build", "--file", "Dockerfile.prod", "--tag", f"{REPO_URL}:{tag}", "."], env=env,
+                   check=True, capture_output=True)  # fmt: skip
+
+
+def ecr_tags() -> dict[str, str]:
+    images = boto3.client("ecr", region_name=REGION).describe_images(repositoryName=REPO)["imageDetails"]
+    return {tag: i["imageDigest"] for i in images for tag in i.get("imageTags", [])}
+
+
+def pushes(docker: Path) -> int:
+    return sum(json.loads(line)[0] == "push" for line in docker.read_text().splitlines()) if docker.exists() else 0
+
+
+def test_push_image_pushes_the_commit_tag_and_moves_latest(platform: dict[str, str], docker: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """With the Docker stand-in (tests/standin/docker), which pushes into the moto server."""
+    assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA, "--check")[1] == "exists=false\n"
+    docker_build(NEW_SHA)
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)
+    assert status == 0, output
+    tags = ecr_tags()
+    assert tags["latest"] == tags[NEW_SHA]
+    assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA, "--check")[1] == "exists=true\n"
+
+
+def test_pushing_an_existing_tag_with_the_same_image_is_a_no_op(
+    platform: dict[str, str], docker: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docker_build(NEW_SHA)
+    assert run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)[0] == 0
+    before = ecr_tags()
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)
+    assert status == 0, output
+    assert "already in ECR" in output and "already points at" in output
+    assert ecr_tags() == before and pushes(docker) == 1
+
+
+def test_a_rerun_without_a_local_build_reuses_the_pushed_image(platform: dict[str, str], docker: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A re-run of the workflow finds the tag in ECR, skips the build, and publishing has nothing to push."""
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", SHA_V1)
+    assert status == 0, output
+    assert ecr_tags()["latest"] == platform[SHA_V1] and pushes(docker) == 0
+
+
+def test_pushing_an_existing_tag_with_another_image_names_both(platform: dict[str, str], docker: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    docker_build(SHA_V1, salt="a rebuild that differs")
+    local = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", f"{REPO_URL}:{SHA_V1}"],
+                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    status, output = run(capsys, "push-image", "--env", "dev", "--tag", SHA_V1)
+    assert status == 1
+    assert platform[SHA_V1] in output and local in output and "immutable" in output
+    assert "latest" not in ecr_tags()
+
+
+def test_a_push_that_loses_a_race_compares_the_images(platform: dict[str, str], docker: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """Another run pushed the same commit's tag between our check and our push: ECR refuses ours (Docker
+    prints "cannot be overwritten"), and the two images are compared like any existing tag."""
+    docker_build(NEW_SHA)
+    from ops import images
+
+    real_find = images.Registry.find
+    calls = {"n": 0}
+
+    def find_then_race(self: Any, repository: str, *, tag: str = "", digest: str = "") -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:  # our check: not there yet; then the other run pushes
+            put_image(tag, "9")
+            return None
+        return real_find(self, repository, tag=tag, digest=digest)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(images.Registry, "find", find_then_race)
+        status, output = run(capsys, "push-image", "--env", "dev", "--tag", NEW_SHA)
+    assert status == 1 and "already exists in ECR" in output and pushes(docker) == 1
+
+
 # -- rollback / restart -------------------------------------------------------------------------------------
 
 
-def test_rollback_defaults_to_the_previous_revision(
+def test_rollback_defaults_to_the_previous_deployed_revision(
     platform: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
+    deploy(capsys, "--image", SHA_V1)
+    deploy(capsys, "--image", SHA_V2)
     status, _ = run(capsys, "rollback", "backend", "--env", "dev", *FAST)
-    assert (status, service_revision()) == (0, "viberglass-dev-backend:1")
-
-
-def test_rollback_to_a_given_revision(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v2", *FAST)
-    run(capsys, "deploy", "backend", "--env", "dev", "--image", "v1", *FAST)
-    assert service_revision() == "viberglass-dev-backend:3"
-    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-revision", "2", *FAST)
     assert (status, service_revision()) == (0, "viberglass-dev-backend:2")
+
+
+def test_rollback_skips_terraforms_own_revisions(platform: dict[str, str], capsys: pytest.CaptureFixture[str],
+                                                 dev: Stacks) -> None:  # fmt: skip
+    """Terraform's revisions run the placeholder tag, not a release: never a rollback target by default."""
+    deploy(capsys, "--image", SHA_V1)  # 2
+    terraform_revision(dev, memory=4096)  # 3
+    deploy(capsys, "--image", SHA_V2)  # 4
+    run(capsys, "rollback", "backend", "--env", "dev", *FAST)
+    assert service_revision() == "viberglass-dev-backend:2"
+
+
+@pytest.mark.parametrize("typed", ["2", "viberglass-dev-backend:2", f"{TEMPLATE_ARN[:-2]}:2"])
+def test_rollback_to_a_revision_as_people_type_it(platform: dict[str, str], capsys: pytest.CaptureFixture[str],
+                                                  typed: str) -> None:  # fmt: skip
+    deploy(capsys, "--image", SHA_V2)
+    deploy(capsys, "--image", SHA_V1)
+    assert service_revision() == "viberglass-dev-backend:3"
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-revision", typed, *FAST)
+    assert (status, service_revision()) == (0, "viberglass-dev-backend:2"), output
     assert "from viberglass-dev-backend:3 to viberglass-dev-backend:2" in output
+
+
+def test_rollback_to_an_image_by_short_sha(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    deploy(capsys, "--image", SHA_V2)
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-image", SHA_V1[:7], *FAST)
+    assert status == 0, output
+    assert container(service_revision())["image"] == f"{REPO_URL}@{platform[SHA_V1]}"
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("prod-backend:2", "the backend's task family is viberglass-dev-backend"),
+     ("9", "viberglass-dev-backend:9")],
+)  # fmt: skip
+def test_rollback_to_a_revision_that_cannot_be_says_what_is_needed(
+    platform: dict[str, str], capsys: pytest.CaptureFixture[str], typed: str, said: str
+) -> None:
+    status, output = run(capsys, "rollback", "backend", "--env", "dev", "--to-revision", typed, *FAST)
+    assert status in {1, 2} and said in output
+    assert service_revision() == "viberglass-dev-backend:1"
+
+
+def test_a_bad_revision_is_refused_while_parsing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["rollback", "backend", "--env", "dev", "--to-revision", "latest"])
+    assert exit_info.value.code == 2
+    assert "give its number (41), <family>:41 or its ARN" in capsys.readouterr().err
 
 
 def test_rollback_with_no_earlier_revision_is_an_error(platform: dict[str, str],
                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     status, output = run(capsys, "rollback", "backend", "--env", "dev", *FAST)
-    assert status == 1 and "no earlier active revision" in output
+    assert status == 1 and "no earlier active revision" in output and "--to-image" in output
 
 
 def test_restart_keeps_the_revision(platform: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -224,31 +505,30 @@ def _checkout(root: Any, catalog: list[dict[str, Any]], *, without: tuple[str, .
 def test_worker_plan_pushes_the_tags_the_app_runs_into_the_environment_repositories(
     aws: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan",
                          "--context", "/src/viberglass")  # fmt: skip
     prefix = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/dev"
     builds = [line for line in output.splitlines() if line.startswith("docker build")]
     pushes = [line.split()[-1] for line in output.splitlines() if line.startswith("docker push")]
+    moves = [line.split()[2] for line in output.splitlines() if line.startswith("# move ")]
     assert status == 0
-    assert len(builds) == 12 and len(pushes) == 24
+    assert len(builds) == 12 and len(pushes) == 12 and len(moves) == 12
     # The backend runs <registry>/<VIBERATOR_WORKER_IMAGE_PREFIX>/<repository>:latest (workerImage.ts).
-    assert f"{prefix}/viberator-worker-multi-agent:latest" in pushes
-    assert f"{prefix}/viberator-lambda-worker:latest" in pushes
-    assert {p.rsplit(":", 1)[1] for p in pushes} == {"3f2c1ab", "latest"}
+    assert f"{prefix}/viberator-worker-multi-agent:latest" in moves
+    assert f"{prefix}/viberator-lambda-worker:latest" in moves
+    assert {p.rsplit(":", 1)[1] for p in pushes} == {NEW_SHA}
     assert builds[0].startswith("docker build --file /src/viberglass/infra/workers/docker/base/base-worker.Dockerfile "
-                                f"--tag {prefix}/viberator-base-worker:3f2c1ab")  # fmt: skip
-    codex = next(b for b in builds if "viberator-worker-codex:3f2c1ab" in b)
+                                f"--tag {prefix}/viberator-base-worker:{NEW_SHA}")  # fmt: skip
+    codex = next(b for b in builds if f"viberator-worker-codex:{NEW_SHA}" in b)
     assert "--file /src/viberglass/infra/workers/docker/generated/codex.Dockerfile" in codex
-    assert f"--build-arg BASE_IMAGE={prefix}/viberator-base-worker:3f2c1ab" in codex
-    assert f"--tag {prefix}/viberator-worker-codex:latest" in codex
+    assert f"--build-arg BASE_IMAGE={prefix}/viberator-base-worker:{NEW_SHA}" in codex
     assert "docker login --username AWS --password-stdin" in output
 
 
-def test_worker_tag_is_a_commit_sha(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "prod-3f2c1ab", "--plan")
-    assert status == 2 and "expected a git sha" in output
-    status, _ = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "dev-3f2c1ab", "--plan")
-    assert status == 0  # the form the reusable workflow passes
+@pytest.mark.parametrize("tag", ["3f2c1ab", f"dev-{NEW_SHA}", f"prod-{NEW_SHA}", "latest"])
+def test_worker_tag_is_the_full_commit_sha(aws: str, capsys: pytest.CaptureFixture[str], tag: str) -> None:
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", tag, "--plan")
+    assert status == 2 and "give the commit's full 40-character SHA" in output
 
 
 def test_worker_plan_skips_an_image_the_app_neither_has_nor_runs(
@@ -258,7 +538,7 @@ def test_worker_plan_skips_an_image_the_app_neither_has_nor_runs(
     and its generate script does not write; the backend never selects that image."""
     claude = "infra/workers/docker/generated/claude.Dockerfile"
     context = _checkout(tmp_path, _catalog(), without=(claude,))
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan",
                          "--context", str(context))  # fmt: skip
     assert status == 0
     assert f"# skipped: {context / claude}" in output
@@ -270,7 +550,7 @@ def test_worker_deploy_refuses_a_missing_dockerfile_of_an_image_the_backend_runs
 ) -> None:
     missing = "infra/workers/docker/viberator-lambda.Dockerfile"
     context = _checkout(tmp_path, _catalog(), without=(missing,))
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--context", str(context))
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
     assert status == 2 and missing in output and "the backend runs these images" in output
 
 
@@ -280,9 +560,110 @@ def test_worker_plan_refuses_a_catalog_that_drifted_from_the_contract(
     catalog = [*_catalog(), {"variant": "new", "repositoryName": "viberator-worker-new",
                              "dockerfilePath": "x.Dockerfile", "isAgentImage": True}]  # fmt: skip
     context = _checkout(tmp_path, catalog)
-    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", "3f2c1ab", "--plan",
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--plan",
                          "--context", str(context))  # fmt: skip
     assert status == 2 and "viberator-worker-new" in output and "core/app_contract.py" in output
+
+
+@pytest.fixture
+def few_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog of four images (base, an agent built FROM it, one the backend runs without an agent, the one
+    it never runs): what a re-run, a rollback or a clash does is the same for each image, and every push
+    through the Docker stand-in takes a process."""
+    from core import app_contract
+
+    keep = {"base", "lambda", "claude", "codex"}
+    monkeypatch.setattr(
+        app_contract, "WORKER_IMAGES", tuple(i for i in app_contract.WORKER_IMAGES if i.variant in keep)
+    )
+
+
+@pytest.fixture
+def worker_repositories(aws: str, docker: Path) -> list[str]:
+    """The workers stack's repositories in moto (commit tags immutable, `latest` moving)."""
+    from core import app_contract
+
+    ecr = boto3.client("ecr", region_name=REGION)
+    names = [f"dev/{i.repository}" for i in app_contract.WORKER_IMAGES]
+    for name in names:
+        ecr.create_repository(
+            repositoryName=name,
+            imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+            imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}],
+        )
+    return names
+
+
+def _worker_tags() -> dict[str, dict[str, str]]:
+    ecr = boto3.client("ecr", region_name=REGION)
+    found = {}
+    for repository in ecr.describe_repositories()["repositories"]:
+        details = ecr.describe_images(repositoryName=repository["repositoryName"])["imageDetails"]
+        found[repository["repositoryName"]] = {t: i["imageDigest"] for i in details for t in i.get("imageTags", [])}
+    return found
+
+
+def test_worker_deploy_pushes_every_image_and_then_moves_latest(
+    worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """With the Docker stand-in (tests/standin/docker), which pushes into the moto server."""
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
+    assert status == 0, output
+    tags = _worker_tags()
+    assert tags["dev/viberator-worker"] == {}  # the image the backend never runs is skipped
+    built = {name: t for name, t in tags.items() if t}
+    assert len(built) == 11 and all(t[NEW_SHA] == t["latest"] for t in built.values())
+    first_move = output.index("Moving latest")
+    assert all(output.index(f"{name}:{NEW_SHA}") < first_move for name in built)
+
+
+def test_a_rerun_of_a_worker_deploy_builds_and_pushes_nothing(
+    few_images: None, worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))[0] == 0
+    before = _worker_tags()
+    (tmp_path / "docker-state.json").unlink()  # a fresh runner: no local images
+    docker.unlink()
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
+    assert status == 0, output
+    assert _worker_tags() == before
+    assert {json.loads(line)[0] for line in docker.read_text().splitlines()} == {"login", "image"}  # no build, push
+    assert output.count("already in ECR (an earlier run pushed it)") == 3
+
+
+def test_redeploying_an_earlier_commit_moves_latest_back_without_building(
+    few_images: None, worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The documented worker rollback: re-run the deploy of the last good commit."""
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    good, bad = NEW_SHA, "badbad" + "0" * 34
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", good, "--context", str(context))[0] == 0
+    monkeypatch.setenv("STANDIN_DOCKER_BUILD", "the next commit")
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", bad, "--context", str(context))[0] == 0
+    assert all(t["latest"] == t[bad] for t in _worker_tags().values() if t)
+    (tmp_path / "docker-state.json").unlink()  # the re-run's fresh runner
+    docker.unlink()
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", good, "--context", str(context))
+    assert status == 0, output
+    assert all(t["latest"] == t[good] != t[bad] for t in _worker_tags().values() if t)
+    assert {json.loads(line)[0] for line in docker.read_text().splitlines()} == {"login", "image"}
+
+
+def test_a_worker_tag_holding_another_image_is_an_error_naming_both(
+    few_images: None, worker_repositories: list[str], docker: Path, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
+    assert run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))[0] == 0
+    existing = _worker_tags()["dev/viberator-base-worker"][NEW_SHA]
+    monkeypatch.setenv("STANDIN_DOCKER_BUILD", "a build of the same commit that came out different")
+    # The local images of the first run are still there, so the base image is rebuilt and compared.
+    status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
+    assert status == 1
+    assert existing in output and "the image built here is sha256:" in output
 
 
 # -- secrets --------------------------------------------------------------------------------------------------
@@ -299,10 +680,7 @@ def key(aws: str) -> str:
 def test_secrets_set_reads_stdin_and_writes_a_secure_string(key: str, capsys: pytest.CaptureFixture[str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     fake = "slack" + "-test-value-" + "0" * 8
-    ssm = boto3.client("ssm", region_name=REGION)
-    # Stand-in for the platform stack, which creates the parameter (not-configured, ignore_changes).
-    ssm.put_parameter(Name="/viberglass/dev/backend/slackBotToken", Value="not-configured", Type="SecureString",
-                      KeyId="alias/viberglass-dev-ssm")  # fmt: skip
+    assert run(capsys, "secrets", "init", "--env", "dev")[0] == 0  # not-configured until now
     monkeypatch.setattr("sys.stdin", io.StringIO(fake + "\n"))
     status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     parameter = boto3.client("ssm", region_name=REGION).get_parameter(
@@ -332,6 +710,52 @@ def test_secret_names_are_the_contracts_operator_parameters() -> None:
     assert {"slackSigningSecret", "slackBotToken"} == secrets.BACKEND
 
 
+def test_secrets_init_creates_every_backend_secret_once(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Generated keys get 64 random letters and digits, operator-held ones the application's placeholder; a
+    second run reads and changes nothing; no value is printed."""
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    ssm = boto3.client("ssm", region_name=REGION)
+    stored = {
+        name: ssm.get_parameter(Name=f"/viberglass/dev/backend/{name}", WithDecryption=True)["Parameter"]
+        for name in ("webhookSecretEncryptionKey", "secretsEncryptionKey", "slackSigningSecret", "slackBotToken")
+    }
+    assert status == 0 and "Done: 4 change(s) made." in output
+    assert {p["Type"] for p in stored.values()} == {"SecureString"}
+    keys = [stored["webhookSecretEncryptionKey"]["Value"], stored["secretsEncryptionKey"]["Value"]]
+    assert all(len(k) == 64 and k.isalnum() and k.isascii() for k in keys) and keys[0] != keys[1]
+    assert not any(k in output for k in keys)
+    assert stored["slackBotToken"]["Value"] == stored["slackSigningSecret"]["Value"] == "not-configured"
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    assert status == 0 and "No changes" in output
+    again = ssm.get_parameter(Name="/viberglass/dev/backend/secretsEncryptionKey", WithDecryption=True)["Parameter"]
+    assert again["Value"] == keys[1]
+
+
+def test_secrets_init_keeps_a_value_an_operator_set(key: str, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("xoxb-set-before-init\n"))
+    assert run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")[0] == 0
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    value = boto3.client("ssm", region_name=REGION).get_parameter(
+        Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True
+    )["Parameter"]["Value"]
+    assert (status, value) == (0, "xoxb-set-before-init") and "Done: 3 change(s) made." in output
+
+
+def test_secrets_init_before_base_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = run(capsys, "secrets", "init", "--env", "dev")
+    assert status == 2 and "deploy base first" in output
+    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
+def test_the_github_token_is_no_secret_to_store(key: str, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO("token\n"))
+    status, output = run(capsys, "secrets", "set", "github-token", "--env", "dev")
+    assert status == 2 and "connect frontend --env dev" in output
+    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+
+
 def test_generated_keys_cannot_be_overwritten_by_hand(key: str, capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
@@ -342,7 +766,7 @@ def test_generated_keys_cannot_be_overwritten_by_hand(key: str, capsys: pytest.C
 def test_secrets_set_before_base_says_to_deploy_base_first(aws: str, capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
-    status, output = run(capsys, "secrets", "set", "github-token", "--env", "dev")
+    status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     assert status == 2 and "alias/viberglass-dev-ssm does not exist yet" in output and "cdktf deploy base" in output
     names = boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"]
     assert names == []
@@ -351,15 +775,31 @@ def test_secrets_set_before_base_says_to_deploy_base_first(aws: str, capsys: pyt
 # -- frontend (Amplify stand-in) ---------------------------------------------------------------------------------
 
 
-class AmplifyStandIn:
-    """moto has no Amplify: this local HTTP server speaks the few REST calls ops uses (StartJob, GetJob,
-    ListJobs, GetApp, ListDomainAssociations) and boto3 reaches it through AWS_ENDPOINT_URL_AMPLIFY."""
+GOOD, BAD = "9e" * 20, "ab" * 20  # two commits of the branch; BAD is its head
 
-    def __init__(self, final: str = "SUCCEED") -> None:
+
+class AmplifyStandIn:
+    """moto has no Amplify: this local HTTP server speaks the REST calls ops uses (StartJob, GetJob, ListJobs
+    with pagination, GetApp, ListDomainAssociations) and boto3 reaches it through AWS_ENDPOINT_URL_AMPLIFY.
+
+    It models what Amplify does with a job, as its API reference and the Amplify team describe it: a RELEASE
+    builds the branch's newest commit whatever ``commitId`` says (aws-amplify/amplify-hosting#2100), a RETRY
+    builds again the commit of the job it names (the team's redeploy workaround, aws-amplify/amplify-backend
+    #1464). A new job is RUNNING for two polls, then ``final``. The branch has 60 jobs (two pages): GOOD was
+    built by job 3, BAD (the head) by the rest."""
+
+    def __init__(self, final: str = "SUCCEED", good: str = GOOD) -> None:
         stand_in = self
         self.final = final
-        self.started: list[str] = []
-        self.polls = 0
+        self.started: list[dict[str, Any]] = []
+        self.polls: dict[str, int] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.pushed: tuple[str, int] | None = None  # (commit, ListJobs calls before its auto-build job shows)
+        self.lists = 0
+        self.updates: list[dict[str, Any]] = []
+        self.repository = "https://github.com/Ilities/viberglass"
+        for number in range(1, 61):
+            self._add(str(number), good if number == 3 else BAD, "SUCCEED", "WEB_HOOK")
 
         class Handler(BaseHTTPRequestHandler):
             def _json(self, body: dict[str, Any]) -> None:
@@ -370,31 +810,53 @@ class AmplifyStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _summary(self, status: str, job_id: str = "7", commit: str = "abc") -> dict[str, Any]:
-                return {"jobArn": f"arn:aws:amplify:{REGION}:{ACCOUNT}:apps/d1app/branches/main/jobs/{job_id}",
-                        "jobId": job_id, "commitId": commit, "commitMessage": "m", "commitTime": 0,
-                        "startTime": 0, "status": status, "jobType": "RELEASE"}  # fmt: skip
-
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                stand_in.started.append(self.path)
-                self._json({"jobSummary": self._summary("PENDING")})
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/apps/d1app":  # UpdateApp
+                    update = json.loads(body)
+                    stand_in.updates.append(update)
+                    stand_in.repository = update.get("repository", stand_in.repository)
+                    self._json({"app": self._app()})
+                    return
+                request = json.loads(body or b"{}")
+                stand_in.started.append({"path": self.path, **request})
+                # A RELEASE builds the branch's newest commit (BAD) whatever commitId says.
+                retry = request.get("jobType") == "RETRY"
+                commit = stand_in.jobs[request["jobId"]]["commitId"] if retry else BAD
+                job_id = str(len(stand_in.jobs) + 1)
+                self._json({"jobSummary": stand_in._add(job_id, commit, "PENDING", request.get("jobType", ""))})
+
+            def _app(self) -> dict[str, Any]:
+                return {"appId": "d1app", "appArn": "arn", "name": "n", "defaultDomain": "d1app.amplifyapp.com",
+                        "platform": "WEB", "createTime": 0, "updateTime": 0, "repository": stand_in.repository,
+                        "environmentVariables": {}, "enableBranchAutoBuild": True, "enableBasicAuth": False,
+                        "description": ""}  # fmt: skip
 
             def do_GET(self) -> None:
-                if self.path.endswith("/jobs/7"):
-                    stand_in.polls += 1
-                    status = "RUNNING" if stand_in.polls < 3 else stand_in.final
-                    self._json({"job": {"summary": self._summary(status), "steps": []}})
-                elif "/jobs" in self.path:
-                    self._json({"jobSummaries": [self._summary("RUNNING", "7", "3f2c1ab")]})
-                elif self.path.endswith("/domains"):
+                path, _, query = self.path.partition("?")
+                if "/jobs/" in path:
+                    job_id = path.rsplit("/", 1)[1]
+                    stand_in.polls[job_id] = stand_in.polls.get(job_id, 0) + 1
+                    job = stand_in.jobs[job_id]
+                    if job["status"] == "PENDING":
+                        job = {**job, "status": "RUNNING" if stand_in.polls[job_id] < 3 else stand_in.final}
+                        if job["status"] != "RUNNING":
+                            stand_in.jobs[job_id] = job
+                    self._json({"job": {"summary": job, "steps": []}})
+                elif path.endswith("/jobs"):
+                    stand_in.lists += "nextToken" not in query
+                    if stand_in.pushed and stand_in.lists > stand_in.pushed[1]:
+                        stand_in._add(str(len(stand_in.jobs) + 1), stand_in.pushed[0], "PENDING", "WEB_HOOK")
+                        stand_in.pushed = None
+                    newest_first = sorted(stand_in.jobs.values(), key=lambda j: -int(j["jobId"]))
+                    start = int(dict(p.split("=") for p in query.split("&") if p).get("nextToken", 0))
+                    page = newest_first[start : start + 50]
+                    more = {"nextToken": str(start + 50)} if start + 50 < len(newest_first) else {}
+                    self._json({"jobSummaries": page, **more})
+                elif path.endswith("/domains"):
                     self._json({"domainAssociations": []})
                 else:
-                    app = {"appId": "d1app", "appArn": "arn", "name": "n", "defaultDomain": "d1app.amplifyapp.com",
-                           "platform": "WEB", "createTime": 0, "updateTime": 0, "repository": "r",
-                           "environmentVariables": {}, "enableBranchAutoBuild": True, "enableBasicAuth": False,
-                           "description": ""}  # fmt: skip
-                    self._json({"app": app})
+                    self._json({"app": self._app()})
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -402,6 +864,14 @@ class AmplifyStandIn:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _add(self, job_id: str, commit: str, status: str, job_type: str) -> dict[str, Any]:
+        self.jobs[job_id] = {
+            "jobArn": f"arn:aws:amplify:{REGION}:{ACCOUNT}:apps/d1app/branches/main/jobs/{job_id}", "jobId": job_id,
+            "commitId": commit, "commitMessage": "m", "commitTime": 0, "startTime": 0, "status": status,
+            "jobType": job_type,
+        }  # fmt: skip
+        return self.jobs[job_id]
 
 
 @pytest.fixture
@@ -416,21 +886,193 @@ def test_frontend_release_job_is_started_awaited_and_smoked(amplify: AmplifyStan
                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--url", site.url, *FAST)
     assert status == 0, output
-    assert amplify.started == ["/apps/d1app/branches/main/jobs"]
-    assert "Amplify job 7: RUNNING" in output and "Amplify job 7: SUCCEED" in output
+    assert [(s["path"], s["jobType"]) for s in amplify.started] == [("/apps/d1app/branches/main/jobs", "RELEASE")]
+    assert "Amplify job 61: RUNNING" in output and "Amplify job 61: SUCCEED" in output
 
 
 def test_frontend_follows_the_job_of_a_commit(amplify: AmplifyStandIn, site: Site,
                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", "3f2c1ab", "--url", site.url, *FAST)
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", GOOD, "--url", site.url, *FAST)
     assert (status, amplify.started) == (0, [])
-    assert "following auto-build job 7 of commit 3f2c1ab" in output
+    assert f"following job 3 of commit {GOOD}" in output  # on the second page of ListJobs
+
+
+def test_frontend_waits_for_the_auto_build_job_of_a_fresh_push(
+    amplify: AmplifyStandIn, site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Right after the push Amplify has not started the commit's job yet: the deploy waits for it."""
+    fresh = "c0ffee" + "1" * 34
+    amplify.pushed = (fresh, 3)
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", fresh, "--url", site.url, *FAST)
+    assert status == 0, output
+    assert f"no job for {fresh} yet" in output and f"following job 61 of commit {fresh}" in output
+
+
+def test_frontend_commit_that_never_builds_says_what_to_check(amplify: AmplifyStandIn,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    status, output = run(capsys, "deploy", "frontend", "--env", "dev", "--commit", "1234567", "--timeout", "0.3",
+                         "--interval", "0.05")  # fmt: skip
+    assert status == 2 and "is auto-build on, was the commit pushed to that branch?" in output
 
 
 def test_frontend_failed_job_is_an_error(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str]) -> None:
     amplify.final = "FAILED"
     status, output = run(capsys, "deploy", "frontend", "--env", "dev", *FAST)
     assert status == 1 and "ended FAILED" in output
+
+
+@pytest.mark.parametrize("typed", [GOOD, GOOD[:7]])
+def test_frontend_rollback_rebuilds_the_chosen_commit(
+    amplify: AmplifyStandIn, site: Site, capsys: pytest.CaptureFixture[str], typed: str
+) -> None:
+    status, output = run(capsys, "rollback", "frontend", "--env", "dev", "--to-commit", typed, "--url", site.url,
+                         *FAST)  # fmt: skip
+    assert status == 0, output
+    (started,) = amplify.started
+    assert (started["jobType"], started["jobId"]) == ("RETRY", "3")
+    assert amplify.jobs["61"]["commitId"] == GOOD and f"Frontend rolled back to {GOOD}" in output
+
+
+def test_a_release_cannot_roll_back(amplify: AmplifyStandIn, site: Site, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """What "roll back with a RELEASE job and a commitId" did: Amplify builds the head, and the check says so."""
+    from ops import frontend
+    from ops.common import aws_call as real
+
+    def as_release(what: str, call: Any, **kwargs: Any) -> Any:
+        if what == "amplify StartJob":
+            return real(what, lambda: boto3.client("amplify", region_name=REGION).start_job(
+                appId="d1app", branchName="main", jobType="RELEASE", commitId=GOOD), **kwargs)  # fmt: skip
+        return real(what, call, **kwargs)
+
+    monkeypatch.setattr(frontend, "aws_call", as_release)
+    status, output = run(capsys, "rollback", "frontend", "--env", "dev", "--to-commit", GOOD, "--url", site.url, *FAST)
+    assert status == 1 and f"built '{BAD}', not {GOOD}: the site was not rolled back" in output
+
+
+def test_frontend_rollback_to_a_commit_never_built_says_what_it_needs(
+    amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, output = run(capsys, "rollback", "frontend", "--env", "dev", "--to-commit", "1234567", *FAST)
+    assert status == 2 and amplify.started == []
+    assert "no Amplify job of main built a commit starting 1234567" in output and "7 to 40 characters" in output
+
+
+def test_frontend_rollback_refuses_what_is_not_a_sha_while_parsing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["rollback", "frontend", "--env", "dev", "--to-commit", "HEAD~1"])
+    assert exit_info.value.code == 2 and "is not a git commit id" in capsys.readouterr().err
+
+
+# -- the documented rollback commands, as written -------------------------------------------------------------
+
+ROLLBACKS = [c for c in DOC_COMMANDS if c.words[:2] == [OPS, "rollback"]]
+DOC_SHA = "3f2c1ab9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"  # the commit the docs' examples use
+
+
+def test_the_docs_show_rollbacks_of_backend_and_frontend() -> None:
+    flags = {w for c in ROLLBACKS for w in c.words if w.startswith("--")}
+    assert {c.words[2] for c in ROLLBACKS} == {"backend", "frontend"}
+    assert {"--to-revision", "--to-image", "--to-commit"} <= flags
+
+
+@pytest.fixture
+def prod_history(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch, prod: Stacks, docker: Path) -> str:
+    """prod in moto with a history: Terraform's revisions 1-39, then deploys of the docs' commit (40), of
+    SHA_V1 (41) and of SHA_V2 (42, running); an Amplify branch whose job 3 built the docs' commit."""
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+    build_platform("prod", prod, site.url, "prod-latest")
+    put_image(DOC_SHA, "5", "prod-viberglass-backend")
+    for _ in range(38):
+        terraform_revision(prod)
+    for image in (DOC_SHA, SHA_V1, SHA_V2):
+        assert main(["deploy", "backend", "--env", "prod", "--image", image, *FAST]) == 0
+    stand_in = AmplifyStandIn(good=DOC_SHA)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_AMPLIFY", stand_in.url)
+    return stand_in.url
+
+
+@pytest.mark.parametrize("command", ROLLBACKS, ids=str)
+def test_every_documented_rollback_command_works_as_written(
+    command: Any, prod_history: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rollback command of docs/ exactly as written (only faster polling appended), on the moto server
+    and the Amplify stand-in. The frontend's smoke request would go to the real Amplify site: it is recorded."""
+    from ops import frontend
+
+    smoked: list[str] = []
+
+    def smoke(_report: Any, url: str, _timing: Any) -> bool:
+        smoked.append(url)
+        return True
+
+    monkeypatch.setattr(frontend, "smoke", smoke)
+    capsys.readouterr()
+    status, output = run(capsys, *command.words[1:], *FAST)
+    assert status == 0, output
+    if command.words[2] == "frontend":
+        assert f"Frontend rolled back to {DOC_SHA}" in output and smoked == ["https://main.d1app.amplifyapp.com"]
+        return
+    revision = service_revision_of("prod")
+    if "--to-image" in command.words:
+        assert container_of("prod", revision)["image"].endswith(put_image_digest(DOC_SHA))
+    else:
+        wanted = command.words[command.words.index("--to-revision") + 1] if "--to-revision" in command.words else "41"
+        assert revision == f"viberglass-prod-backend:{wanted}"
+
+
+def service_revision_of(env: str) -> str:
+    ecs = boto3.client("ecs", region_name=REGION)
+    service = ecs.describe_services(cluster=f"viberglass-{env}-backend", services=[f"viberglass-{env}-backend"])
+    return str(service["services"][0]["taskDefinition"].rsplit("/", 1)[-1])
+
+
+def container_of(env: str, revision: str) -> dict[str, Any]:
+    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    return dict(next(c for c in found["taskDefinition"]["containerDefinitions"] if c["name"] == "backend"))
+
+
+def put_image_digest(tag: str) -> str:
+    images = boto3.client("ecr", region_name=REGION).describe_images(repositoryName="prod-viberglass-backend",
+                                                                     imageIds=[{"imageTag": tag}])  # fmt: skip
+    return str(images["imageDetails"][0]["imageDigest"])
+
+
+# -- connect frontend (Amplify stand-in) ------------------------------------------------------------------------
+
+
+def test_connect_frontend_hands_amplify_the_token_from_stdin_and_keeps_it_nowhere(
+    amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Terraform creates the app unconnected (no token in plan or state); this is the one place a token
+    passes, from stdin to UpdateApp."""
+    amplify.repository = ""
+    token = "ghp_" + "stand1n" * 5
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert status == 0, output
+    assert amplify.updates == [{"repository": "https://github.com/Ilities/viberglass", "accessToken": token}]
+    assert token not in output and "deploy frontend --env dev" in output
+    assert (
+        boto3.client("ssm", region_name=REGION).describe_parameters(
+            ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}]
+        )["Parameters"]
+        == []
+    )
+
+
+def test_connect_frontend_on_a_connected_app_reads_no_token(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev")
+    assert (status, amplify.updates) == (0, []) and "nothing to do" in output
+
+
+def test_connect_frontend_without_a_token_changes_nothing(amplify: AmplifyStandIn, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, output = run(capsys, "connect", "frontend", "--env", "dev", "--reconnect")
+    assert (status, amplify.updates) == (2, []) and "no value on stdin" in output
 
 
 # -- smoke ----------------------------------------------------------------------------------------------------
@@ -453,8 +1095,10 @@ def test_smoke_fails_on_a_broken_api(amplify: AmplifyStandIn, site: Site, capsys
 
 
 COMMANDS = [["bootstrap-state"], ["bootstrap-github-oidc"], ["deploy", "backend"], ["deploy", "frontend"],
-            ["deploy", "workers"], ["rollback", "backend"], ["restart", "backend"], ["secrets", "set"], ["smoke"],
-            ["plan-comment"], ["discover"], ["registry-login"]]  # fmt: skip
+            ["deploy", "workers"], ["rollback", "backend"], ["rollback", "frontend"], ["restart", "backend"],
+            ["secrets", "set"], ["secrets", "init"], ["connect", "frontend"], ["smoke"], ["plan-comment"],
+            ["discover"], ["registry-login"], ["push-image"], ["plan-review", "record"], ["plan-review", "check"],
+            ["apply-report"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -1,4 +1,4 @@
-"""The platform stack, part 1: backend service, database, uploads bucket, load balancer (SPEC §4)."""
+"""The platform stack, part 1: backend service, database, uploads bucket, load balancer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from core import app_contract as app
 from tests.conftest import Stacks, SynthFn
 from tests.tf import (
     container,
@@ -363,38 +364,38 @@ def test_secrets_list_is_exact(each_env: Env) -> None:
     assert (
         secrets["DB_PASSWORD"] == ref(platform, "aws_db_instance", "master_user_secret[0].secret_arn") + ":password::"
     )
-    names = {k: target(platform, v)[1]["name"] for k, v in secrets.items() if k != "DB_PASSWORD"}
-    assert names["SLACK_BOT_TOKEN"] == f"/viberglass/{env}/backend/slackBotToken"
-    assert names["WEBHOOK_SECRET_ENCRYPTION_KEY"] == f"/viberglass/{env}/backend/webhookSecretEncryptionKey"
+    # The SSM secrets are named by ARN: `ops secrets init` creates them, no Terraform resource holds them.
+    ssm = {k: v.split(":parameter", 1)[1] for k, v in secrets.items() if k != "DB_PASSWORD"}
+    assert all(":ssm:eu-west-1:${data.aws_caller_identity." in v for k, v in secrets.items() if k != "DB_PASSWORD")
+    assert ssm == {
+        "WEBHOOK_SECRET_ENCRYPTION_KEY": f"/viberglass/{env}/backend/webhookSecretEncryptionKey",
+        "SECRETS_ENCRYPTION_KEY": f"/viberglass/{env}/backend/secretsEncryptionKey",
+        "SLACK_SIGNING_SECRET": f"/viberglass/{env}/backend/slackSigningSecret",
+        "SLACK_BOT_TOKEN": f"/viberglass/{env}/backend/slackBotToken",
+    }
 
 
-@pytest.mark.parametrize("name", ["slackSigningSecret", "slackBotToken"])
-def test_slack_secrets_start_not_configured_and_terraform_never_overwrites(each_env: Env, name: str) -> None:
+def test_no_secret_parameter_is_a_terraform_resource(each_env: Env) -> None:
+    """The AWS provider reads an aws_ssm_parameter with decryption on every refresh (and a value that is
+    not write-only into state): whoever plans would need to decrypt the backend's keys. None is managed."""
     env, stacks = each_env
-    param = one(stacks["platform"], "aws_ssm_parameter", name=f"/viberglass/{env}/backend/{name}")
-    assert (param["type"], param["lifecycle"]) == ("SecureString", {"ignore_changes": ["value"]})
-    assert param["value"] == "not-configured"  # apps/platform-backend/src/chat/bot.ts: Slack stays off
+    names = {p["name"] for p in resources(stacks["platform"], "aws_ssm_parameter")}
+    assert not any(n.startswith(f"/viberglass/{env}/backend/") for n in names)
+    assert {p["type"] for p in resources(stacks["platform"], "aws_ssm_parameter")} == {"String"}
+    assert "ephemeral" not in stacks["platform"] and "random" not in stacks["platform"]["terraform"].get(
+        "required_providers", {}
+    )
 
 
-@pytest.mark.parametrize("name", ["webhookSecretEncryptionKey", "secretsEncryptionKey"])
-def test_encryption_keys_are_generated_write_only_never_placeholders(each_env: Env, name: str) -> None:
-    env, stacks = each_env
-    platform = stacks["platform"]
-    param = one(platform, "aws_ssm_parameter", name=f"/viberglass/{env}/backend/{name}")
-    assert "value" not in param and "lifecycle" not in param
-    assert (param["type"], param["value_wo_version"]) == ("SecureString", 1)
-    match = re.fullmatch(r"\$\{ephemeral\.random_password\.([A-Za-z]+)\.result\}", param["value_wo"])
-    assert match, param["value_wo"]
-    generator = platform["ephemeral"]["random_password"][match.group(1)]
-    assert generator["length"] >= 32 and generator["special"] is False
-
-
-def test_ephemeral_block_and_write_only_arguments_need_terraform_1_11(each_env: Env) -> None:
+def test_former_secret_parameters_are_forgotten_not_destroyed(each_env: Env) -> None:
+    """An environment applied when this stack still managed the backend's secrets keeps them: Terraform
+    removes them from state without deleting them (the generated keys encrypt the application's data)."""
     _, stacks = each_env
-    platform = stacks["platform"]
-    assert platform["terraform"]["required_version"] == ">= 1.11"
-    assert "random" in platform["terraform"]["required_providers"]
-    assert set(platform["ephemeral"]) == {"random_password"}  # top-level block, as Terraform JSON expects
+    removed = stacks["platform"]["removed"]
+    assert all(r["lifecycle"] == {"destroy": False} for r in removed)
+    managed = {s.parameter for s in app.BACKEND_SECRETS if s.origin != "database"}
+    assert {re.fullmatch(r"aws_ssm_parameter\.secret-(\w+)_parameter_[0-9A-F]{8}", r["from"]).group(1)  # type: ignore[union-attr]
+            for r in removed} == managed  # fmt: skip
 
 
 def test_service_has_circuit_breaker_with_rollback(each_env: Env) -> None:
@@ -450,8 +451,10 @@ def test_autoscaling_tracks_cpu(autoscaled: Stacks) -> None:
 def test_execution_role_injects_only_the_backend_secrets(dev: Stacks) -> None:
     doc = role_policy(dev["platform"], "viberglass-dev-backend-execution")
     inject = sid(doc, "InjectBackendSecrets")
-    assert len(inject["Resource"]) == 4
-    assert all(r.startswith("${aws_ssm_parameter.") for r in inject["Resource"])
+    assert sorted(r.split(":parameter", 1)[1] for r in inject["Resource"]) == [
+        f"/viberglass/dev/backend/{name}"
+        for name in ("secretsEncryptionKey", "slackBotToken", "slackSigningSecret", "webhookSecretEncryptionKey")
+    ]
     assert sid(doc, "InjectDatabasePassword")["Resource"] == [
         ref(dev["platform"], "aws_db_instance", "master_user_secret[0].secret_arn")
     ]
@@ -496,7 +499,7 @@ def test_platform_wildcards_are_only_the_aws_required_ones(each_env: Env) -> Non
             assert "*" not in s["Action"] and not any(a.endswith(":*") for a in s["Action"])
             if "*" in s.get("Resource", []):
                 wildcard.add(s["Sid"])
-    assert wildcard == {"RegistryLogin", "ClankerTaskDefinitions"}
+    assert wildcard == {"RegistryLogin", "ClankerTaskDefinitions", "CopyTaskDefinition"}
 
 
 def test_outputs(each_env: Env) -> None:

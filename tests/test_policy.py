@@ -109,10 +109,16 @@ def test_env_scoped_exception_does_not_cover_prod() -> None:
 
 
 def test_checkov_sees_the_stack_without_what_its_parser_cannot_read(dev: Stacks) -> None:
-    """checkov 3.3 drops a whole file over an `ephemeral` block or terraform.required_version."""
-    platform = dev["platform"]
+    """checkov 3.3 drops a whole file over an `ephemeral` or `removed` block or terraform.required_version
+    (platform has `removed` blocks; a stack that gets the others must still be checked)."""
+    platform = {
+        **dev["platform"],
+        "ephemeral": {"random_password": {"k": {"length": 64}}},
+        "terraform": {**dev["platform"]["terraform"], "required_version": ">= 1.11"},
+    }
     view = checkov_gate.checkov_view(platform)
     assert "ephemeral" in platform and "ephemeral" not in view
+    assert "removed" in platform and "removed" not in view
     assert "required_version" in platform["terraform"] and "required_version" not in view["terraform"]
     assert view["resource"] == platform["resource"] and view["terraform"]["backend"] == platform["terraform"]["backend"]
 

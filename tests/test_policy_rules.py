@@ -35,7 +35,10 @@ def trust(principal: Json, condition: Json | None = None) -> dict[str, Json]:
     return stack("aws_iam_role", r={"assume_role_policy": json.dumps({"Statement": [statement]})})
 
 
-def github(aud: str | None = "sts.amazonaws.com", sub: Any = "repo:o/r:environment:prod", **extra: Json) -> Json:
+APP = "repo:Ilities/viberglass:environment:prod"  # config/prod.yaml's github.app_repository
+
+
+def github(aud: str | None = "sts.amazonaws.com", sub: Any = APP, **extra: Json) -> Json:
     equals = {k: v for k, v in {f"{GITHUB}:aud": aud, f"{GITHUB}:sub": sub}.items() if v is not None}
     return {"StringEquals": equals, **extra}
 
@@ -44,11 +47,23 @@ LOG_GROUP = "aws_cloudwatch_log_group.g needs retention_in_days and kms_key_id"
 POLICY = "aws_iam_role_policy.p S: "
 ROLE = "aws_iam_role.r: "
 NO_AUDIENCE = "GitHub OIDC trust without aud = sts.amazonaws.com"
-NO_SUBJECT = "GitHub OIDC trust without an exact sub"
+NO_SUBJECT = "GitHub OIDC trust without exactly one exact sub"
+NEITHER = "trust is neither an AWS service, GitHub OIDC nor HCP Terraform OIDC"
+BOUNDARY = "arn:aws:iam::123456789012:policy/viberglass-prod-boundary"
+SECRET_ARGUMENT = "{} is a secret argument; Terraform stores it in plan and state"
+NOT_DISCOVERY = ("aws_ssm_parameter.p ({}) is not a discovery value: a secret parameter must not be a Terraform "
+                 "resource (ops secrets init creates them)")  # fmt: skip
 
 
-def param(name: str) -> str:
-    return f"aws_ssm_parameter.p ({name}) must be a SecureString with the environment key"
+def roles(**bodies: Json) -> dict[str, Json]:
+    """Roles (name, boundary) and attachments ``{"attach": {key: (role, policy ARN)}}``."""
+    attach = bodies.pop("attach", {})
+    resource: Json = {"aws_iam_role": bodies}
+    if attach:
+        resource["aws_iam_role_policy_attachment"] = {
+            k: {"role": role, "policy_arn": arn} for k, (role, arn) in attach.items()
+        }
+    return {"base": {"resource": resource}}
 
 
 CASES: list[tuple[str, rules.Rule, dict[str, Json], dict[str, Json], str]] = [
@@ -92,18 +107,29 @@ CASES: list[tuple[str, rules.Rule, dict[str, Json], dict[str, Json], str]] = [
     ("trust-github-without-subject", rules.trust_is_pinned,
      trust({"Federated": OIDC}, github(sub=None)), trust({"Federated": OIDC}, github()), ROLE + NO_SUBJECT),
     ("trust-github-wildcard-subject", rules.trust_is_pinned,
-     trust({"Federated": OIDC}, github(sub=["repo:o/r:environment:prod", "repo:o/*"])),
-     trust({"Federated": OIDC}, github(sub=["repo:o/r:environment:prod", "repo:o/r:pull_request"])),
+     trust({"Federated": OIDC}, github(sub="repo:Ilities/*")), trust({"Federated": OIDC}, github()),
      ROLE + NO_SUBJECT),
+    ("trust-github-two-subjects", rules.trust_is_pinned,
+     trust({"Federated": OIDC}, github(sub=[APP, "repo:Ilities/viberglass:pull_request"])),
+     trust({"Federated": OIDC}, github()), ROLE + NO_SUBJECT),
+    ("trust-github-question-mark-subject", rules.trust_is_pinned,
+     trust({"Federated": OIDC}, github(sub="repo:Ilities/viberglass:environment:pro?")),
+     trust({"Federated": OIDC}, github()), ROLE + NO_SUBJECT),
+    ("trust-github-another-repository", rules.trust_is_pinned,
+     trust({"Federated": OIDC}, github(sub="repo:o/r:environment:prod")), trust({"Federated": OIDC}, github()),
+     ROLE + "GitHub OIDC trust for o/r, not Ilities/viberglass"),
+    ("trust-github-subject-without-a-repository", rules.trust_is_pinned,
+     trust({"Federated": OIDC}, github(sub="anything")), trust({"Federated": OIDC}, github()),
+     ROLE + "GitHub OIDC trust for anything, not Ilities/viberglass"),
     ("trust-github-string-like", rules.trust_is_pinned,
      trust({"Federated": OIDC}, github(StringLike={f"{GITHUB}:sub": "repo:o/r:*"})),
      trust({"Federated": OIDC}, github()), ROLE + NO_SUBJECT),
     ("trust-another-account", rules.trust_is_pinned,
      trust({"AWS": "arn:aws:iam::222222222222:root"}), trust({"Federated": OIDC}, github()),
-     ROLE + "trust is neither an AWS service nor GitHub OIDC"),
+     ROLE + NEITHER),
     ("trust-another-identity-provider", rules.trust_is_pinned,
      trust({"Federated": "arn:aws:iam::123456789012:oidc-provider/gitlab.com"}, github()),
-     trust({"Federated": OIDC}, github()), ROLE + "trust is neither an AWS service nor GitHub OIDC"),
+     trust({"Federated": OIDC}, github()), ROLE + NEITHER),
     ("open-port-22-on-the-alb", rules.only_the_alb_is_open_to_the_internet,
      {"base": {"resource": {"aws_security_group": {"alb": {"name": "viberglass-prod-alb-sg"}},
       "aws_vpc_security_group_ingress_rule": {"r": {"security_group_id": "${aws_security_group.alb.id}",
@@ -140,19 +166,76 @@ CASES: list[tuple[str, rules.Rule, dict[str, Json], dict[str, Json], str]] = [
      stack("aws_security_group", g={"name": "x", "ingress": [{"cidr_blocks": ["0.0.0.0/0"], "from_port": 443}]}),
      stack("aws_security_group", g={"name": "x", "ingress": [{"cidr_blocks": ["10.0.0.0/8"], "from_port": 443}]}),
      "aws_security_group.g has an inline internet ingress rule"),
-    ("plain-parameter-outside-the-contract", rules.secrets_are_encrypted_parameters,
-     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/backend/DB_PASSWORD", "type": "String"}),
-     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/backend/DB_PASSWORD", "type": "SecureString",
-                                   "key_id": "${aws_kms_key.k.arn}"}),
-     param("/viberglass/prod/backend/DB_PASSWORD")),
-    ("discovery-name-of-another-environment", rules.secrets_are_encrypted_parameters,
+    ("secret-keeping-resource", rules.no_secret_in_state,
+     stack("random_password", p={"length": 32}), stack("random_id", p={"byte_length": 8}),
+     "random_password.p keeps its secret in state"),
+    ("sensitive-value", rules.no_secret_in_state,
+     stack("tfe_variable", v={"key": "k", "value": "x", "sensitive": True}),
+     stack("tfe_variable", v={"key": "k", "value": "x", "sensitive": False}),
+     "tfe_variable.v: a sensitive value; Terraform stores it in plan and state"),
+    ("secret-argument", rules.no_secret_in_state,
+     stack("aws_db_instance", d={"password": "hunter2"}), stack("aws_db_instance", d={"password_wo": "hunter2"}),
+     "aws_db_instance.d: " + SECRET_ARGUMENT.format("password")),
+    ("secret-argument-in-a-block", rules.no_secret_in_state,
+     stack("aws_amplify_app", a={"auto_branch_creation_config": [{"basic_auth_credentials": "u:p"}]}),
+     stack("aws_amplify_app", a={"auto_branch_creation_config": [{"basic_auth_credentials": ""}]}),
+     "aws_amplify_app.a: " + SECRET_ARGUMENT.format("auto_branch_creation_config[0].basic_auth_credentials")),
+    ("generated-value-outside-a-write-only-argument", rules.no_secret_in_state,
+     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/ecs/cluster", "type": "String",
+                                   "value": "${random_password.x.result}"}),
+     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/ecs/cluster", "type": "String",
+                                   "value_wo": "${random_password.x.result}"}),
+     "aws_ssm_parameter.p: value holds a generated value outside a write-only argument"),
+    ("ephemeral-value-outside-a-write-only-argument", rules.no_secret_in_state,
+     stack("aws_db_instance", d={"tags": {"t": "${ephemeral.random_password.x.result}"}}),
+     stack("aws_db_instance", d={"password_wo": "${ephemeral.random_password.x.result}"}),
+     "aws_db_instance.d: tags.t holds a generated value outside a write-only argument"),
+    ("secret-data-source", rules.no_secret_in_state,
+     {"base": {"data": {"aws_ssm_parameter": {"t": {"name": "/x"}}}}},
+     {"base": {"data": {"aws_ssm_parameters": {"t": {"name": "/x"}}}}},
+     "data.aws_ssm_parameter.t reads a secret into plan and state"),
+    ("sensitive-output", rules.no_secret_in_state,
+     {"base": {"output": {"key": {"value": "x", "sensitive": True}}}},
+     {"base": {"output": {"cross-stack-output-key": {"value": "x", "sensitive": True}}}},
+     "output.key is sensitive: its value is in state"),
+    ("secure-string-parameter", rules.no_secret_in_state,
+     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/ecs/cluster", "type": "SecureString"}),
+     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/ecs/cluster", "type": "String"}),
+     NOT_DISCOVERY.format("/viberglass/prod/ecs/cluster")),
+    ("parameter-outside-the-discovery-values", rules.no_secret_in_state,
+     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/backend/x", "type": "String"}),
+     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/alarms/topicArn", "type": "String"}),
+     NOT_DISCOVERY.format("/viberglass/prod/backend/x")),
+    ("discovery-name-of-another-environment", rules.no_secret_in_state,
      stack("aws_ssm_parameter", p={"name": "/viberglass/dev/ecs/cluster", "type": "String"}),
      stack("aws_ssm_parameter", p={"name": "/viberglass/prod/ecs/cluster", "type": "String"}),
-     param("/viberglass/dev/ecs/cluster")),
-    ("secure-string-without-the-environment-key", rules.secrets_are_encrypted_parameters,
-     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/backend/X", "type": "SecureString"}),
-     stack("aws_ssm_parameter", p={"name": "/viberglass/prod/backend/X", "type": "SecureString", "key_id": "k"}),
-     param("/viberglass/prod/backend/X")),
+     NOT_DISCOVERY.format("/viberglass/dev/ecs/cluster")),
+    ("role-without-a-boundary", rules.roles_carry_the_boundary,
+     roles(r={"name": "n"}), roles(r={"name": "n", "permissions_boundary": BOUNDARY}),
+     "aws_iam_role.r (n) has no permissions boundary"),
+    ("role-with-another-environments-boundary", rules.roles_carry_the_boundary,
+     roles(r={"name": "n", "permissions_boundary": BOUNDARY.replace("prod", "dev")}),
+     roles(r={"name": "n", "permissions_boundary": BOUNDARY}), "aws_iam_role.r (n) has no permissions boundary"),
+    ("role-with-a-boundary-of-a-longer-name", rules.roles_carry_the_boundary,
+     roles(r={"name": "n", "permissions_boundary": BOUNDARY + "-2"}),
+     roles(r={"name": "n", "permissions_boundary": BOUNDARY}), "aws_iam_role.r (n) has no permissions boundary"),
+    ("attachment-of-an-unlisted-policy", rules.roles_carry_the_boundary,
+     roles(attach={"a": ("n", "arn:aws:iam::aws:policy/AdministratorAccess")}),
+     roles(attach={"a": ("n", "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")}),
+     "aws_iam_role_policy_attachment.a attaches arn:aws:iam::aws:policy/AdministratorAccess, not a listed "
+     "service-role policy"),
+    ("hcp-plan-role-with-the-apply-roles-policy", rules.roles_carry_the_boundary,
+     roles(r={"name": "viberglass-prod-hcp-plan", "permissions_boundary": BOUNDARY},
+           attach={"a": ("${aws_iam_role.r.name}", "arn:aws:iam::aws:policy/PowerUserAccess")}),
+     roles(r={"name": "viberglass-prod-hcp-plan", "permissions_boundary": BOUNDARY},
+           attach={"a": ("${aws_iam_role.r.name}", "arn:aws:iam::aws:policy/ReadOnlyAccess")}),
+     "aws_iam_role_policy_attachment.a attaches arn:aws:iam::aws:policy/PowerUserAccess, not a listed "
+     "service-role policy"),
+    ("hcp-apply-role-by-literal-name", rules.roles_carry_the_boundary,
+     roles(attach={"a": ("viberglass-prod-hcp-apply", "arn:aws:iam::aws:policy/AdministratorAccess")}),
+     roles(attach={"a": ("viberglass-prod-hcp-apply", "arn:aws:iam::aws:policy/PowerUserAccess")}),
+     "aws_iam_role_policy_attachment.a attaches arn:aws:iam::aws:policy/AdministratorAccess, not a listed "
+     "service-role policy"),
 ]  # fmt: skip
 
 
@@ -229,11 +312,9 @@ def test_a_statement_without_sid_action_or_resource_is_read_not_crashed_on() -> 
     ]
 
 
-def test_a_trust_statement_without_principal_is_neither_a_service_nor_github() -> None:
+def test_a_trust_statement_without_principal_is_neither_a_service_nor_an_identity_provider() -> None:
     roles = stack("aws_iam_role", r={"assume_role_policy": json.dumps({"Statement": [{"Effect": "Allow"}]})})
-    assert rules.trust_is_pinned(roles, "dev") == [
-        "base: aws_iam_role.r: trust is neither an AWS service nor GitHub OIDC"
-    ]
+    assert rules.trust_is_pinned(roles, "dev") == [f"base: aws_iam_role.r: {NEITHER}"]
 
 
 def _ingress(group: Json | None, rules_: dict[str, Json]) -> dict[str, Json]:
@@ -278,8 +359,15 @@ def test_an_inline_rule_between_security_groups_is_not_internet_ingress() -> Non
 
 def test_every_parameter_is_checked_and_a_nameless_one_is_refused() -> None:
     plain = {"name": "/viberglass/prod/ecs/cluster", "type": "String"}
-    found = rules.secrets_are_encrypted_parameters(stack("aws_ssm_parameter", a=plain, b={"type": "String"}), "prod")
-    assert found == ["base: aws_ssm_parameter.b () must be a SecureString with the environment key"]
+    found = rules.no_secret_in_state(stack("aws_ssm_parameter", a=plain, p={"type": "String"}), "prod")
+    assert found == ["base: " + NOT_DISCOVERY.format("")]
+
+
+def test_empty_and_switch_arguments_are_not_secrets() -> None:
+    """An empty or false secret argument holds nothing; RDS's managed-password switch names no secret."""
+    body = {"password": None, "auth_token": "", "secret_enabled": True, "manage_master_user_password": True,
+            "kms_key_id": "k", "access_token_arn": "a", "lifecycle": {"ignore_changes": ["password"]}}  # fmt: skip
+    assert rules.no_secret_in_state(stack("aws_db_instance", d=body), "prod") == []
 
 
 def test_a_stack_without_resources_breaks_no_rule() -> None:

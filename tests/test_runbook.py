@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import ROOT, Stacks
+from tests.conftest import ROOT, Stacks, SynthFn, use_account
+from tests.test_hcp_stack import CLOUD
 from tests.tf import items, one
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -38,6 +39,9 @@ EXTERNAL = {"aws", "terraform", "git", "docker"}
 PRODUCERS = {"pbpaste", "echo", "printf"}  # what may pipe a secret into a command
 AWS_FREE = {"plan-comment", "diagram"}
 SHA_FLAGS = {"--image", "--commit", "--tag"}
+# Rollback flags resolve 7+ characters to the one commit they name (tests/test_ops_deploy.py runs the
+# documented rollback commands as written).
+SHORT_SHA_FLAGS = {"--to-image", "--to-commit"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,10 @@ class Command:
         words = shlex.split(self.text, comments=True)
         if "|" in words:
             producer, words = words[: words.index("|")], words[words.index("|") + 1 :]
-            assert producer[0] in PRODUCERS, f"{self}: only {sorted(PRODUCERS)} pipe into a command"
+            if producer[0] == "terraform":  # moving state between backends: `state pull | state push -`
+                assert producer[-2:] == ["state", "pull"] and words[-3:] == ["state", "push", "-"], self
+            else:
+                assert producer[0] in PRODUCERS, f"{self}: only {sorted(PRODUCERS)} pipe into a command"
         while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", words[0]):
             words = words[1:]
         return words
@@ -133,16 +140,70 @@ def test_every_make_target_exists(command: Command) -> None:
         assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{command}: no target {target}"
 
 
+@pytest.fixture(scope="module")
+def stack_names(dev: Stacks, synth: SynthFn) -> set[str]:
+    """The stacks an environment synthesizes: dev's, and the `hcp` stack of an environment on HCP Terraform."""
+    return set(dev["manifest"]["stacks"]) | set(synth("dev", CLOUD)["manifest"]["stacks"])
+
+
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0].endswith("cdktf")], ids=str)
-def test_every_cdktf_command_names_stacks_that_exist(command: Command, dev: Stacks) -> None:
+def test_every_cdktf_command_names_stacks_that_exist(command: Command, stack_names: set[str]) -> None:
     words = command.words
     assert words[1] in {"synth", "deploy", "diff", "destroy", "list", "output"}, command
     stacks = [w for w in words[2:] if not w.startswith("-")]
-    assert set(stacks) <= set(dev["manifest"]["stacks"]), f"{command}: unknown stacks"
+    assert set(stacks) <= stack_names, f"{command}: unknown stacks"
     if words[0] != "cdktf":  # a path: the pinned CLI `make setup` installs
         assert words[0] == "node_modules/.bin/cdktf" and "cdktf-cli" in (ROOT / "package.json").read_text()
     elif command.before is not None:  # a plain `cdktf` to type: the block puts the pinned CLI on PATH first
         assert any(re.match(r'export PATH="\$PWD/node_modules/\.bin:', line) for line in command.before), command
+
+
+# Terraform subcommands the docs use, with the options each may take (Terraform 1.11's CLI).
+TERRAFORM = {
+    "init": {"-input=false", "-reconfigure", "-migrate-state", "-force-copy", "-backend=false", "-no-color",
+             "-lockfile=readonly"},
+    "plan": {"-input=false", "-no-color", "-lock=false"},
+    "apply": {"-input=false", "-no-color", "-auto-approve"},
+    "destroy": {"-input=false", "-no-color"},
+    "state list": set(),
+    "state pull": set(),
+    "state push": {"-", "-lock-timeout=5m"},
+    "login": set(),
+    "validate": {"-no-color"},
+    "show": {"-json", "-no-color"},
+    "output": {"-json", "-no-color"},
+    "import": {"-input=false", "-no-color"},
+    "state rm": set(),
+}  # fmt: skip
+
+
+def _synth_folders(doc: str) -> set[str]:
+    """Where a doc's commands synthesize: cdktf.out, and every `make synth SYNTH_OUT=<folder>` it runs."""
+    return {"cdktf.out"} | {
+        c.env.get("SYNTH_OUT") or next((w.split("=", 1)[1] for w in c.words if w.startswith("SYNTH_OUT=")), "cdktf.out")
+        for c in COMMANDS
+        if c.doc == doc and c.words[:2] == ["make", "synth"]
+    }
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0] == "terraform"], ids=str)
+def test_every_terraform_command_runs_in_a_synthesized_stack(command: Command, stack_names: set[str]) -> None:
+    """`-chdir` names a stack folder the doc's own `make synth` wrote; the subcommand and its options exist."""
+    words = command.words
+    if len(words) > 3 and "|" in shlex.split(command.text):  # state pull | state push -
+        left = shlex.split(command.text)
+        test_every_terraform_command_runs_in_a_synthesized_stack(
+            Command(command.doc, shlex.join(left[: left.index("|")])), stack_names
+        )
+    args = words[1:]
+    if args and args[0].startswith("-chdir="):
+        folder, _, stack = args.pop(0).removeprefix("-chdir=").rpartition("/stacks/")
+        assert folder in _synth_folders(command.doc) and stack in stack_names, command
+    sub = " ".join(args[:2]) if args and args[0] == "state" else (args[0] if args else "")
+    assert sub in TERRAFORM, f"{command}: terraform {sub} is not a command the docs use"
+    options = args[2:] if args[0] == "state" else args[1:]
+    unknown = [o for o in options if o not in TERRAFORM[sub] and not o.startswith("<")]
+    assert not unknown, f"{command}: unknown options {unknown}"
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.words and c.words[0] == ".venv/bin/python"], ids=str)
@@ -164,6 +225,8 @@ def test_every_ops_command_parses_with_full_shas(command: Command) -> None:
         if flag in SHA_FLAGS and not value.startswith("<"):
             sha = value.rsplit("-", 1)[-1] if flag == "--tag" else value
             assert re.fullmatch(r"[0-9a-f]{40}", sha), f"{command}: {flag} takes the full 40-character SHA"
+        if flag in SHORT_SHA_FLAGS and not value.startswith("<"):
+            assert re.fullmatch(r"[0-9a-f]{7,40}", value), f"{command}: {flag} takes 7 to 40 characters of a SHA"
 
 
 @pytest.fixture
@@ -217,7 +280,7 @@ def _examples(parser: argparse.ArgumentParser) -> list[str]:
 
 def test_every_help_example_parses_with_full_shas() -> None:
     examples = _examples(build_parser())
-    assert len(examples) == 14  # the root and every command
+    assert len(examples) == 22  # the root and every command
     for example in examples:
         command = Command("--help", example)
         assert command.words[0] == OPS, example
@@ -240,14 +303,16 @@ def _position(text: str) -> int:
 
 
 def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
-    """base creates the KMS alias `ops secrets set` encrypts with; the platform plan reads the GitHub token
-    parameter; the platform stack creates the backend's secret parameters; the backend runs worker images."""
+    """The bootstrap installs the boundary every stack role needs; base creates the KMS alias the secrets are
+    encrypted with; `secrets init` creates the secrets the backend's task definition names; platform creates
+    the Amplify app `connect frontend` connects; the backend runs worker images."""
     order = [
         "ops bootstrap-state --env dev",
         "ops bootstrap-github-oidc --env dev",
         "cdktf deploy base",
-        "ops secrets set github-token --env dev",
+        "ops secrets init --env dev",
         "cdktf deploy base workers platform",
+        "ops connect frontend --env dev",
         "ops secrets set slackSigningSecret --env dev",
         "ops deploy workers --env dev",
     ]
@@ -255,20 +320,25 @@ def test_the_fresh_environment_steps_are_in_dependency_order() -> None:
     assert positions == sorted(positions)
     readme = (ROOT / "README.md").read_text()
     assert (
-        readme.index("cdktf deploy base\n")
-        < readme.index("ops secrets set github-token")
+        readme.index("bootstrap-github-oidc --env dev")
+        < readme.index("cdktf deploy base\n")
+        < readme.index("ops secrets init --env dev")
         < readme.index("cdktf deploy base workers platform")
+        < readme.index("ops connect frontend --env dev")
     )
 
 
 @pytest.mark.managed_policies
 def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch, dev: Stacks) -> None:  # fmt: skip
-    """The AWS-touching steps on the moto server, in the documented order. Terraform cannot run here: the
-    two `cdktf deploy` steps are stand-ins that create, with boto3, exactly the resources of the synthesized
-    stacks the later steps need (the KMS alias of base; the Slack parameter of platform), by the names the
-    synthesized JSON gives them."""
+    """The AWS-touching steps on the moto server, in dev's own account, in the documented order. Terraform
+    cannot run here: the two `cdktf deploy` steps are stand-ins that create, with boto3, exactly what the
+    later steps need of the synthesized stacks (the KMS alias of base; the Amplify app and the discovery
+    parameters of platform; Amplify itself is the local stand-in of tests/test_ops_deploy.py), by the names
+    the synthesized JSON gives them."""
     import boto3
+
+    from tests.test_ops_deploy import AmplifyStandIn
 
     def ops(*argv: str, stdin: str | None = None) -> tuple[int, str]:
         if stdin is not None:
@@ -277,10 +347,11 @@ def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixtur
         captured = capsys.readouterr()
         return status, captured.out + captured.err
 
+    use_account(monkeypatch, "111122223333")
     assert ops("bootstrap-state", "--env", "dev")[0] == 0
     assert ops("bootstrap-github-oidc", "--env", "dev")[0] == 0
-    # Before base: the secret has no key to be encrypted with, and the command says what to do.
-    status, output = ops("secrets", "set", "github-token", "--env", "dev", stdin="token\n")
+    # Before base: the secrets have no key to be encrypted with, and the command says what to do.
+    status, output = ops("secrets", "init", "--env", "dev")
     assert status == 2 and "deploy base first" in output
 
     # Stand-in for `cdktf deploy base`: the environment key and its alias, as synthesized.
@@ -289,21 +360,36 @@ def test_a_fresh_account_in_runbook_order(aws: str, capsys: pytest.CaptureFixtur
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
 
-    (token,) = [body for _, body in items(dev["platform"], "aws_ssm_parameter", data=True)]
-    token_name = token["name"]  # what the platform plan reads
-    status, output = ops("secrets", "set", "github-token", "--env", "dev", stdin="gh-test-value\n")
-    assert status == 0 and "gh-test-value" not in output
+    status, output = ops("secrets", "init", "--env", "dev")
+    assert status == 0 and "Done: 4 change(s) made." in output
     ssm = boto3.client("ssm", region_name="eu-west-1")
-    stored = ssm.get_parameter(Name=token_name, WithDecryption=True)["Parameter"]
-    assert (stored["Type"], stored["Value"]) == ("SecureString", "gh-test-value")
+    # Every secret the synthesized task definition names exists now (the stack itself holds none).
+    definition = json.loads(
+        one(dev["platform"], "aws_ecs_task_definition", family="viberglass-dev-backend")["container_definitions"]
+    )
+    named = {s["valueFrom"].split(":parameter", 1)[1] for c in definition for s in c.get("secrets", [])
+             if ":parameter" in s["valueFrom"]}  # fmt: skip
+    stored = {p["Name"] for p in ssm.describe_parameters()["Parameters"]}
+    assert named == stored and len(named) == 4
 
-    # Slack secrets are platform's parameters: before platform the command refuses to create them.
-    status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
-    assert status == 2 and "deploy platform first" in output
+    # Stand-in for `cdktf deploy base workers platform`: the Amplify app (unconnected) and the discovery
+    # parameters `connect frontend` reads, by their synthesized names.
+    amplify = AmplifyStandIn()
+    amplify.repository = ""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_AMPLIFY", amplify.url)
+    discovery = {p["name"]: p for _, p in items(dev["platform"], "aws_ssm_parameter")}
+    for suffix, value in (("amplify/appId", "d1app"), ("amplify/branchName", "main"), ("amplify/region", "eu-west-1")):
+        assert f"/viberglass/dev/{suffix}" in discovery
+        ssm.put_parameter(Name=f"/viberglass/dev/{suffix}", Value=value, Type="String")
+    try:
+        status, output = ops("connect", "frontend", "--env", "dev", stdin="github-token-from-stdin\n")
+    finally:
+        amplify.server.shutdown()
+    assert status == 0 and "github-token-from-stdin" not in output
+    assert amplify.updates == [{"repository": "https://github.com/Ilities/viberglass",
+                                "accessToken": "github-token-from-stdin"}]  # fmt: skip
 
-    # Stand-in for `cdktf deploy base workers platform`: the Slack parameter, as synthesized.
-    slack = one(dev["platform"], "aws_ssm_parameter", name="/viberglass/dev/backend/slackSigningSecret")
-    ssm.put_parameter(Name=slack["name"], Value=slack["value"], Type="SecureString", KeyId=alias)
     status, output = ops("secrets", "set", "slackSigningSecret", "--env", "dev", stdin="s3cr3t\n")
     assert status == 0 and "restart backend --env dev" in output
-    assert ssm.get_parameter(Name=slack["name"], WithDecryption=True)["Parameter"]["Value"] == "s3cr3t"
+    slack = ssm.get_parameter(Name="/viberglass/dev/backend/slackSigningSecret", WithDecryption=True)
+    assert slack["Parameter"]["Value"] == "s3cr3t"

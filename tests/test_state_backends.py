@@ -1,4 +1,4 @@
-"""The state backend of every stack, for each backend kind (SPEC §5)."""
+"""The state backend of every stack, for each backend kind."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _backend(stack: dict[str, object]) -> dict[str, object]:
 def test_s3_backend_has_env_and_stack_in_the_key(dev: Stacks) -> None:
     assert _backend(dev["base"]) == {
         "s3": {
-            "bucket": "viberglass-terraform-state",
+            "bucket": "viberglass-dev-terraform-state",
             "key": "viberglass/dev/base.tfstate",
             "region": "eu-west-1",
             "encrypt": True,

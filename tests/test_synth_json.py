@@ -53,7 +53,7 @@ def test_every_resource_name_carries_the_environment(each_env: Env) -> None:
 
 def test_no_secret_shaped_value_in_any_synthesized_file(each_env: Env) -> None:
     """The database password exists only as a random_password reference; nothing credential-shaped is
-    written into the JSON (SPEC §10)."""
+    written into the JSON (docs/security.md)."""
     from config.loader import _SECRET_VALUE
 
     _, stacks = each_env

@@ -1,4 +1,4 @@
-"""The workers stack on the synthesized JSON (SPEC §4 workers)."""
+"""The workers stack on the synthesized JSON ."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The GitHub workflows keep the promises of SPEC §6 (zizmor and actionlint run in the gate as well)."""
+"""The GitHub workflows keep the promises of docs/design.md "Workflows" (zizmor and actionlint run in the
+gate as well)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_no_expression_inside_run(path: Path) -> None:
 def test_only_the_comment_job_writes_to_pull_requests() -> None:
     writers = [(p.name, name) for p in WORKFLOWS for name, job in _load(p)["jobs"].items()
                if job["permissions"].get("pull-requests") == "write"]  # fmt: skip
-    assert writers == [("terraform-plan.yml", "comment")]
+    assert writers == [("terraform-deploy-dev.yml", "comment"), ("terraform-plan.yml", "comment")]
 
 
 def test_deploys_are_never_cancelled_mid_apply() -> None:
@@ -69,29 +70,38 @@ def test_deploys_are_never_cancelled_mid_apply() -> None:
         assert concurrency["cancel-in-progress"] is False
 
 
-def test_prod_deploy_is_manual_with_a_reason_and_gated_by_the_prod_environment() -> None:
+STACKS = ("base", "workers", "platform")
+
+
+def test_prod_deploy_is_manual_with_a_reason() -> None:
     workflow = _load(ROOT / ".github" / "workflows" / "terraform-deploy-prod.yml")
     assert list(workflow["on"]) == ["workflow_dispatch"]
     assert workflow["on"]["workflow_dispatch"]["inputs"]["reason"]["required"] is True
-    assert workflow["jobs"]["apply"]["environment"] == "prod"
-    assert workflow["jobs"]["apply"]["needs"] == "plan"
 
 
-def test_prod_apply_applies_the_saved_plan_and_checks_the_fingerprint() -> None:
-    steps = [
-        s.get("run", "")
-        for s in _load(ROOT / ".github" / "workflows" / "terraform-deploy-prod.yml")["jobs"]["apply"]["steps"]
-    ]
-    script = "\n".join(steps)
-    assert "sha256sum --check --strict" in script
-    assert "apply -input=false -no-color tfplan" in script
+def test_prod_is_one_plan_then_apply_round_per_stack_in_dependency_order() -> None:
+    jobs = _load(ROOT / ".github" / "workflows" / "terraform-deploy-prod.yml")["jobs"]
+    assert list(jobs) == ["main-only", *[f"{kind}-{s}" for s in STACKS for kind in ("plan", "apply")]]
+    for previous, stack in zip((None, *STACKS), STACKS, strict=False):
+        plan, apply = jobs[f"plan-{stack}"], jobs[f"apply-{stack}"]
+        assert plan["environment"] == "prod-plan" and apply["environment"] == "prod"
+        assert apply["needs"] == f"plan-{stack}"
+        assert f"needs.plan-{stack}.outputs.changes == 'true'" in apply["if"]
+        assert plan["needs"] == ("main-only" if previous is None else [f"plan-{previous}", f"apply-{previous}"])
+        assert f"scripts/ci/stack.sh plan prod {stack}" in _runs(plan)
+        assert f"scripts/ci/stack.sh apply prod {stack} reviewed/{stack}.json" in _runs(apply)
+        assert plan["permissions"]["id-token"] == apply["permissions"]["id-token"] == "write"
 
 
-def test_dev_deploy_runs_cdktf_deploy_in_the_dev_environment() -> None:
+def _runs(job: dict[str, Any]) -> str:
+    return "\n".join(s.get("run", "") for s in job.get("steps", []))
+
+
+def test_dev_deploy_applies_every_stack_in_the_dev_environment() -> None:
     workflow = _load(ROOT / ".github" / "workflows" / "terraform-deploy-dev.yml")
     job = workflow["jobs"]["deploy"]
     assert job["environment"] == "dev"
-    assert any("cdktf deploy base platform workers --auto-approve" in s.get("run", "") for s in job["steps"])
+    assert 'for stack in base workers platform; do\n  scripts/ci/stack.sh apply dev "$stack"' in _runs(job)
     assert set(workflow["on"]) == {"push", "workflow_dispatch"}
 
 

@@ -8,6 +8,10 @@
 #   plans/<env>/<stack>.pending a stack not planned because an upstream stack has no state yet
 # The saved plan and its JSON stay beside the stack (cdktf.out/stacks/<stack>/tfplan and plan.json):
 # they hold the database password and tokens in clear, so they never leave the runner.
+# A stack on HCP Terraform (a `cloud` block; its workspace runs remotely) gets a speculative run instead:
+# nothing is saved, the CLI streams the run's plan into <stack>.txt and names the run, and
+# `python -m ops hcp-plan-json` downloads that run's redacted JSON plan to cdktf.out/stacks/<stack>/plan.json
+# with the plan team's token (TF_TOKEN_app_terraform_io), which can queue plans but not apply or write state.
 # Exit status 1 when any stack failed for any reason (init, plan, show, or reading its state:
 # authentication errors included); 0 otherwise. Waiting for an unapplied upstream is not a failure.
 set -uo pipefail
@@ -32,9 +36,24 @@ for stack in $stacks; do
   lockfile=()
   # A committed lock file (scripts/ci/provider-locks.sh use) must be obeyed, never rewritten.
   [ -f "$dir/.terraform.lock.hcl" ] && lockfile=(-lockfile=readonly)
+  cloud=false
+  if [ -f "$dir/cdk.tf.json" ] && "${PYTHON:-python3}" -c 'import json, sys
+sys.exit("cloud" not in json.load(open(sys.argv[1])).get("terraform", {}))' "$dir/cdk.tf.json" 2> /dev/null; then
+    cloud=true
+  fi
   if [ ! -f "$dir/cdk.tf.json" ]; then
     echo "Error: $dir/cdk.tf.json is missing: synthesize the stacks first (make synth)" > "$log"
     ok=false
+  elif [ "$cloud" = true ]; then
+    if terraform -chdir="$dir" init -input=false -no-color "${lockfile[@]}" > "$log" 2>&1 \
+      && terraform -chdir="$dir" plan -input=false -no-color > "$out/${stack}.txt" 2>> "$log" \
+      && "${PYTHON:-python3}" -m ops hcp-plan-json --log "$out/${stack}.txt" --out "$dir/plan.json" >> "$log" 2>&1 \
+      && resources=$(terraform -chdir="$dir" state list 2>> "$log"); then
+      ok=true
+    else
+      [ -f "$out/${stack}.txt" ] && cat "$out/${stack}.txt" >> "$log"
+      ok=false
+    fi
   elif terraform -chdir="$dir" init -input=false -no-color "${lockfile[@]}" > "$log" 2>&1 \
     && terraform -chdir="$dir" plan -input=false -lock=false -no-color -out=tfplan >> "$log" 2>&1 \
     && terraform -chdir="$dir" show -json tfplan > "$dir/plan.json" 2>> "$log" \

@@ -1,0 +1,457 @@
+"""The CI identities and the permissions boundary, proven with iamprover (Z3) over the documents
+``ops bootstrap-github-oidc`` installs (core/ci_iam.py) and the roles the stacks create.
+
+* The apply role cannot escalate: it creates and changes roles only with the boundary, never touches a
+  boundary, its own role, the other CI roles or the OIDC provider, attaches no administrator policy, and
+  nothing created under the boundary can exceed it.
+* The plan roles are read-only: no write to state or locks, no secret value, nothing Terraform does not
+  read.
+* In a shared account (``aws.shared_account: true``) no identity dev's workflows can reach writes prod's
+  state keys, lock items, parameters, repositories, functions, roles or services; the application's own
+  unavoidable overlaps are pinned here and listed in docs/security.md.
+
+"Denied" means Z3 found no request context under which it is allowed; "allowed" means none under which it
+is denied (``tests/iam_eval.py``). AWS managed policies are the versions moto bundles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from iamprover.model import Principal
+
+from config import parse
+from config.defaults import merge
+from core import ci_iam
+from tests import iam_eval
+from tests.conftest import ROOT, SynthFn, raw_config
+from tests.iam_eval import ACCOUNT, REGION, Resolver, always_allowed, any_allowed, identity, never_allowed
+from tests.tf import items
+
+SHARED = {"aws": {"account_id": ACCOUNT, "shared_account": True}}
+SEPARATE = {"aws": {"account_id": ACCOUNT}}
+READ_ONLY, POWER_USER = iam_eval.managed_policy("ReadOnlyAccess"), iam_eval.managed_policy("PowerUserAccess")
+
+
+def place(env: str, overrides: dict[str, Any]) -> ci_iam.Place:
+    return ci_iam.Place.of(parse(merge(raw_config(env), overrides), env))
+
+
+def ci_identities(env: str, peers: list[str], overrides: dict[str, Any]) -> dict[str, Principal]:
+    """The bootstrap's three roles of ``env``, each with its managed policy, inline policy and boundary."""
+    here = place(env, overrides)
+    boundary = ci_iam.boundary_document(here, [place(p, overrides) for p in peers])
+    plan = ci_iam.plan_document(here)
+    return {
+        ci_iam.PLAN: identity(ci_iam.PLAN, READ_ONLY, plan, boundary=boundary),
+        ci_iam.PLAN_ENV: identity(ci_iam.PLAN_ENV, READ_ONLY, plan, boundary=boundary),
+        ci_iam.APPLY: identity(ci_iam.APPLY, POWER_USER, ci_iam.apply_document(here), boundary=boundary),
+    }
+
+
+def stack_identities(stacks: dict[str, Any], boundary: dict[str, Any]) -> dict[str, Principal]:
+    """Every role the stacks create, with its inline and attached policies and the environment's boundary
+    (each role's permissions_boundary names it; roles-carry-the-boundary checks that on every stack)."""
+    real = {k: v for k, v in stacks.items() if k != "manifest"}
+    resolver = Resolver(real)
+    found = {}
+    for stack_name, stack in real.items():
+        for key, role in items(stack, "aws_iam_role"):
+            assert resolver.text(stack_name, role["permissions_boundary"]).endswith(":policy/viberglass-dev-boundary")
+            documents = [
+                resolver.document(stack_name, body["policy"])
+                for _, body in items(stack, "aws_iam_role_policy")
+                if body["role"] in {f"${{aws_iam_role.{key}.id}}", f"${{aws_iam_role.{key}.name}}"}
+            ]
+            documents += [
+                iam_eval.managed_policy(body["policy_arn"].rsplit("/", 1)[-1])
+                for _, body in items(stack, "aws_iam_role_policy_attachment")
+                if body["role"] in {f"${{aws_iam_role.{key}.id}}", f"${{aws_iam_role.{key}.name}}"}
+            ]
+            assert documents, role["name"]
+            found[role["name"]] = identity(role["name"], *documents, boundary=boundary)
+    return found
+
+
+@pytest.fixture(scope="module")
+def own() -> dict[str, Principal]:
+    """dev's CI roles in dev's own account (the default layout)."""
+    return ci_identities("dev", [], SEPARATE)
+
+
+@pytest.fixture(scope="module")
+def dev_place() -> ci_iam.Place:
+    return place("dev", SEPARATE)
+
+
+# -- the apply role cannot escalate ---------------------------------------------------------------------------
+
+
+def test_apply_role_can_still_do_its_job(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
+    """Everything a `cdktf deploy` needs stays allowed (else the denials below would prove nothing useful)."""
+    apply, boundary = own[ci_iam.APPLY], {"iam:PermissionsBoundary": dev_place.boundary_arn}
+    role = dev_place.iam("role/viberglass-dev-backend-task")
+    lock = {"dynamodb:LeadingKeys": "viberglass-dev-terraform-state/viberglass/dev/platform.tfstate"}
+    assert always_allowed(apply, "s3:PutObject", f"{dev_place.state_keys[:-1]}platform.tfstate")  # type: ignore[index]
+    assert always_allowed(apply, "dynamodb:PutItem", str(dev_place.lock_table_arn), lock)
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePolicy"):
+        assert always_allowed(apply, action, role, boundary), action
+    monitoring = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    assert always_allowed(apply, "iam:AttachRolePolicy", role, {**boundary, "iam:PolicyARN": monitoring})
+    for action in ("iam:PassRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:GetRole", "iam:TagRole"):
+        assert always_allowed(apply, action, role), action
+    assert always_allowed(
+        apply, "iam:CreateServiceLinkedRole", dev_place.iam("role/aws-service-role/ecs.amazonaws.com/x")
+    )
+    for action in ("ec2:CreateVpc", "rds:CreateDBInstance", "ecs:CreateService", "kms:CreateKey", "amplify:CreateApp"):
+        assert always_allowed(apply, action, "*", {"aws:ResourceTag/Environment": "dev"}), action
+
+
+def test_apply_role_creates_and_changes_roles_only_with_the_boundary(
+    own: dict[str, Principal], dev_place: ci_iam.Place
+) -> None:
+    bounded = [*ci_iam.BOUNDED_ROLE_WRITES, "iam:AttachRolePolicy"]
+    found = any_allowed(
+        own[ci_iam.APPLY], bounded, resources=["*"], context_not={"iam:PermissionsBoundary": dev_place.boundary_arn}
+    )
+    assert found is None, found
+
+
+def test_apply_role_has_no_iam_write_outside_its_environments_roles(
+    own: dict[str, Principal], dev_place: ci_iam.Place
+) -> None:
+    """Every IAM write action AWS has (parliament's reference), on every resource but the environment's
+    roles and service-linked roles: no users, access keys, policies, groups, providers, other roles."""
+    writes = iam_eval.actions_of("iam", *iam_eval.WRITES)
+    assert len(writes) > 100
+    outside = any_allowed(
+        own[ci_iam.APPLY],
+        writes,
+        resources=["*"],
+        except_resources=[dev_place.roles, dev_place.iam("role/aws-service-role/*")],
+    )
+    assert outside is None, outside
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("iam:DeleteRolePermissionsBoundary", "role/viberglass-dev-backend-task"),
+        ("iam:CreatePolicyVersion", "policy/viberglass-dev-boundary"),
+        ("iam:SetDefaultPolicyVersion", "policy/viberglass-dev-boundary"),
+        ("iam:DeletePolicy", "policy/viberglass-dev-boundary"),
+        ("iam:PutRolePolicy", "role/viberglass-dev-github-apply"),
+        ("iam:AttachRolePolicy", "role/viberglass-dev-github-apply"),
+        ("iam:UpdateAssumeRolePolicy", "role/viberglass-dev-github-apply"),
+        ("iam:DeleteRole", "role/viberglass-dev-github-plan"),
+        ("iam:PutRolePermissionsBoundary", "role/viberglass-dev-github-plan-env"),
+        ("iam:PassRole", "role/viberglass-dev-github-apply"),
+        ("sts:AssumeRole", "role/viberglass-dev-github-apply"),
+        ("iam:UpdateOpenIDConnectProviderThumbprint", "oidc-provider/token.actions.githubusercontent.com"),
+        ("iam:AddClientIDToOpenIDConnectProvider", "oidc-provider/token.actions.githubusercontent.com"),
+        ("iam:DeleteOpenIDConnectProvider", "oidc-provider/token.actions.githubusercontent.com"),
+        # HCP Terraform's run roles and provider (the hcp stack's): an apply cannot widen its own run role.
+        ("iam:UpdateAssumeRolePolicy", "role/viberglass-dev-hcp-apply"),
+        ("iam:PutRolePolicy", "role/viberglass-dev-hcp-apply"),
+        ("iam:AttachRolePolicy", "role/viberglass-dev-hcp-plan"),
+        ("iam:DeleteRolePolicy", "role/viberglass-dev-hcp-plan"),
+        ("sts:AssumeRole", "role/viberglass-dev-hcp-apply"),
+        ("iam:AddClientIDToOpenIDConnectProvider", "oidc-provider/app.terraform.io"),
+        ("iam:CreateUser", "user/x"),
+        ("iam:CreateAccessKey", "user/x"),
+        ("iam:CreatePolicy", "policy/viberglass-dev-x"),
+        ("iam:PassRole", "role/OrganizationAccountAccessRole"),
+        ("sts:AssumeRole", "role/OrganizationAccountAccessRole"),
+    ],
+)
+def test_apply_role_cannot_touch_boundaries_ci_roles_or_the_provider(
+    own: dict[str, Principal], dev_place: ci_iam.Place, action: str, resource: str
+) -> None:
+    """Whatever the request context: even a role update that names the right boundary is refused here."""
+    assert never_allowed(own[ci_iam.APPLY], action, dev_place.iam(resource)), (action, resource)
+
+
+@pytest.mark.parametrize(
+    "policy", ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "job-function/SystemAdministrator"]
+)
+def test_apply_role_attaches_no_administrator_policy(
+    own: dict[str, Principal], dev_place: ci_iam.Place, policy: str
+) -> None:
+    context = {"iam:PermissionsBoundary": dev_place.boundary_arn, "iam:PolicyARN": f"arn:aws:iam::aws:policy/{policy}"}
+    assert never_allowed(own[ci_iam.APPLY], "iam:AttachRolePolicy", dev_place.iam("role/viberglass-dev-x"), context)
+
+
+def test_apply_role_attaches_only_the_listed_service_policies(
+    own: dict[str, Principal], dev_place: ci_iam.Place
+) -> None:
+    allowed = [p.format(partition="aws") for p in ci_iam.ATTACHABLE_POLICIES]
+    found = None
+    for listed in allowed:  # any policy ARN that is not one of them
+        found = found or any_allowed(
+            own[ci_iam.APPLY],
+            ["iam:AttachRolePolicy"],
+            resources=["*"],
+            context={"iam:PermissionsBoundary": dev_place.boundary_arn},
+            context_not={"iam:PolicyARN": listed},
+        )
+    assert found is None, found
+
+
+def test_nothing_created_under_the_boundary_can_exceed_it(dev_place: ci_iam.Place) -> None:
+    """A role the apply role creates, even with AdministratorAccess attached, is capped by the boundary:
+    no IAM user or key, no role without the boundary, no boundary change, no role hopping, no
+    Organizations."""
+    admin = identity("admin", iam_eval.managed_policy("AdministratorAccess"),
+                     boundary=ci_iam.boundary_document(dev_place, []))  # fmt: skip
+    for action, resource in (
+        ("iam:CreateUser", "user/x"),
+        ("iam:CreateAccessKey", "user/x"),
+        ("iam:AttachUserPolicy", "user/x"),
+        ("iam:CreatePolicyVersion", "policy/viberglass-dev-boundary"),
+        ("iam:DeleteRolePermissionsBoundary", "role/viberglass-dev-x"),
+        ("iam:PutRolePolicy", "role/viberglass-dev-github-apply"),
+        ("sts:AssumeRole", "role/viberglass-dev-github-apply"),
+        ("organizations:LeaveOrganization", "*"),
+    ):
+        assert never_allowed(admin, action, dev_place.iam(resource) if resource != "*" else "*"), action
+    assert any_allowed(admin, ["iam:CreateRole", "iam:PutRolePolicy"], resources=["*"],
+                       context_not={"iam:PermissionsBoundary": dev_place.boundary_arn}) is None  # fmt: skip
+
+
+# -- the plan roles read, and nothing secret ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [ci_iam.PLAN, ci_iam.PLAN_ENV])
+def test_plan_roles_read_what_a_plan_needs(own: dict[str, Principal], dev_place: ci_iam.Place, kind: str) -> None:
+    plan = own[kind]
+    dev = {"aws:ResourceTag/Environment": "dev"}
+    assert always_allowed(plan, "s3:GetObject", f"{dev_place.state_keys[:-1]}workers.tfstate")  # type: ignore[index]
+    assert always_allowed(plan, "s3:ListBucket", str(dev_place.state_bucket_arn))
+    digest = {"dynamodb:LeadingKeys": "viberglass-dev-terraform-state/viberglass/dev/base.tfstate-md5"}
+    assert always_allowed(plan, "dynamodb:GetItem", str(dev_place.lock_table_arn), digest)
+    for arn in dev_place.discovery_arns:
+        assert always_allowed(plan, "ssm:GetParameter", arn), arn
+    reads = ("ec2:DescribeVpcs", "rds:DescribeDBInstances", "amplify:GetApp", "ecs:DescribeServices",
+             "secretsmanager:DescribeSecret", "kms:DescribeKey", "iam:GetRole", "ssm:DescribeParameters")  # fmt: skip
+    for action in reads:
+        assert always_allowed(plan, action, "*", dev), action
+
+
+def test_plan_role_writes_no_state_and_no_lock(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
+    """Plans run with -lock=false (scripts/ci/plan-stacks.sh); no S3 or DynamoDB write is allowed at all."""
+    plan = own[ci_iam.PLAN]
+    found = any_allowed(plan, iam_eval.actions_of("dynamodb", *iam_eval.WRITES), resources=["*"])
+    assert found is None, found
+    state_writes = [*ci_iam.STATE_WRITES, "s3:PutObjectTagging", "s3:RestoreObject", "s3:PutBucketPolicy",
+                    "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"]  # fmt: skip
+    found = any_allowed(plan, state_writes, resources=[f"{dev_place.state_bucket_arn}*"])
+    assert found is None, found
+
+
+def test_plan_role_reads_no_secret_value(own: dict[str, Principal], dev_place: ci_iam.Place) -> None:
+    plan = own[ci_iam.PLAN]
+    for action, resource in (
+        ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-1234-AbCdEf"),
+        ("secretsmanager:BatchGetSecretValue", "*"),
+        ("kms:Decrypt", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1e7c3a-0000-4000-8000-00000000e0e0"),
+        ("s3:GetObject", "arn:aws:s3:::dev-viberglass-uploads/ticket-media/x.png"),
+        ("s3:GetObject", "arn:aws:s3:::dev-viberglass-alb-logs/alb/x.log.gz"),
+        ("logs:GetLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/viberglass-dev-backend:log-stream:x"),
+        ("logs:FilterLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/viberglass-dev-backend"),
+    ):
+        assert never_allowed(plan, action, resource), (action, resource)
+    # Any parameter but the plain discovery values: the backend's secrets, tenant credentials, the
+    # application's worker secrets (the AWS-managed aws/ssm key would decrypt those for any reader).
+    found = any_allowed(plan, list(ci_iam.PARAMETER_READS), resources=["*"], except_resources=dev_place.discovery_arns)
+    assert found is None, found
+
+
+def test_plan_needs_no_secret_because_the_stacks_hold_none(synth: SynthFn) -> None:
+    """The plan role's denials are safe only while no stack reads a secret: no SecureString resource (the
+    provider decrypts it on refresh), no secret data source (policy rule no-secret-in-state)."""
+    from policy import rules
+
+    for env in ("dev", "prod"):
+        stacks = {k: v for k, v in synth(env).items() if k != "manifest"}
+        assert rules.no_secret_in_state(stacks, env) == []
+        assert not [p for s in stacks.values() for p in s.get("resource", {}).get("aws_ssm_parameter", {}).values()
+                    if p["type"] != "String"]  # fmt: skip
+
+
+# -- a shared account: nothing dev can reach writes prod ---------------------------------------------------------------
+
+
+PROD_TAG = {"aws:ResourceTag/Environment": "prod"}
+
+
+def prod_requests(prod: ci_iam.Place) -> list[tuple[str, str, dict[str, str]]]:
+    """Writes (and secret reads) on what prod owns in a shared account, as concrete requests."""
+    bucket, prefix, _ = prod.state  # type: ignore[misc]
+    arn = prod.arn
+    found: list[tuple[str, str, dict[str, str]]] = []
+    for stack in ("base", "workers", "platform"):
+        key = f"arn:aws:s3:::{bucket}/{prefix}/prod/{stack}.tfstate"
+        found += [(a, r, {}) for a in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject")
+                  for r in (key, f"{key}.tflock")]  # fmt: skip
+        for lock_id in (f"{bucket}/{prefix}/prod/{stack}.tfstate", f"{bucket}/{prefix}/prod/{stack}.tfstate-md5"):
+            found += [(a, str(prod.lock_table_arn), {"dynamodb:LeadingKeys": lock_id})
+                      for a in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem")]  # fmt: skip
+    for name in ("/viberglass/prod/ecs/cluster", "/viberglass/prod/backend/secretsEncryptionKey"):
+        actions = ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:LabelParameterVersion", "ssm:GetParameter")
+        found += [(a, arn("ssm", f"parameter{name}"), {}) for a in actions]
+    for repository in ("prod-viberglass-backend", "prod/viberator-worker-multi-agent", "prod/viberator-base-worker"):
+        found += [(a, arn("ecr", f"repository/{repository}"), {}) for a in
+                  ("ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:CompleteLayerUpload", "ecr:BatchDeleteImage",
+                   "ecr:DeleteRepository", "ecr:SetRepositoryPolicy", "ecr:PutLifecyclePolicy")]  # fmt: skip
+    functions = ("lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:DeleteFunction", "lambda:InvokeFunction")
+    found += [(a, arn("lambda", "function:viberglass-prod-anything"), {}) for a in functions]
+    found += [
+        ("ecs:UpdateService", arn("ecs", "service/viberglass-prod-backend/viberglass-prod-backend"), {}),
+        ("ecs:RunTask", arn("ecs", "task-definition/viberglass-prod-worker-multi-agent:1"), {}),
+        ("ecs:DeleteCluster", arn("ecs", "cluster/viberglass-prod-workers"), {}),
+        ("states:StartExecution", arn("states", "stateMachine:viberglass-prod-restart-backend"), {}),
+        ("rds:ModifyDBInstance", arn("rds", "db:viberglass-prod-postgres"), {}),
+        ("s3:PutObject", "arn:aws:s3:::prod-viberglass-uploads/ticket-media/x", {}),
+        ("iam:PassRole", prod.iam("role/viberglass-prod-backend-task"), {}),
+        ("iam:PutRolePolicy", prod.iam("role/viberglass-prod-backend-deploy"), {}),
+        ("sts:AssumeRole", prod.iam("role/viberglass-prod-github-apply"), {}),
+        ("iam:CreatePolicyVersion", prod.boundary_arn, {}),
+        # Resources named by id carry the provider's default tag Environment=prod.
+        ("kms:Decrypt", arn("kms", "key/0b1e7c3a-0000-4000-8000-00000000e0e0"), PROD_TAG),
+        ("ec2:TerminateInstances", arn("ec2", "instance/i-0123"), PROD_TAG),
+        ("amplify:StartJob", arn("amplify", "apps/d1app/branches/main/jobs/1"), PROD_TAG),
+        ("elasticloadbalancing:DeleteLoadBalancer", arn("elasticloadbalancing", "loadbalancer/app/x/1"), PROD_TAG),
+    ]  # fmt: skip
+    return found
+
+
+@pytest.fixture(scope="module")
+def shared_dev(synth: SynthFn) -> dict[str, Principal]:
+    """Every identity dev's workflows and workloads can act as, in an account shared with prod."""
+    here, peers = place("dev", SHARED), [place("prod", SHARED)]
+    found = ci_identities("dev", ["prod"], SHARED)
+    found.update(stack_identities(synth("dev", SHARED), ci_iam.boundary_document(here, peers)))
+    return found
+
+
+DEV_IDENTITIES = [
+    ci_iam.PLAN, ci_iam.PLAN_ENV, ci_iam.APPLY,
+    "viberglass-dev-backend-deploy", "viberglass-dev-frontend-deploy", "viberglass-dev-workers-deploy",
+    "viberglass-dev-backend-task", "viberglass-dev-backend-execution", "viberglass-dev-worker-task",
+    "viberglass-dev-worker-execution", "viberglass-dev-worker-lambda", "viberglass-dev-rds-monitoring",
+    "viberglass-dev-restart-backend-sfn", "viberglass-dev-restart-backend-events",
+]  # fmt: skip
+
+
+def test_every_role_dev_can_reach_is_checked(shared_dev: dict[str, Principal]) -> None:
+    assert set(shared_dev) == set(DEV_IDENTITIES)
+
+
+@pytest.mark.parametrize("name", DEV_IDENTITIES)
+def test_no_dev_identity_writes_what_prod_owns(shared_dev: dict[str, Principal], name: str) -> None:
+    requests = prod_requests(place("prod", SHARED))
+    assert len(requests) > 80
+    reached = [(a, r, c) for a, r, c in requests if not never_allowed(shared_dev[name], a, r, c)]
+    assert reached == []
+
+
+@pytest.mark.parametrize("name", [ci_iam.APPLY, "viberglass-dev-backend-deploy"])
+def test_the_proof_is_not_vacuous(shared_dev: dict[str, Principal], name: str) -> None:
+    """The same identities do reach dev's own counterparts of those requests."""
+    dev = place("dev", SHARED)
+    repository = dev.arn("ecr", "repository/dev-viberglass-backend")
+    assert always_allowed(shared_dev[name], "ecr:PutImage", repository, {"aws:ResourceTag/Environment": "dev"})
+    service = dev.arn("ecs", "service/viberglass-dev-backend/viberglass-dev-backend")
+    assert always_allowed(shared_dev[name], "ecs:UpdateService", service, {"aws:ResourceTag/Environment": "dev"})
+
+
+# The application's own names carry no environment: in a shared account each environment's backend and
+# workers reach the other's. docs/security.md lists exactly these; nothing else of prod is reachable.
+OVERLAPS = [
+    ("viberglass-dev-backend-task", "lambda:UpdateFunctionCode", "function:viberator-", "lambda"),
+    ("viberglass-dev-backend-task", "ssm:GetParameter", "parameter/viberator/tenants/", "ssm"),
+    ("viberglass-dev-backend-task", "ssm:PutParameter", "parameter/viberator/secrets/", "ssm"),
+    ("viberglass-dev-worker-task", "ssm:GetParameter", "parameter/viberator/secrets/", "ssm"),
+    ("viberglass-dev-worker-lambda", "ssm:GetParameter", "parameter/viberator/secrets/", "ssm"),
+    ("viberglass-dev-worker-lambda", "logs:CreateLogGroup", "log-group:/aws/lambda/viberator-", "logs"),
+    ("viberglass-dev-backend-task", "ecs:RegisterTaskDefinition", "*", ""),
+    ("viberglass-dev-backend-deploy", "ecs:RegisterTaskDefinition", "*", ""),
+]
+
+
+@pytest.mark.parametrize(("name", "action", "resource", "service"), OVERLAPS, ids=[f"{o[0]}:{o[1]}" for o in OVERLAPS])
+def test_the_applications_shared_names_are_the_documented_overlaps(
+    shared_dev: dict[str, Principal], name: str, action: str, resource: str, service: str
+) -> None:
+    arn = "*" if resource == "*" else place("dev", SHARED).arn(service, f"{resource}prod-clanker")
+    untagged = {"aws:ResourceTag/Environment": ""}  # the application tags none of these
+    assert always_allowed(shared_dev[name], action, arn, untagged), (name, action)
+    security = (ROOT / "docs" / "security.md").read_text()
+    assert f"`{name.removeprefix('viberglass-dev-')}`" in security and action in security
+
+
+@pytest.mark.parametrize("name", [ci_iam.PLAN, ci_iam.APPLY, "viberglass-dev-frontend-deploy",
+                                  "viberglass-dev-workers-deploy", "viberglass-dev-backend-deploy"])  # fmt: skip
+def test_no_ci_identity_reaches_the_applications_shared_names(shared_dev: dict[str, Principal], name: str) -> None:
+    """Only the application's own roles share those names; the CI identities write none of them."""
+    dev = place("dev", SHARED)
+    for action, resource in (
+        ("lambda:UpdateFunctionCode", dev.arn("lambda", "function:viberator-prod-clanker")),
+        ("lambda:DeleteFunction", dev.arn("lambda", "function:viberator-prod-clanker")),
+        ("ssm:PutParameter", dev.arn("ssm", "parameter/viberator/tenants/t/api-key")),
+        ("ssm:GetParameter", dev.arn("ssm", "parameter/viberator/secrets/openai")),
+        ("ssm:DeleteParameter", dev.arn("ssm", "parameter/viberator/secrets/openai")),
+    ):
+        assert never_allowed(shared_dev[name], action, resource), (name, action)
+
+
+# -- prod takes deployments from main only ----------------------------------------------------------------------------
+
+
+def test_every_role_that_can_change_prod_trusts_only_a_prod_environment(synth: SynthFn) -> None:
+    """Jobs get the subject `environment:prod` only once GitHub let them into the Environment `prod`, whose
+    deployment-branch policy admits `main` only (docs/security.md): no role able to change prod trusts a
+    branch, a tag or a pull request."""
+    cfg = parse(raw_config("prod"), "prod")
+    subjects = ci_iam.plan_subjects(cfg)
+    assert subjects[ci_iam.APPLY] == "repo:Ilities/viberglass-infra:environment:prod"
+    prod = {k: v for k, v in synth("prod").items() if k != "manifest"}
+    github = [
+        iam_eval.policy_subject(role["assume_role_policy"])
+        for stack in prod.values()
+        for _, role in items(stack, "aws_iam_role")
+        if "oidc-provider" in role["assume_role_policy"]
+    ]
+    assert sorted(github) == ["repo:Ilities/viberglass:environment:prod"] * 3
+    # The plan roles (read-only) are the only ones a pull request or the prod-plan Environment reaches.
+    assert {subjects[ci_iam.PLAN], subjects[ci_iam.PLAN_ENV]} == {
+        "repo:Ilities/viberglass-infra:pull_request",
+        "repo:Ilities/viberglass-infra:environment:prod-plan",
+    }
+
+
+def test_named_resources_cover_every_name_the_stacks_give(synth: SynthFn) -> None:
+    """The shared-account denial names what the stacks name: every name of prod's stacks carries one of the
+    environment's prefixes the denial lists (a new naming scheme must extend core/ci_iam.py), or is one
+    of the explained exceptions."""
+    prod = {k: v for k, v in synth("prod", SHARED).items() if k != "manifest"}
+    names = {
+        str(body[attr])
+        for stack in prod.values()
+        for bodies in stack.get("resource", {}).values()
+        for body in bodies.values()
+        for attr in ("name", "bucket", "identifier", "family", "alarm_name", "repository_name")
+        if isinstance(body.get(attr), str) and "${" not in body[attr]
+    }
+    prefixes = ("viberglass-prod-", "prod-viberglass-", "/viberglass/prod/", "/ecs/viberglass-prod-",
+                "/aws/vpc/viberglass-prod-", "alias/viberglass-prod-", "prod/")  # fmt: skip
+    named = " ".join(place("prod", SHARED).named_resources())
+    assert all(p.strip("/") in named for p in prefixes)
+    unnamed = {n for n in names if not n.startswith(prefixes)}
+    explained = {
+        "permissions", "deliver-to-log-group",  # inline policy names: part of their (named) role
+        "api.viberglass.io", "app.viberglass.io",  # DNS records and certificates of the configured domains
+        "postgres16",  # a parameter group's engine family, not a name
+    }  # fmt: skip
+    assert unnamed == explained

@@ -1,0 +1,206 @@
+"""The plan-comment path of HCP Terraform runs: from `terraform plan` output to the run, its plan's JSON, the
+comment.
+
+HCP Terraform cannot be reached from here. Every API answer below comes from a STAND-IN server on 127.0.0.1
+(tests/hcp_standin.py) whose responses are MODELLED ON HCP Terraform's API documentation (and on the
+redacted-plan endpoint Terraform's cloud backend reads); none was recorded from a live service. Likewise the
+`terraform plan` outputs of the cloud backend are modelled on Terraform's source, not recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ops import hcp_runs, plan_comment
+from ops.__main__ import main
+from ops.errors import InputError, OpsError
+from tests.conftest import ROOT
+from tests.hcp_standin import FIXTURES, Behaviour, StandInHcpApi
+
+RUNS = {"base": "run-CZcmD7eagjhyX0vN", "workers": "run-UQZwVH5ZSu1ptoxF", "platform": "run-iFXAhxKR7ketE85H"}
+PLANS = {"base": "plan-8F5JFydVYAmtTjET", "workers": "plan-6oewwftJfffibjxZ", "platform": "plan-5K8JFcmiN9PaDiww"}
+
+
+def _log(stack: str) -> str:
+    recording = json.loads((ROOT / "tests" / "fixtures" / "terraform" / f"plan_cloud_{stack}.json").read_text())
+    return str(recording["stdout"])
+
+
+@pytest.fixture
+def api() -> Iterator[StandInHcpApi]:
+    with StandInHcpApi() as server:
+        yield server
+
+
+def test_the_run_is_found_in_the_cli_output() -> None:
+    run = hcp_runs.run_from_log(_log("workers"))
+    assert run == hcp_runs.RunRef("app.terraform.io", "ilities", "viberglass-dev-workers", RUNS["workers"])
+
+
+def test_output_without_a_run_is_bad_input() -> None:
+    with pytest.raises(InputError, match="no HCP Terraform run URL"):
+        hcp_runs.run_from_log("Terraform used the selected providers to generate the following execution plan.")
+
+
+def test_the_token_is_terraforms_own_variable_for_the_host() -> None:
+    assert hcp_runs.token_for("app.terraform.io", {"TF_TOKEN_app_terraform_io": "t"}) == "t"
+    with pytest.raises(InputError, match="TF_TOKEN_app_terraform_io is not set"):
+        hcp_runs.token_for("app.terraform.io", {})
+
+
+def test_the_run_names_its_plan(api: StandInHcpApi) -> None:
+    client = hcp_runs.HcpApi(api.address, "plan-team-token")
+    assert client.plan_id(RUNS["base"]) == PLANS["base"]
+    assert api.requests == [{"path": f"/api/v2/runs/{RUNS['base']}", "authorization": "Bearer plan-team-token"}]
+
+
+def test_the_redacted_plan_is_downloaded_through_the_redirect_without_the_token(api: StandInHcpApi) -> None:
+    body = hcp_runs.HcpApi(api.address, "plan-team-token").plan_json(PLANS["base"])
+    assert json.loads(body) == json.loads((FIXTURES / f"{PLANS['base']}.json").read_text())
+    first, download = api.requests
+    assert first == {"path": f"/api/v2/plans/{PLANS['base']}/json-output-redacted",
+                     "authorization": "Bearer plan-team-token"}  # fmt: skip
+    assert download["path"].startswith(f"/_archivist/{PLANS['base']}") and download["authorization"] is None
+
+
+def test_the_full_plan_needs_an_admin_token(api: StandInHcpApi) -> None:
+    """HCP Terraform documents /plans/:id/json-output as admin-only: the plan team's token gets nothing."""
+    with pytest.raises(OpsError, match=r"404.*admin access to the workspace"):
+        hcp_runs.HcpApi(api.address, "plan-team-token").plan_json(PLANS["base"], full=True)
+    body = hcp_runs.HcpApi(api.address, "admin-token").plan_json(PLANS["base"], full=True)
+    assert json.loads(body)["plan_format_version"] == "1.2"
+    assert api.requests[-2]["path"] == f"/api/v2/plans/{PLANS['base']}/json-output"
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "token", "message"),
+    [
+        (Behaviour(pending={PLANS["base"]}), "plan-team-token", "204: the plan has not finished"),
+        (Behaviour(no_location=True), "plan-team-token", "redirected \\(307\\) without a Location"),
+        (Behaviour(download_status=403), "plan-team-token", "download URL\\): HCP Terraform answered 403"),
+        (Behaviour(), "not-a-valid-token", "401 \\(unauthorized\\): the token is not valid"),
+    ],
+    ids=["not-finished", "no-location", "download-expired", "bad-token"],
+)
+def test_every_api_failure_is_one_line(behaviour: Behaviour, token: str, message: str) -> None:
+    with StandInHcpApi(behaviour) as server, pytest.raises(OpsError, match=message) as error:
+        hcp_runs.HcpApi(server.address, token).plan_json(PLANS["base"])
+    assert "\n" not in str(error.value) and token not in str(error.value)
+
+
+def test_an_unknown_run_says_the_team_may_lack_access(api: StandInHcpApi) -> None:
+    with pytest.raises(OpsError, match="404 \\(not found\\): not found, or the token's team cannot read"):
+        hcp_runs.HcpApi(api.address, "plan-team-token").plan_id("run-doesnotexist00")
+
+
+def test_an_unreachable_api_is_a_failure_not_a_traceback() -> None:
+    with pytest.raises(OpsError, match="unreachable"):
+        hcp_runs.HcpApi("http://127.0.0.1:9", "t").plan_id(RUNS["base"])
+
+
+def test_the_command_writes_the_plan_and_the_renderer_reads_it(
+    api: StandInHcpApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "base.txt").write_text(_log("base"))
+    monkeypatch.setenv("TF_TOKEN_app_terraform_io", "plan-team-token")
+    monkeypatch.setenv(hcp_runs.ADDRESS_VAR, api.address)
+    out = tmp_path / "stacks" / "base" / "plan.json"
+    assert main(["hcp-plan-json", "--log", str(tmp_path / "base.txt"), "--out", str(out)]) == 0
+    assert "plan-team-token" not in capsys.readouterr().out
+    plan = plan_comment.load_plan("dev/base", out)
+    assert not plan.error and plan.count("delete") == 2
+
+
+def test_the_command_without_a_token_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "base.txt").write_text(_log("base"))
+    monkeypatch.delenv("TF_TOKEN_app_terraform_io", raising=False)
+    assert main(["hcp-plan-json", "--log", str(tmp_path / "base.txt"), "--out", str(tmp_path / "p.json")]) == 2
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_the_redacted_plan_renders_like_the_shown_plan() -> None:
+    """HCP's redacted plan (plan_format_version) carries the same changes as `terraform show -json`."""
+    for stack, plan_id in PLANS.items():
+        redacted = plan_comment.load_plan(stack, FIXTURES / f"{plan_id}.json")
+        shown = plan_comment.load_plan(stack, ROOT / "tests" / "fixtures" / "plans" / f"mixed_{stack}.json")
+        assert (redacted.error, redacted.counts(), redacted.changes) == ("", shown.counts(), shown.changes)
+
+
+def test_a_redacted_plan_without_changes_is_no_changes() -> None:
+    plan = plan_comment.parse_plan("dev/base", {"plan_format_version": "1.2", "provider_format_version": "1.0"})
+    assert not plan.error and not plan.has_changes
+
+
+# -- scripts/ci/plan-stacks.sh on a stack with a cloud block, with STAND-INs for Terraform and the API --------------
+
+CLOUD = {"terraform": {"cloud": {"organization": "ilities", "workspaces": {"name": "x"}}}}
+
+
+def _workspace(tmp_path: Path, scenario: dict[str, dict[str, str]]) -> None:
+    for stack in RUNS:
+        path = tmp_path / "cdktf.out" / "stacks" / stack
+        path.mkdir(parents=True)
+        (path / "cdk.tf.json").write_text(json.dumps(CLOUD))
+    (tmp_path / "scenario.json").write_text(json.dumps(scenario))
+
+
+def _run_script(tmp_path: Path, api: StandInHcpApi, token: str = "plan-team-token") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{ROOT / 'tests' / 'standin'}{os.pathsep}{os.environ['PATH']}",
+           "STANDIN_TERRAFORM_SCENARIO": str(tmp_path / "scenario.json"),
+           "STANDIN_TERRAFORM_LOG": str(tmp_path / "calls.jsonl"), "PYTHON": sys.executable,
+           "PYTHONPATH": str(ROOT), "TF_TOKEN_app_terraform_io": token, hcp_runs.ADDRESS_VAR: api.address}  # fmt: skip
+    return subprocess.run([str(ROOT / "scripts" / "ci" / "plan-stacks.sh"), "dev"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+
+
+def _scenario(**plans: str) -> dict[str, dict[str, str]]:
+    scenario: dict[str, dict[str, str]] = {"*": {"init": "init_cloud_ok", "state list": "state_list_resources"}}
+    for stack in RUNS:
+        scenario[stack] = {"plan": plans.get(stack, f"plan_cloud_{stack}")}
+    return scenario
+
+
+def test_cloud_stacks_get_speculative_plans_and_one_comment(api: StandInHcpApi, tmp_path: Path) -> None:
+    _workspace(tmp_path, _scenario())
+    result = _run_script(tmp_path, api)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = [json.loads(line)["args"] for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    plans = [args for args in calls if args[0] == "plan"]
+    assert plans and all(not any(a.startswith(("-out", "-lock")) for a in args) for args in plans)  # speculative
+    assert not any(args[0] in {"show", "apply"} for args in calls)
+    args = (tmp_path / "plans" / "dev" / "args").read_text().split("\n")
+    assert args[:2] == ["--plan", "dev/base=cdktf.out/stacks/base/plan.json"]
+    assert not list((tmp_path / "plans").rglob("*.json"))  # the plan JSON stays beside the stack
+    summary = tmp_path / "summary.json"
+    subprocess.run([sys.executable, "-m", "ops", "plan-comment", f"@{tmp_path}/plans/dev/args", "--out",
+                    str(tmp_path / "comment.md"), "--summary", str(summary)],
+                   cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)  # fmt: skip
+    stacks = {s["name"]: s for s in json.loads(summary.read_text())["stacks"]}
+    assert {n: s["status"] for n, s in stacks.items()} == dict.fromkeys(
+        ("dev/base", "dev/workers", "dev/platform"), "planned"
+    )
+    assert stacks["dev/base"]["counts"]["delete"] == 2 and stacks["dev/platform"]["counts"]["replace"] == 1
+
+
+def test_a_token_that_cannot_plan_fails_the_stack_red(api: StandInHcpApi, tmp_path: Path) -> None:
+    _workspace(tmp_path, _scenario(workers="plan_cloud_insufficient_rights"))
+    result = _run_script(tmp_path, api)
+    assert result.returncode == 1
+    assert "::error::dev/workers: │ Error: Insufficient rights to generate a plan" in result.stdout
+    assert "--failed\ndev/workers=plans/dev/workers.log" in (tmp_path / "plans" / "dev" / "args").read_text()
+
+
+def test_an_api_token_that_cannot_read_the_run_fails_the_stack(api: StandInHcpApi, tmp_path: Path) -> None:
+    _workspace(tmp_path, _scenario())
+    result = _run_script(tmp_path, api, token="revoked")
+    assert result.returncode == 1
+    log = (tmp_path / "plans" / "dev" / "base.log").read_text()
+    assert "error: reading run run-CZcmD7eagjhyX0vN: HCP Terraform answered 401" in log
+    assert not (tmp_path / "cdktf.out" / "stacks" / "base" / "plan.json").exists()
