@@ -148,25 +148,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # others (`make`, `docker`) stand in only for the tests that choose them (the workflow runner, the deploys):
 # a session-wide `make` stand-in would refuse the tests' real `make synth`.
 SESSION_STANDINS = ("terraform", "gh")
+ALL_STANDINS = ("terraform", "gh", "make", "docker")
+# The stand-in that needs more than the standard library: docker pushes into moto with boto3.
+NEEDS_SITE_PACKAGES = {"docker"}
 
 
-def standin_path(folder: Path, names: tuple[str, ...] = SESSION_STANDINS) -> str:
-    """``PATH`` with the STAND-INs ``names`` of tests/standin (terraform, gh) first.
+def standin_path(folder: Path, names: tuple[str, ...] = SESSION_STANDINS, path: str | None = None) -> str:
+    """``path`` (default: this process's ``PATH``) with the STAND-INs ``names`` of tests/standin first.
 
     Each is reached through a two-line launcher in ``folder`` that runs it with this interpreter in
-    isolated mode (``-I -S``): these stand-ins use only the standard library, so neither the user's
-    ``python3`` on PATH (a pyenv shim costs ~80 ms a call, and the plan scripts make 15 calls an
-    environment) nor a real ``terraform``/``gh`` on PATH can change what a test sees.
+    isolated mode (``-I``; ``-S`` too for the standard-library-only ones): neither the user's ``python3``
+    on PATH (the pyenv shim behind it costs ~190 ms a call here, and a deploy workflow makes ~20 calls)
+    nor a real ``terraform``/``gh`` on PATH can change what a test sees.
     """
     import sys
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
         standin = ROOT / "tests" / "standin" / name
+        flags = "-I" if name in NEEDS_SITE_PACKAGES else "-I -S"
         launcher = folder / standin.name
-        launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "{standin}" "$@"\n')
+        launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" {flags} "{standin}" "$@"\n')
         launcher.chmod(0o755)
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+    return f"{folder}{os.pathsep}{os.environ['PATH'] if path is None else path}"
 
 
 def raw_config(env: str) -> dict[str, Any]:

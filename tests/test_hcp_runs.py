@@ -21,7 +21,7 @@ import pytest
 from ops import hcp_runs, plan_comment
 from ops.__main__ import main
 from ops.errors import InputError, OpsError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, standin_path
 from tests.hcp_standin import FIXTURES, Behaviour, StandInHcpApi
 
 RUNS = {"base": "run-CZcmD7eagjhyX0vN", "workers": "run-UQZwVH5ZSu1ptoxF", "platform": "run-iFXAhxKR7ketE85H"}
@@ -152,7 +152,7 @@ def _workspace(tmp_path: Path, scenario: dict[str, dict[str, str]]) -> None:
 
 
 def _run_script(tmp_path: Path, api: StandInHcpApi, token: str = "plan-team-token") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{ROOT / 'tests' / 'standin'}{os.pathsep}{os.environ['PATH']}",
+    env = {**os.environ, "PATH": standin_path(tmp_path / "standin-bin"),
            "STANDIN_TERRAFORM_SCENARIO": str(tmp_path / "scenario.json"),
            "STANDIN_TERRAFORM_LOG": str(tmp_path / "calls.jsonl"), "PYTHON": sys.executable,
            "PYTHONPATH": str(ROOT), "TF_TOKEN_app_terraform_io": token, hcp_runs.ADDRESS_VAR: api.address}  # fmt: skip

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,7 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import ROOT, Stacks
+from tests.conftest import Stacks, standin_path
 from tests.test_runbook import COMMANDS as DOC_COMMANDS
 from tests.tf import one
 
@@ -30,7 +29,6 @@ ACCOUNT, REGION = "123456789012", "eu-west-1"
 REPO = "dev-viberglass-backend"
 REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
 FAST = ["--timeout", "5", "--interval", "0.05"]
-STANDIN = ROOT / "tests" / "standin"
 
 
 class Site:
@@ -50,7 +48,7 @@ class Site:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def close(self) -> None:
@@ -143,7 +141,7 @@ def build_platform(env: str, stacks: Stacks, api_url: str, moving_tag: str) -> d
 @pytest.fixture
 def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The Docker stand-in (tests/standin/docker) first on PATH; returns its call log."""
-    monkeypatch.setenv("PATH", f"{STANDIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", standin_path(tmp_path / "standin-bin", ("docker",)))
     monkeypatch.setenv("STANDIN_DOCKER_STATE", str(tmp_path / "docker-state.json"))
     monkeypatch.setenv("STANDIN_DOCKER_LOG", str(tmp_path / "docker-calls.jsonl"))
     monkeypatch.chdir(tmp_path)
@@ -862,7 +860,7 @@ class AmplifyStandIn:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def _add(self, job_id: str, commit: str, status: str, job_type: str) -> dict[str, Any]:
