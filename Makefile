@@ -60,7 +60,7 @@ test: $(VENV)/.installed node_modules/.installed
 ## surviving mutants accepted. Incremental: a second run re-tests only changed functions (rm -rf mutants to
 ## start over). About 25 minutes on 2 cores from scratch.
 mutation: $(VENV)/.installed node_modules/.installed
-	mkdir -p mutants && ln -sfn ../node_modules mutants/node_modules
+	mkdir -p mutants && ln -sfn ../node_modules mutants/node_modules && ln -sfn ../.venv mutants/.venv
 	$(VENV)/bin/mutmut run --max-children $$(nproc)
 	$(PY) scripts/mutation_report.py
 

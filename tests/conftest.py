@@ -188,14 +188,56 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
     def run(env: str, overrides: dict[str, Any] | None = None) -> Stacks:
         key = f"{env}:{json.dumps(overrides, sort_keys=True)}"
         if key not in cache:
-            config = parse(merge(raw_config(env), overrides or {}), env)
-            out = tmp_path_factory.mktemp(f"synth-{env}")
-            build_app(config, outdir=str(out)).synth()
+            if MUTANT in os.environ:
+                out = _synth_for_mutation_testing(env, overrides or {})
+            else:
+                config = parse(merge(raw_config(env), overrides or {}), env)
+                out = tmp_path_factory.mktemp(f"synth-{env}")
+                build_app(config, outdir=str(out)).synth()
             cache[key] = {p.parent.name: json.loads(p.read_text()) for p in (out / "stacks").glob("*/cdk.tf.json")}
             cache[key]["manifest"] = json.loads((out / "manifest.json").read_text())
         return cache[key]
 
     return run
+
+
+# mutmut (`make mutation`) sets this in the processes it runs the tests in: the name of the active mutant.
+MUTANT = "MUTANT_UNDER_TEST"
+_SYNTH_ONE = """
+import json, sys
+from config.defaults import merge
+from config.loader import parse
+from stacks import build_app
+from tests.conftest import raw_config
+env, overrides, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+build_app(parse(merge(raw_config(env), overrides), env), outdir=out).synth()
+"""
+
+
+def _synth_for_mutation_testing(env: str, overrides: dict[str, Any]) -> Path:
+    """Under mutmut: the stacks synthesized by the unmutated code in a process of their own, once per mutation
+    run (a folder in the temporary directory, keyed by the code's copy, the environment and the overrides).
+
+    mutmut forks one warm process per mutant, and jsii's Node process cannot be shared across forks; a synth
+    in each fork would also cost seconds per mutant. The synthesized JSON is the tests' input here (the
+    deploy and bootstrap decisions under mutation read it); the synthesis code's own mutants are judged by
+    the tests that call it directly."""
+    import hashlib
+    import subprocess
+
+    digest = hashlib.sha256(f"{ROOT}:{env}:{json.dumps(overrides, sort_keys=True)}".encode()).hexdigest()[:16]
+    out = Path(tempfile.gettempdir()) / f"viberglass-mutation-synth-{digest}"
+    if not (out / "manifest.json").is_file():
+        partial = Path(tempfile.mkdtemp(prefix=f"{out.name}-"))
+        subprocess.run(
+            [sys.executable, "-c", _SYNTH_ONE, env, json.dumps(overrides), str(partial)],
+            cwd=ROOT, env={**os.environ, MUTANT: ""}, check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+        try:
+            partial.rename(out)
+        except OSError:  # another mutant's process got there first
+            shutil.rmtree(partial, ignore_errors=True)
+    return out
 
 
 @pytest.fixture(scope="session")
