@@ -55,6 +55,30 @@ def test_the_token_is_terraforms_own_variable_for_the_host() -> None:
         hcp_runs.token_for("app.terraform.io", {})
 
 
+def test_output_without_a_run_says_what_to_check() -> None:
+    with pytest.raises(InputError) as caught:
+        hcp_runs.run_from_log("")
+    assert str(caught.value) == (
+        "no HCP Terraform run URL in the plan output (…/app/<org>/<workspace>/runs/run-…); the plan did not "
+        "start in HCP Terraform: is the stack's backend `cloud` and its workspace's execution mode remote?"
+    )
+
+
+def test_the_token_variable_follows_terraforms_naming_for_any_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dots become underscores, dashes double underscores, a port is not part of the name; without an
+    explicit environment the process's own is read."""
+    environ = {"TF_TOKEN_tfe_my__company_example": "mine", "TF_TOKEN_app_terraform_io": "hcp"}
+    assert hcp_runs.token_for("tfe.my-company.example:8443", environ) == "mine"
+    assert hcp_runs.token_for("tfe.my-company.example", environ) == "mine"
+    monkeypatch.setenv("TF_TOKEN_app_terraform_io", "from-the-process")
+    assert hcp_runs.token_for("app.terraform.io") == "from-the-process"
+    with pytest.raises(InputError) as caught:
+        hcp_runs.token_for("tfe.other.example:443", environ)
+    assert (
+        str(caught.value) == "TF_TOKEN_tfe_other_example is not set: give the plan token of the workspace's plan team"
+    )
+
+
 def test_the_run_names_its_plan(api: StandInHcpApi) -> None:
     client = hcp_runs.HcpApi(api.address, "plan-team-token")
     assert client.plan_id(RUNS["base"]) == PLANS["base"]
