@@ -135,13 +135,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 _HOME = pytest.StashKey[tuple[Path, Path, set[str]]]()
 
 
+# Fixtures whose tests cost ~0.3-1 s each (a moto server answering boto3, a workflow run through the runner
+# stand-in): a file with many of them is one of the longest for its worker.
+EXPENSIVE_FIXTURES = {"aws", "moto_url", "dispatch"}
+# A file with subprocess synths counts as this many such tests (~10-20 s).
+SLOW_FILE_WEIGHT = 25
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Test files with ``slow`` tests (subprocess synths) first, in the random order pytest-randomly gave
-    them, then the others in theirs: pytest-xdist hands out whole files in this order, so the longest
-    ones start at once instead of keeping one worker busy while the other idles at the end."""
+    """The longest test files first (longest processing time first), estimated by how many of their tests
+    use an expensive fixture and whether they have ``slow`` tests (subprocess synths); files of equal weight
+    in the random order pytest-randomly gave them. pytest-xdist hands out whole files in this order, so
+    the long ones start at once instead of one of them keeping a worker busy while the other idles at the
+    end (the suite's wall time is bounded below by its longest file, ~40 s for test_ops_deploy.py)."""
     slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
+    weight: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        weight[path] = weight.get(path, 0) + bool(EXPENSIVE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    for path in slow:
+        weight[path] += SLOW_FILE_WEIGHT
+    items.sort(key=lambda item: -weight[item.nodeid.split("::")[0]])
 
 
 # The STAND-INs the whole session puts first on PATH: the machine's Terraform or gh must never answer. The
