@@ -96,7 +96,7 @@ ACCEPTED: list[tuple[Callable[[str], str], str]] = [
     (checks.s3_bucket, "abc"), (checks.s3_bucket, "a" * 63), (checks.s3_bucket, "my.bucket-1"),
     (checks.s3_bucket, "1.2.3"), (checks.dynamodb_table, "a_b"), (checks.dynamodb_table, "A" * 255),
     (checks.state_key_prefix, "a" * 900), (checks.state_key_prefix, "teams/viberglass.v2"),
-    (checks.repository_path, "apps/frontend"),
+    (checks.repository_path, "apps/frontend"), (checks.repository_path, "Apps/Web-Frontend_2"),
     (checks.git_branch, "a" * 255), (checks.git_branch, "feature/x-1.2"), (checks.git_branch, "a@b"),
     (checks.ecr_repository, "ab"), (checks.ecr_repository, "a" * 256),
     (checks.ecr_repository, "dev/viberator-worker.x_y"),

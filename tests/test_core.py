@@ -50,6 +50,13 @@ def test_naming_forms() -> None:
     assert n.parameter("database", "url") == "/viberglass/dev/database/url"
 
 
+def test_env_first_names_fit_s3s_63_characters_by_default() -> None:
+    n = Naming("dev")
+    fits = "c" * (63 - len("dev-viberglass-"))
+    assert n.env_first(fits) == f"dev-viberglass-{fits}"
+    assert len(n.env_first(fits + "c")) == 63 and n.env_first(fits + "c") != f"dev-viberglass-{fits}c"
+
+
 def test_naming_rejects_unsafe_environment_names() -> None:
     with pytest.raises(ValueError, match="lower-case"):
         Naming("Dev_1")
