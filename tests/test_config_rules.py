@@ -283,3 +283,50 @@ def test_a_block_the_schema_let_through_but_ipaddress_cannot_read_is_refused_by_
     with pytest.raises(ConfigError) as caught:
         _cidr("network.vpc_cidr", "10.0.0.0/99")
     assert str(caught.value) == "network.vpc_cidr: '10.0.0.0/99' is not an IPv4 CIDR block; write it like 10.0.0.0/16"
+
+
+# -- what the schema's refusals say (config/loader.py, _from_validation): one whole line per kind ---------------
+
+SCHEMA_REFUSALS = {
+    "unknown-key": ({"bogus": 1}, "bogus: unknown key; remove it or fix the spelling (known keys here: alarms, "
+                    "aws, backend, database, domains, frontend, github, logs, name, network, state, tier, uploads, "
+                    "workers)"),
+    "unknown-nested-key": ({"network": {"bogus": 1}}, "network.bogus: unknown key; remove it or fix the spelling "
+                           "(known keys here: flow_logs, mode, private_subnets, public_subnets, single_nat_gateway, "
+                           "vpc_cidr)"),
+    "text-for-a-number": ({"backend": {"cpu": "abc"}},
+                          "backend.cpu: is 'abc' (text), not a whole number; write a whole number without quotes"),
+    "null-for-a-number": ({"backend": {"cpu": None}}, "backend.cpu: is empty (null), not a whole number; give it a "
+                          "value, or remove the key to use the default"),
+    "boolean-for-a-number": ({"backend": {"desired_count": True}}, "backend.desired_count: is true (true/false), "
+                             "not a whole number; write a whole number without quotes"),
+    "decimal-for-a-number": ({"backend": {"desired_count": 1.5}}, "backend.desired_count: is 1.5 (a decimal "
+                             "number), not a whole number; write a whole number without quotes"),
+    "list-for-text": ({"aws": {"region": ["x"]}}, "aws.region: is a list, not text; write text; quote it if it "
+                      "looks like a number, date or true/false"),
+    "number-for-text": ({"aws": {"region": 5}}, "aws.region: is 5 (a number), not text; write text; quote it if it "
+                        "looks like a number, date or true/false"),
+    "mapping-for-a-list": ({"network": {"public_subnets": {"a": 1}}},
+                           "network.public_subnets: is a mapping, not a list; write a YAML list, e.g. [a, b]"),
+    "not-one-of": ({"network": {"mode": "weird"}},
+                   "network.mode: 'weird' is not one of: 'enterprise' or 'standard'; use one of them"),
+    "below-the-minimum": ({"backend": {"desired_count": -1}}, "backend.desired_count: -1 is below the minimum 0 (ECS "
+                          "runs at most 5,000 tasks per service); use a value at least 0"),
+    "above-the-maximum": ({"database": {"backup_retention_days": 99}}, "database.backup_retention_days: 99 is above "
+                          "the maximum 35 (RDS keeps automated backups 1-35 days); use a value at most 35"),
+    "too-many-items": ({"network": {"public_subnets": [f"10.0.{i}.0/24" for i in range(7)]}},
+                       "network.public_subnets: has 7 items, more than 6 (one per zone); remove the extra items"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("sections", "line"), SCHEMA_REFUSALS.values(), ids=SCHEMA_REFUSALS)
+def test_each_kind_of_schema_refusal_is_one_whole_line(sections: dict[str, Any], line: str) -> None:
+    assert refused(dev(**sections)) == line
+
+
+def test_a_missing_required_key_says_what_to_add_and_why() -> None:
+    raw = {**DEV, "aws": {}}
+    assert refused(raw) == (
+        "aws.account_id: required key is missing; add it (the environment's own AWS account, quoted: "
+        "`aws sts get-caller-identity` shows it)"
+    )
