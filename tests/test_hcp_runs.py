@@ -228,3 +228,22 @@ def test_an_api_token_that_cannot_read_the_run_fails_the_stack(api: StandInHcpAp
     log = (tmp_path / "plans" / "dev" / "base.log").read_text()
     assert "error: reading run run-CZcmD7eagjhyX0vN: HCP Terraform answered 401" in log
     assert not (tmp_path / "cdktf.out" / "stacks" / "base" / "plan.json").exists()
+
+
+def test_api_error_titles_are_quoted_joined_and_cut_at_200_characters() -> None:
+    """HCP Terraform answers errors as JSON:API (`{"errors": [{"status": "404", "title": "not found"}]}`)."""
+    errors = hcp_runs._api_errors
+    assert errors(b'{"errors": [{"status": "404", "title": "not found"}, {"status": "403"}, "x"]}') == (
+        " (not found; 403)"
+    )
+    assert errors(json.dumps({"errors": [{"title": "t" * 150}, {"title": "u" * 150}]}).encode()) == (
+        f" ({'t' * 150}; {'u' * 48})"
+    )
+    for body in (b'{"data": {}}', b'{"errors": []}', b"<html>bad gateway</html>", b"\xff", b"[1]"):
+        assert errors(body) == "", body
+
+
+def test_only_401_and_404_get_a_hint() -> None:
+    assert hcp_runs._hint(401) == ": the token is not valid (expired, revoked, or for another host)"
+    assert hcp_runs._hint(404) == ": not found, or the token's team cannot read this workspace's runs"
+    assert [hcp_runs._hint(status) for status in (400, 403, 500)] == ["", "", ""]
