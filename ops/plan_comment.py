@@ -511,10 +511,10 @@ def _details(plan: StackPlan) -> list[str]:
     """One stack's collapsible details; the first and last lines open and close it."""
     counts = ", ".join(f"{plan.count(k)} {WORDS[k]}" for k in COUNTED if plan.count(k))
     lines = [f"<details><summary>{html_code(plan.name)}: {html.escape(counts or 'outputs only')}</summary>", ""]
-    groups = [("Replace", "replace", False), ("Destroy", "delete", False), ("Create", "create", False),
-              ("Update in place", "update", False), ("Forget (removed from state, kept in AWS)", "forget", False),
-              ("Read during apply (data sources)", "read", False)]  # fmt: skip
-    for label, action, _ in groups:
+    groups = [("Replace", "replace"), ("Destroy", "delete"), ("Create", "create"), ("Update in place", "update"),
+              ("Forget (removed from state, kept in AWS)", "forget"),
+              ("Read during apply (data sources)", "read")]  # fmt: skip
+    for label, action in groups:
         group = [c for c in plan.changes if c.action == action]
         if group:
             lines += [f"**{label}**", *(_change_line(c) for c in group), ""]

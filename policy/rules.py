@@ -241,7 +241,8 @@ def only_the_alb_is_open_to_the_internet(stacks: Stacks, _env: str) -> list[str]
             continue
         group = groups.get(body.get("security_group_id", ""), "")
         ports = {body.get("from_port"), body.get("to_port")}
-        if not group.endswith("-alb-sg") or not ports <= PUBLIC_PORTS:
+        # One public port per rule: a range 80-443 has public ends but opens every port between them.
+        if not group.endswith("-alb-sg") or len(ports) != 1 or not ports <= PUBLIC_PORTS:
             found.append(
                 f"{s}: aws_vpc_security_group_ingress_rule.{k} opens {sorted(map(str, ports))} to the internet"
             )

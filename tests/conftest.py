@@ -1,9 +1,22 @@
 """Shared fixtures. Synthesis is expensive (a jsii runtime per process), so each environment and each
-configuration variant is synthesized once per test session and every test reads the JSON."""
+configuration variant is synthesized once per test session and every test reads the JSON.
+
+The session is hermetic (docs/testing.md): before anything runs, :func:`pytest_configure` removes the
+variables of the user's environment that could change a result (``VIBERGLASS_*``, ``AWS_*``, ``TF_*``,
+``NODE_OPTIONS``, ``JSII_*``, ...), points ``HOME`` at a temporary folder (so the cdktf CLI, Terraform,
+checkov and boto3 find no user configuration and leave nothing in the real home), puts the Terraform and
+gh STAND-INs (tests/standin) first on PATH and keeps the jsii package cache inside the repository
+(``.tools/``). At the end it fails the session when anything new appeared in the real home's tool
+folders. ``tests/test_hermetic.py`` runs a slice of the suite in a hostile environment to prove it.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +30,162 @@ from config.loader import CONFIG_DIR, parse
 ROOT = Path(__file__).resolve().parent.parent
 Stacks = dict[str, dict[str, Any]]
 SynthFn = Callable[..., Stacks]
+
+# -- hermetic session --------------------------------------------------------------------------------------
+# The real home, handed from the pytest-xdist controller to its workers (which see the temporary one).
+REAL_HOME_VAR = "VIBERGLASS_TESTS_REAL_HOME"
+# Every variable with one of these prefixes, or one of these names, is removed for the session: each can
+# change what the code under test does (config folder, environment, AWS profile/credentials/endpoint,
+# Terraform CLI configuration, the Node.js jsii starts, CI-only output files, ...).
+SCRUBBED_PREFIXES = ("VIBERGLASS_", "AWS_", "TF_", "TFE_", "JSII_", "CDKTF_", "GITHUB_", "RUNNER_", "MOTO_",
+                     "BOTO_", "NODE_", "NPM_CONFIG_", "PYTHON", "XDG_", "ACTIONS_")  # fmt: skip
+SCRUBBED_NAMES = {"CI", "GH_TOKEN", "GH_HOST", "CHECKPOINT_DISABLE", "CDKTF_OUTDIR", "LANGUAGE", "TZ",
+                  "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "VIRTUAL_ENV"}  # fmt: skip
+# Kept although they match a prefix: how Python itself runs, not what the code does.
+KEPT = {"PYTHONUNBUFFERED", "PYTHONPATH", "PYTHONHOME", "PYTEST_XDIST_WORKER",
+        "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "NODE_EXTRA_CA_CERTS", REAL_HOME_VAR}  # fmt: skip
+# Where the tools this suite starts would keep state in a home folder: nothing new may appear there.
+WATCHED_IN_HOME = (".cdktf", ".terraform.d", ".terraformrc", ".aws", ".cache/aws", ".cache/checkov",
+                   ".config/cdktf", ".checkov", ".hypothesis", ".pytest_cache")  # fmt: skip
+JSII_CACHE = ROOT / ".tools" / "jsii-package-cache"
+
+
+def hermetic_environment(environ: dict[str, str], home: Path) -> dict[str, str]:
+    """``environ`` without the user's settings, with ``home`` as HOME and fixed, harmless defaults."""
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if name in KEPT or not (name in SCRUBBED_NAMES or name.upper().startswith(SCRUBBED_PREFIXES))
+    }
+    return kept | {
+        "HOME": str(home),
+        "LC_ALL": "C.UTF-8",
+        "LANG": "C.UTF-8",
+        # boto3: no profile, no credentials file, no instance metadata; tests that talk to AWS use `aws`.
+        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # Terraform and the cdktf CLI: no version check or telemetry (nothing is sent, nothing written).
+        "CHECKPOINT_DISABLE": "1",
+        # jsii unpacks the provider bindings (~400 MB) once per package version; a cache in a fresh home
+        # would cost ~3 s in every process that synthesizes. It stays in the repository's ignored .tools/.
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(JSII_CACHE),
+    }
+
+
+def _snapshot(home: Path) -> set[str]:
+    """The entries directly in ``home`` and everything below its watched tool folders."""
+    found = {p.name for p in home.iterdir()} if home.is_dir() else set()
+    for watched in WATCHED_IN_HOME:
+        top = home / watched
+        if top.is_dir():
+            found.update(str(p.relative_to(home)) for p in top.rglob("*"))
+        elif top.exists():
+            found.add(watched)
+    return found
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = "PYTEST_XDIST_WORKER" in os.environ
+    real_home = Path(os.environ[REAL_HOME_VAR] if worker and REAL_HOME_VAR in os.environ else Path.home())
+    home = Path(tempfile.mkdtemp(prefix="viberglass-tests-home-"))
+    clean = hermetic_environment(dict(os.environ), home)
+    os.environ.clear()
+    os.environ.update(clean)
+    # No test depends on a Terraform (or gh) the machine may or may not have: the STAND-INs come first on
+    # PATH for the whole session (cdktf asks `terraform version` when it synthesizes a `cloud` backend).
+    os.environ["PATH"] = standin_path(home / "standin-bin")
+    os.environ[REAL_HOME_VAR] = str(real_home)
+    # .pyc files of the project's and the tests' modules go to their __pycache__ folders in the repository
+    # (ignored by git), whatever PYTHONDONTWRITEBYTECODE says: every worker and subprocess would otherwise
+    # compile (and pytest re-rewrite) the same modules again.
+    sys.dont_write_bytecode = False
+    config.stash[_HOME] = (home, real_home, set() if worker else _snapshot(real_home))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    home, real_home, before = session.config.stash[_HOME]
+    shutil.rmtree(home, ignore_errors=True)
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    appeared = sorted(_snapshot(real_home) - before)
+    if appeared:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        strict = session.config.getoption("strict_home")
+        message = f"the tests wrote into the real home {real_home}: {', '.join(appeared[:10])}"
+        if not strict:
+            # A home shared with other people's processes (a cdktf run of theirs writes
+            # ~/.terraform.d/checkpoint_signature) changes under the session without any test's doing.
+            message += " (or another process on this machine did; --strict-home fails the session)"
+        if reporter is not None:
+            reporter.write_line(f"{'ERROR' if strict else 'WARNING'}: {message}", red=True)
+        if strict:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--strict-home",
+        action="store_true",
+        help="fail the session when anything new appears in the real home's tool folders (a home no other "
+        "process writes to: CI, tests/test_hermetic.py); without it a warning",
+    )
+
+
+_HOME = pytest.StashKey[tuple[Path, Path, set[str]]]()
+
+
+# Fixtures whose tests cost ~0.3-1 s each (a moto server answering boto3, a workflow run through the runner
+# stand-in): a file with many of them is one of the longest for its worker.
+EXPENSIVE_FIXTURES = {"aws", "moto_url", "dispatch"}
+# A file with subprocess synths counts as this many such tests (~10-20 s).
+SLOW_FILE_WEIGHT = 25
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest test files first (longest processing time first), estimated by how many of their tests
+    use an expensive fixture and whether they have ``slow`` tests (subprocess synths); files of equal weight
+    in the random order pytest-randomly gave them. pytest-xdist hands out whole files in this order, so
+    the long ones start at once instead of one of them keeping a worker busy while the other idles at the
+    end (the suite's wall time is bounded below by its longest file, ~40 s for test_ops_deploy.py)."""
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    weight: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        weight[path] = weight.get(path, 0) + bool(EXPENSIVE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    for path in slow:
+        weight[path] += SLOW_FILE_WEIGHT
+    items.sort(key=lambda item: -weight[item.nodeid.split("::")[0]])
+
+
+# The STAND-INs the whole session puts first on PATH: the machine's Terraform or gh must never answer. The
+# others (`make`, `docker`) stand in only for the tests that choose them (the workflow runner, the deploys):
+# a session-wide `make` stand-in would refuse the tests' real `make synth`.
+SESSION_STANDINS = ("terraform", "gh")
+ALL_STANDINS = ("terraform", "gh", "make", "docker")
+# The stand-in that needs more than the standard library: docker pushes into moto with boto3.
+NEEDS_SITE_PACKAGES = {"docker"}
+
+
+def standin_path(folder: Path, names: tuple[str, ...] = SESSION_STANDINS, path: str | None = None) -> str:
+    """``path`` (default: this process's ``PATH``) with the STAND-INs ``names`` of tests/standin first.
+
+    Each is reached through a two-line launcher in ``folder`` that runs it with this interpreter in
+    isolated mode (``-I``; ``-S`` too for the standard-library-only ones): neither the user's ``python3``
+    on PATH (the pyenv shim behind it costs ~190 ms a call here, and a deploy workflow makes ~20 calls)
+    nor a real ``terraform``/``gh`` on PATH can change what a test sees.
+    """
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        standin = ROOT / "tests" / "standin" / name
+        flags = "-I" if name in NEEDS_SITE_PACKAGES else "-I -S"
+        launcher = folder / standin.name
+        launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" {flags} "{standin}" "$@"\n')
+        launcher.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH'] if path is None else path}"
 
 
 def raw_config(env: str) -> dict[str, Any]:
@@ -34,14 +203,56 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
     def run(env: str, overrides: dict[str, Any] | None = None) -> Stacks:
         key = f"{env}:{json.dumps(overrides, sort_keys=True)}"
         if key not in cache:
-            config = parse(merge(raw_config(env), overrides or {}), env)
-            out = tmp_path_factory.mktemp(f"synth-{env}")
-            build_app(config, outdir=str(out)).synth()
+            if MUTANT in os.environ:
+                out = _synth_for_mutation_testing(env, overrides or {})
+            else:
+                config = parse(merge(raw_config(env), overrides or {}), env)
+                out = tmp_path_factory.mktemp(f"synth-{env}")
+                build_app(config, outdir=str(out)).synth()
             cache[key] = {p.parent.name: json.loads(p.read_text()) for p in (out / "stacks").glob("*/cdk.tf.json")}
             cache[key]["manifest"] = json.loads((out / "manifest.json").read_text())
         return cache[key]
 
     return run
+
+
+# mutmut (`make mutation`) sets this in the processes it runs the tests in: the name of the active mutant.
+MUTANT = "MUTANT_UNDER_TEST"
+_SYNTH_ONE = """
+import json, sys
+from config.defaults import merge
+from config.loader import parse
+from stacks import build_app
+from tests.conftest import raw_config
+env, overrides, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+build_app(parse(merge(raw_config(env), overrides), env), outdir=out).synth()
+"""
+
+
+def _synth_for_mutation_testing(env: str, overrides: dict[str, Any]) -> Path:
+    """Under mutmut: the stacks synthesized by the unmutated code in a process of their own, once per mutation
+    run (a folder in the temporary directory, keyed by the code's copy, the environment and the overrides).
+
+    mutmut forks one warm process per mutant, and jsii's Node process cannot be shared across forks; a synth
+    in each fork would also cost seconds per mutant. The synthesized JSON is the tests' input here (the
+    deploy and bootstrap decisions under mutation read it); the synthesis code's own mutants are judged by
+    the tests that call it directly."""
+    import hashlib
+    import subprocess
+
+    digest = hashlib.sha256(f"{ROOT}:{env}:{json.dumps(overrides, sort_keys=True)}".encode()).hexdigest()[:16]
+    out = Path(tempfile.gettempdir()) / f"viberglass-mutation-synth-{digest}"
+    if not (out / "manifest.json").is_file():
+        partial = Path(tempfile.mkdtemp(prefix=f"{out.name}-"))
+        subprocess.run(
+            [sys.executable, "-c", _SYNTH_ONE, env, json.dumps(overrides), str(partial)],
+            cwd=ROOT, env={**os.environ, MUTANT: ""}, check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+        try:
+            partial.rename(out)
+        except OSError:  # another mutant's process got there first
+            shutil.rmtree(partial, ignore_errors=True)
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -61,20 +272,65 @@ def each_env(request: pytest.FixtureRequest, synth: SynthFn) -> tuple[str, Stack
     return env, synth(env)
 
 
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """A moto server on 127.0.0.1 (real HTTP; boto3 is not patched), shared by the session."""
+def _moto_server() -> Any:
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def _moto_session() -> Iterator[str]:
+    """The moto server of the function-scoped ``aws`` fixture, which resets it before every test."""
+    server = _moto_server()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
 
 
+# A moto server in a process of its own: moto keeps its accounts in module globals, so two servers in one
+# process share (and reset) the same state. It loads the AWS managed policies, as an account set up once
+# for a whole module usually attaches some; it runs until its standard input closes.
+_SERVE_MOTO = """
+import os, sys
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print("%s:%d" % server.get_host_and_port(), flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (real HTTP; boto3 is not patched) of one test module's own, for a
+    module-scoped fixture that sets up an account once and lets several tests read it.
+
+    It is a separate process that nothing else resets: the function-scoped ``aws`` fixture resets the
+    session's in-process server, so the tests of a module may run in any order (pytest-randomly) without
+    wiping what the module fixture made.
+    """
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVE_MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdin is not None
+    address = process.stdout.readline().strip()
+    try:
+        assert address, "the moto server process did not start"
+        yield f"http://{address}"
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
 @pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+def aws(_moto_session: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
     """Point boto3 at the moto server with fake credentials, starting from an empty account.
 
     Tests marked ``managed_policies`` also get AWS managed IAM policies (ReadOnlyAccess, ...): moto parses
@@ -83,6 +339,7 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureR
     """
     import urllib.request
 
+    moto_url = _moto_session
     wanted = request.node.get_closest_marker("managed_policies") is not None
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true" if wanted else "false")
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))

@@ -189,3 +189,36 @@ def test_checkov_gets_the_stacks_without_required_version(dev: Stacks) -> None:
     view = checkov_view(dev["platform"])
     assert "required_version" not in view["terraform"] and "required_version" in dev["platform"]["terraform"]
     assert view["resource"] == dev["platform"]["resource"] and view["terraform"]["backend"]
+
+
+# -- the single plan comment -----------------------------------------------------------------------------------
+
+# The hidden first line that makes the plan comment findable; written here, not imported from the renderer,
+# so the workflow and ops/plan_comment.py are each held to it.
+PLAN_COMMENT_MARKER = "<!-- viberglass-plan-comment -->"
+
+
+def _comment_step() -> dict[str, Any]:
+    (step,) = [s for s in jobs("terraform-plan.yml")["comment"]["steps"]
+               if "scripts/ci/plan_comment_post.py" in s.get("run", "")]  # fmt: skip
+    return dict(step)
+
+
+def test_the_workflow_finds_the_comment_by_the_marker_the_renderer_writes() -> None:
+    """The comment job posts through scripts/ci/plan_comment_post.py (its gh behaviour, with the gh stand-in:
+    tests/test_plan_comment_post.py), which finds the comment by the renderer's first line."""
+    from ops.plan_comment import parse_plan, render
+
+    assert "--body comment.md" in _comment_step()["run"]
+    script = (ROOT / "scripts" / "ci" / "plan_comment_post.py").read_text()
+    (marker,) = re.findall(r'^MARKER = "([^"]*)"', script, re.M)
+    assert marker == PLAN_COMMENT_MARKER
+    rendered = render([parse_plan("dev/base", {"format_version": "1.2", "resource_changes": []})])
+    assert rendered.splitlines()[0] == PLAN_COMMENT_MARKER
+
+
+def test_a_newer_push_cancels_the_plan_of_the_same_pull_request() -> None:
+    """One plan per pull request at a time: without the group two runs race to write the one comment."""
+    concurrency = _load(WF / "terraform-plan.yml")["concurrency"]
+    assert concurrency["group"].startswith("terraform-plan-${{ github.event.pull_request.number }}-")
+    assert concurrency["cancel-in-progress"] is True

@@ -1,8 +1,9 @@
 """The workflow scripts (scripts/ci/*.sh) against a STAND-IN for Terraform.
 
-Terraform cannot be installed on these machines, so `tests/standin/terraform`, put first on PATH, stands in
-for it: it replays recorded Terraform 1.10/1.11 outputs and exit codes (tests/fixtures/terraform/) per stack
-and command. Nothing here runs a real plan; the workflows run the real Terraform.
+Terraform cannot plan here (no providers, no AWS), so `tests/standin/terraform`, put first on PATH through a
+launcher (`conftest.standin_path`: a real `terraform` on PATH never answers), stands in for it: it replays
+recorded Terraform 1.10/1.11 outputs and exit codes (tests/fixtures/terraform/) per stack and command.
+Nothing here runs a real plan; the workflows run the real Terraform.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, standin_path
 
-STANDIN = ROOT / "tests" / "standin"
 OK = {"init": "init_ok", "plan": "plan_changes", "show": "show_text_changes", "state list": "state_list_resources",
       "validate": "validate_ok", "providers lock": "providers_lock_ok"}  # fmt: skip
 PLAN_JSON = {"base": "file:plans/mixed_base.json", "workers": "file:plans/mixed_workers.json",
@@ -45,7 +45,7 @@ class Workspace:
 
     def run(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
         (self.root / "scenario.json").write_text(json.dumps(self.scenario))
-        env = {**os.environ, "PATH": f"{STANDIN}{os.pathsep}{os.environ['PATH']}",
+        env = {**os.environ, "PATH": standin_path(self.root / ".standin-bin"),
                "STANDIN_TERRAFORM_SCENARIO": str(self.root / "scenario.json"),
                "STANDIN_TERRAFORM_LOG": str(self.root / "calls.jsonl")}  # fmt: skip
         command = [str(ROOT / "scripts" / "ci" / script), *args]

@@ -21,10 +21,9 @@ from typing import Any
 import pytest
 
 from tests.actions_runner import Job, Runner
-from tests.conftest import ROOT
+from tests.conftest import ALL_STANDINS, ROOT, standin_path
 
 WORKFLOWS = ROOT / ".github" / "workflows"
-STANDIN = ROOT / "tests" / "standin"
 SHA = "5d41402abc4b2a76b9719d911017c592ae1b2c3d"
 OK = {"init": "init_ok", "plan": "plan_changes", "show": "show_text_changes", "apply": "apply_ok",
       "validate": "validate_ok"}  # fmt: skip
@@ -59,7 +58,9 @@ class Dispatch:
     def environ(self, pulls: list[dict[str, Any]] | None = None) -> dict[str, str]:
         (self.root / "scenario.json").write_text(json.dumps(self.scenario))
         return {
-            "PATH": f"{self.bin}{os.pathsep}{STANDIN}{os.pathsep}{os.environ['PATH']}",
+            "PATH": standin_path(
+                self.root / "standin-bin", ALL_STANDINS, f"{self.bin}{os.pathsep}{os.environ['PATH']}"
+            ),
             "PYTHONPATH": str(ROOT),
             "STANDIN_TERRAFORM_SCENARIO": str(self.root / "scenario.json"),
             "STANDIN_TERRAFORM_LOG": str(self.root / "terraform.jsonl"),

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ops import plan_comment
-from tests.conftest import ROOT
+from tests.conftest import ROOT, standin_path
 
 PLANS = ROOT / "tests" / "fixtures" / "plans"
 drift = runpy.run_path(str(ROOT / "scripts" / "ci" / "drift_issues.py"))
@@ -91,7 +91,7 @@ def run_drift(tmp_path: Path, issues: list[dict[str, Any]], digests: dict[str, l
     for env, fixtures in digests.items():
         plans = [plan_comment.load_plan(f"{env}/{f}", PLANS / f"{f}.json") for f in fixtures]
         (tmp_path / f"{env}.json").write_text(json.dumps(plan_comment.to_digest(plans)))
-    environ = {**os.environ, "PATH": f"{ROOT / 'tests' / 'standin'}{os.pathsep}{os.environ['PATH']}",
+    environ = {**os.environ, "PATH": standin_path(tmp_path / "standin-bin"),
                "STANDIN_GH_LOG": str(tmp_path / "gh.jsonl"), "STANDIN_GH_ISSUES": json.dumps(issues)}  # fmt: skip
     subprocess.run([sys.executable, str(ROOT / "scripts/ci/drift_issues.py"), "--digest-dir", str(tmp_path),
                     "--run-url", RUN, "dev", "prod"], env=environ, check=True, capture_output=True)  # fmt: skip

@@ -21,7 +21,7 @@ import pytest
 from ops import hcp_runs, plan_comment
 from ops.__main__ import main
 from ops.errors import InputError, OpsError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, standin_path
 from tests.hcp_standin import FIXTURES, Behaviour, StandInHcpApi
 
 RUNS = {"base": "run-CZcmD7eagjhyX0vN", "workers": "run-UQZwVH5ZSu1ptoxF", "platform": "run-iFXAhxKR7ketE85H"}
@@ -53,6 +53,30 @@ def test_the_token_is_terraforms_own_variable_for_the_host() -> None:
     assert hcp_runs.token_for("app.terraform.io", {"TF_TOKEN_app_terraform_io": "t"}) == "t"
     with pytest.raises(InputError, match="TF_TOKEN_app_terraform_io is not set"):
         hcp_runs.token_for("app.terraform.io", {})
+
+
+def test_output_without_a_run_says_what_to_check() -> None:
+    with pytest.raises(InputError) as caught:
+        hcp_runs.run_from_log("")
+    assert str(caught.value) == (
+        "no HCP Terraform run URL in the plan output (…/app/<org>/<workspace>/runs/run-…); the plan did not "
+        "start in HCP Terraform: is the stack's backend `cloud` and its workspace's execution mode remote?"
+    )
+
+
+def test_the_token_variable_follows_terraforms_naming_for_any_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dots become underscores, dashes double underscores, a port is not part of the name; without an
+    explicit environment the process's own is read."""
+    environ = {"TF_TOKEN_tfe_my__company_example": "mine", "TF_TOKEN_app_terraform_io": "hcp"}
+    assert hcp_runs.token_for("tfe.my-company.example:8443", environ) == "mine"
+    assert hcp_runs.token_for("tfe.my-company.example", environ) == "mine"
+    monkeypatch.setenv("TF_TOKEN_app_terraform_io", "from-the-process")
+    assert hcp_runs.token_for("app.terraform.io") == "from-the-process"
+    with pytest.raises(InputError) as caught:
+        hcp_runs.token_for("tfe.other.example:443", environ)
+    assert (
+        str(caught.value) == "TF_TOKEN_tfe_other_example is not set: give the plan token of the workspace's plan team"
+    )
 
 
 def test_the_run_names_its_plan(api: StandInHcpApi) -> None:
@@ -152,7 +176,7 @@ def _workspace(tmp_path: Path, scenario: dict[str, dict[str, str]]) -> None:
 
 
 def _run_script(tmp_path: Path, api: StandInHcpApi, token: str = "plan-team-token") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{ROOT / 'tests' / 'standin'}{os.pathsep}{os.environ['PATH']}",
+    env = {**os.environ, "PATH": standin_path(tmp_path / "standin-bin"),
            "STANDIN_TERRAFORM_SCENARIO": str(tmp_path / "scenario.json"),
            "STANDIN_TERRAFORM_LOG": str(tmp_path / "calls.jsonl"), "PYTHON": sys.executable,
            "PYTHONPATH": str(ROOT), "TF_TOKEN_app_terraform_io": token, hcp_runs.ADDRESS_VAR: api.address}  # fmt: skip
@@ -204,3 +228,22 @@ def test_an_api_token_that_cannot_read_the_run_fails_the_stack(api: StandInHcpAp
     log = (tmp_path / "plans" / "dev" / "base.log").read_text()
     assert "error: reading run run-CZcmD7eagjhyX0vN: HCP Terraform answered 401" in log
     assert not (tmp_path / "cdktf.out" / "stacks" / "base" / "plan.json").exists()
+
+
+def test_api_error_titles_are_quoted_joined_and_cut_at_200_characters() -> None:
+    """HCP Terraform answers errors as JSON:API (`{"errors": [{"status": "404", "title": "not found"}]}`)."""
+    errors = hcp_runs._api_errors
+    assert errors(b'{"errors": [{"status": "404", "title": "not found"}, {"status": "403"}, "x"]}') == (
+        " (not found; 403)"
+    )
+    assert errors(json.dumps({"errors": [{"title": "t" * 150}, {"title": "u" * 150}]}).encode()) == (
+        f" ({'t' * 150}; {'u' * 48})"
+    )
+    for body in (b'{"data": {}}', b'{"errors": []}', b"<html>bad gateway</html>", b"\xff", b"[1]"):
+        assert errors(body) == "", body
+
+
+def test_only_401_and_404_get_a_hint() -> None:
+    assert hcp_runs._hint(401) == ": the token is not valid (expired, revoked, or for another host)"
+    assert hcp_runs._hint(404) == ": not found, or the token's team cannot read this workspace's runs"
+    assert [hcp_runs._hint(status) for status in (400, 403, 500)] == ["", "", ""]

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,7 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import ROOT, Stacks, use_account
+from tests.conftest import Stacks, standin_path, use_account
 from tests.test_runbook import COMMANDS as DOC_COMMANDS
 from tests.tf import one
 
@@ -31,7 +30,6 @@ DEV_ACCOUNT = "111122223333"  # config/dev.yaml aws.account_id
 REPO = "dev-viberglass-backend"
 REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
 FAST = ["--timeout", "5", "--interval", "0.05"]
-STANDIN = ROOT / "tests" / "standin"
 
 
 class Site:
@@ -51,7 +49,7 @@ class Site:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def close(self) -> None:
@@ -144,7 +142,7 @@ def build_platform(env: str, stacks: Stacks, api_url: str, moving_tag: str) -> d
 @pytest.fixture
 def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The Docker stand-in (tests/standin/docker) first on PATH; returns its call log."""
-    monkeypatch.setenv("PATH", f"{STANDIN}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", standin_path(tmp_path / "standin-bin", ("docker",)))
     monkeypatch.setenv("STANDIN_DOCKER_STATE", str(tmp_path / "docker-state.json"))
     monkeypatch.setenv("STANDIN_DOCKER_LOG", str(tmp_path / "docker-calls.jsonl"))
     monkeypatch.chdir(tmp_path)
@@ -888,7 +886,7 @@ class AmplifyStandIn:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def _add(self, job_id: str, commit: str, status: str, job_type: str) -> dict[str, Any]:
@@ -1191,3 +1189,55 @@ def test_discover_prints_github_output_lines(platform: dict[str, str], capsys: p
     status, output = run(capsys, "discover", "--env", "dev", "deployment/ecrRepository", "ecs/service")
     assert status == 0
     assert output.splitlines() == [f"deployment_ecrRepository={REPO_URL}", "ecs_service=viberglass-dev-backend"]
+
+
+# -- what people type for a revision, read without AWS (ops/backend.py) ---------------------------------------
+
+FAMILY = "viberglass-dev-backend"
+ARN = f"arn:aws:ecs:eu-west-1:123456789012:task-definition/{FAMILY}"
+
+
+@pytest.mark.parametrize(
+    ("typed", "revision"),
+    [("1", f"{FAMILY}:1"), ("041", f"{FAMILY}:41"), (f"{FAMILY}:7", f"{FAMILY}:7"), (f"{ARN}:12", f"{FAMILY}:12")],
+)
+def test_a_revision_is_read_from_a_number_a_family_revision_or_an_arn(typed: str, revision: str) -> None:
+    from ops.backend import parse_revision
+
+    assert parse_revision(typed, FAMILY) == revision
+
+
+def test_a_family_in_capitals_is_compared_as_written() -> None:
+    from ops.backend import parse_revision
+
+    assert parse_revision("Viberglass-Dev:3", "Viberglass-Dev") == "Viberglass-Dev:3"
+
+
+@pytest.mark.parametrize("typed", ["0", "-1", "latest", "x:1:2", f"{ARN}", ""])
+def test_what_is_not_a_revision_is_refused_with_the_forms_to_use(typed: str) -> None:
+    from ops.backend import parse_revision
+    from ops.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        parse_revision(typed, FAMILY)
+    assert str(caught.value) == (
+        f"--to-revision {typed!r}: give a revision number of {FAMILY} (e.g. 41), {FAMILY}:41 or its ARN"
+    )
+
+
+def test_a_revision_of_another_family_names_both() -> None:
+    from ops.backend import parse_revision
+    from ops.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        parse_revision("viberglass-prod-backend:4", FAMILY)
+    assert str(caught.value) == (
+        f"--to-revision 'viberglass-prod-backend:4': the backend's task family is {FAMILY}, not viberglass-prod-backend"
+    )
+
+
+def test_the_revision_number_is_the_last_part_of_a_name_or_arn() -> None:
+    from ops.backend import revision_number, short
+
+    assert (revision_number(f"{ARN}:12"), revision_number(f"{FAMILY}:3"), short(f"{ARN}:12")) == (12, 3, f"{FAMILY}:12")
+    assert revision_number("a:b:9") == 9

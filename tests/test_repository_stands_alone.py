@@ -4,6 +4,7 @@ a sibling folder). What a maintainer needs is written into docs/ (docs/design.md
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -15,8 +16,15 @@ OUTSIDE = re.compile(r"SPEC ?§|\bSPEC\.md\b|APP-CONTRACT|\.\./shared\b|\b(?:the
 
 
 def _files() -> list[Path]:
+    """The repository's files, tracked or new (``git ls-files``: what a clone or the next commit has),
+    without what git ignores (virtualenvs, node_modules, synth output, mutmut's ``mutants/`` copy)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")  # fmt: skip
     found = []
-    for path in ROOT.rglob("*"):
+    for name in filter(None, listed):
+        path = ROOT / name
         parts = set(path.relative_to(ROOT).parts)
         if path.is_file() and not parts & SKIP and path.suffix in TEXT and path.name != "package-lock.json":
             found.append(path)

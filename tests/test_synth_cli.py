@@ -32,19 +32,49 @@ def _tree(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
+# What runs the fast path in a fresh process: synthesizes dev (through `python -m stacks`, as the gate and
+# the benchmark do) and then counts the provider submodules that were loaded.
+FAST_SYNTH = (
+    "import sys; from stacks.__main__ import main; status = main(sys.argv[1:]); "
+    "print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules)); sys.exit(status)"
+)
+
+
+@pytest.fixture(scope="module")
+def processes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+    """The four synthesis processes of this module, started together and run once: the cdktf CLI for dev
+    and for prod (fast imports, through main.py, as users run it), every environment with the eager import
+    (~12 s: it imports all 2,200 provider modules), and dev through `python -m stacks` with fast imports.
+    Each test asserts on one of them; pytest-xdist runs a module's tests on one worker (``--dist loadfile``),
+    so nothing runs twice."""
+    root = tmp_path_factory.mktemp("synth-cli")
+    commands = {
+        "cli-dev": ([str(CDKTF), "synth", "--output", str(root / "cli-dev")], _env(VIBERGLASS_ENV="dev")),
+        "cli-prod": ([str(CDKTF), "synth", "--output", str(root / "cli-prod")], _env(VIBERGLASS_ENV="prod")),
+        "eager": (
+            [sys.executable, "-m", "stacks", "--outdir", str(root / "eager"), "dev", "prod"],
+            _env(VIBERGLASS_EAGER_IMPORTS="1"),
+        ),
+        "fast": ([sys.executable, "-c", FAST_SYNTH, "--outdir", str(root / "fast"), "dev"], _env()),
+    }
+    started = {
+        name: subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, (argv, env) in commands.items()
+    }
+    results = {}
+    for name, process in started.items():
+        stdout, stderr = process.communicate(timeout=600)
+        results[name] = (subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), root / name)
+    return results
+
+
+Processes = dict[str, tuple[subprocess.CompletedProcess[str], Path]]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("env", ["dev", "prod"])
-def test_cdktf_cli_synth_writes_every_stack(env: str, tmp_path: Path) -> None:
-    out = tmp_path / "cdktf.out"
-    result = subprocess.run(
-        [str(CDKTF), "synth", "--output", str(out)],
-        cwd=ROOT,
-        env=_env(VIBERGLASS_ENV=env),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+def test_cdktf_cli_synth_writes_every_stack(env: str, processes: Processes) -> None:
+    result, out = processes[f"cli-{env}"]
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert (out / "stacks" / "base" / "cdk.tf.json").is_file()
@@ -52,34 +82,32 @@ def test_cdktf_cli_synth_writes_every_stack(env: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_fast_and_eager_imports_synthesize_identical_bytes(tmp_path: Path) -> None:
-    """The fast path changes how the provider package loads, never what is synthesized."""
-    outputs = {}
-    for mode, extra in (("fast", {}), ("eager", {"VIBERGLASS_EAGER_IMPORTS": "1"})):
-        out = tmp_path / mode
-        result = subprocess.run(
-            [sys.executable, "-m", "stacks", "--outdir", str(out), "dev", "prod"],
-            cwd=ROOT, env=_env(**extra), capture_output=True, text=True, check=True, timeout=600,
-        )  # fmt: skip
-        # Nothing on stderr: no Node end-of-life banner, no deprecation noise.
-        assert result.stderr == "", result.stderr
-        outputs[mode] = out
-    fast, eager = outputs["fast"], outputs["eager"]
-    assert _tree(fast) == _tree(eager)
-    assert any(name.endswith("cdk.tf.json") for name in _tree(fast))
-    _, mismatch, errors = filecmp.cmpfiles(fast, eager, _tree(fast), shallow=False)
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_fast_and_eager_imports_synthesize_identical_bytes(env: str, processes: Processes) -> None:
+    """The fast path changes how the provider package loads, never what is synthesized: the eager import's
+    output equals, byte for byte and file for file, what the cdktf CLI synthesized with the fast path."""
+    eager_result, eager = processes["eager"]
+    cli_result, cli = processes[f"cli-{env}"]
+    assert eager_result.returncode == 0 and cli_result.returncode == 0, eager_result.stderr + cli_result.stderr
+    # Nothing on stderr: no Node end-of-life banner, no deprecation noise.
+    assert eager_result.stderr == "", eager_result.stderr
+    eager = eager / env
+    assert _tree(eager) == _tree(cli)
+    assert any(name.endswith("cdk.tf.json") for name in _tree(eager))
+    _, mismatch, errors = filecmp.cmpfiles(eager, cli, _tree(eager), shallow=False)
     assert (mismatch, errors) == ([], [])
 
 
 @pytest.mark.slow
-def test_fast_path_loads_only_the_submodules_in_use() -> None:
-    code = "import sys, stacks; print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))"
-    loaded = int(
-        subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True, check=True
-        ).stdout
-    )
+def test_fast_path_synthesizes_quietly_with_only_the_submodules_in_use(processes: Processes) -> None:
+    result, fast = processes["fast"]
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    loaded = int(result.stdout)
     assert 0 < loaded < 150
+    # `python -m stacks` (the gate, the benchmark) writes what the CLI writes.
+    _, cli = processes["cli-dev"]
+    _, mismatch, errors = filecmp.cmpfiles(fast / "dev", cli, _tree(cli), shallow=False)
+    assert (mismatch, errors) == ([], [])
 
 
 def test_node_hook_turns_provider_index_requires_into_lazy_getters(tmp_path: Path) -> None:
