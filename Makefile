@@ -56,9 +56,10 @@ test: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest $(if $(CI),--strict-home,)
 
 ## mutation: mutation testing (mutmut) of the project's own decisions: config rules and schema checks, core/,
-## the plan comment, the policy rules. Prints the score per module; docs/testing.md records it and the
-## surviving mutants accepted. Incremental: a second run re-tests only changed functions (rm -rf mutants to
-## start over). About 25 minutes on 2 cores from scratch.
+## the plan comment, the policy rules, the bootstrap and deploy decisions (ops/). Prints the score per module;
+## docs/testing.md records it, the surviving mutants accepted and how long each part takes (the moto-backed
+## ops modules take hours; `.venv/bin/mutmut run "core.iam*"` runs chosen modules). Incremental: a second run
+## re-tests only changed functions (rm -rf mutants to start over).
 mutation: $(VENV)/.installed node_modules/.installed
 	mkdir -p mutants && ln -sfn ../node_modules mutants/node_modules && ln -sfn ../.venv mutants/.venv
 	$(VENV)/bin/mutmut run --max-children $$(nproc)
