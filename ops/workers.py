@@ -16,6 +16,7 @@ from typing import TextIO
 
 from core import app_contract as app
 from ops import images
+from ops.bootstrap_oidc import caller, require_account
 from ops.common import InputError, OpsError, Report, aws_call, client, load_config
 
 
@@ -137,13 +138,7 @@ def deploy(env: str, *, tag: str, context: Path, plan_only: bool, report: Report
     if plan_only:
         print_plan(builds, registry=registry, tag=tag, context=context, skipped=unused, missing=needed, out=report.out)
         return builds
-    sts = client("sts", cfg.aws.region)
-    account = aws_call("sts GetCallerIdentity", sts.get_caller_identity)["Account"]
-    if account != cfg.aws.account_id:
-        raise OpsError(
-            f"the AWS credentials are for account {account}, but config/{cfg.name}.yaml names "
-            f"{cfg.aws.account_id} (aws.account_id); use credentials of {cfg.aws.account_id}. Nothing was pushed."
-        )
+    require_account(cfg, caller(cfg.aws.region)[0], file=f"config/{cfg.name}.yaml")
     docker_login(env)
     ecr = images.Registry(cfg.aws.region)
     pushed: list[tuple[Build, images.Remote]] = []

@@ -537,7 +537,7 @@ def test_a_worker_deploy_refuses_credentials_of_another_account(
 ) -> None:
     context = _checkout(tmp_path / "app", _catalog(), without=("infra/workers/docker/generated/claude.Dockerfile",))
     status, output = run(capsys, "deploy", "workers", "--env", "dev", "--tag", NEW_SHA, "--context", str(context))
-    assert status == 1
+    assert status == 2  # as the bootstrap commands: credentials of another account are bad input
     assert f"the AWS credentials are for account {ACCOUNT}, but config/dev.yaml names {DEV_ACCOUNT}" in output
     assert not docker.exists() or docker.read_text() == ""  # no login, no build, no push
 
