@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from config.schema import S3State
 from ops.bootstrap_oidc import caller, require_account
 from ops.common import InputError, OpsError, Report, aws_call, client, error_code, load_config
 
@@ -288,15 +289,19 @@ def _comparable(rule: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def run(env: str, *, dry_run: bool, noncurrent_days: int, report: Report | None = None) -> Report:
+def s3_state(env: str, command: str) -> tuple[S3State, str]:
+    """The environment's S3 state settings and its account, once the credentials in use are shown to be that
+    account's (``command`` names the refusal for another backend)."""
     cfg = load_config(env)
     if cfg.state.backend != "s3" or cfg.state.s3 is None:
-        raise InputError(
-            f"config/{env}.yaml: state.backend is {cfg.state.backend}; bootstrap-state is for the s3 backend"
-        )
-    s3 = cfg.state.s3
-    account, _ = caller(s3.region)
+        raise InputError(f"config/{env}.yaml: state.backend is {cfg.state.backend}; {command} is for the s3 backend")
+    account, _ = caller(cfg.state.s3.region)
     require_account(cfg, account, file=f"config/{env}.yaml")
+    return cfg.state.s3, account
+
+
+def run(env: str, *, dry_run: bool, noncurrent_days: int, report: Report | None = None) -> Report:
+    s3, account = s3_state(env, "bootstrap-state")
     report = report or Report(dry_run=dry_run)
     bootstrap = StateBootstrap(
         bucket=s3.bucket,

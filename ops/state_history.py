@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops.bootstrap_oidc import caller, require_account
-from ops.common import InputError, OpsError, Report, aws_call, client, load_config
+from ops.bootstrap_state import s3_state
+from ops.common import OpsError, Report, aws_call, client
 
 BATCH = 1000  # DeleteObjects takes at most 1,000 keys per call
 
@@ -49,14 +49,7 @@ def _delete(s3: Any, bucket: str, versions: list[dict[str, str]]) -> None:
 
 
 def run(env: str, *, dry_run: bool, report: Report | None = None) -> Report:
-    cfg = load_config(env)
-    if cfg.state.backend != "s3" or cfg.state.s3 is None:
-        raise InputError(
-            f"config/{env}.yaml: state.backend is {cfg.state.backend}; purge-state-history is for the s3 backend"
-        )
-    settings = cfg.state.s3
-    account, _ = caller(settings.region)
-    require_account(cfg, account, file=f"config/{env}.yaml")
+    settings, _ = s3_state(env, "purge-state-history")
     report = report or Report(dry_run=dry_run)
     prefix = f"{settings.key_prefix}/{env}/"
     s3 = client("s3", settings.region)
