@@ -12,6 +12,7 @@ folders. ``tests/test_hermetic.py`` runs a slice of the suite in a hostile envir
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -195,10 +196,20 @@ def raw_config(env: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
-    """``synth(env, overrides)`` -> {stack name: synthesized JSON}, cached per (env, overrides)."""
-    from stacks import build_app
+    """``synth(env, overrides)`` -> {stack name: synthesized JSON}, cached per (env, overrides).
+
+    The pytest-xdist workers of one session share what they synthesize: the first worker to need a variant
+    synthesizes it into the session's common temporary folder (under a file lock), the others read its JSON.
+    Nothing outlives the session (the folder is pytest's temporary directory of this run)."""
+    from filelock import FileLock
 
     cache: dict[str, Stacks] = {}
+    # The base temporary folder of this worker; its parent is the session's, common to every worker.
+    shared = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        shared = shared.parent
+    shared = shared / "synth-shared"
+    shared.mkdir(exist_ok=True)
 
     def run(env: str, overrides: dict[str, Any] | None = None) -> Stacks:
         key = f"{env}:{json.dumps(overrides, sort_keys=True)}"
@@ -206,9 +217,12 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
             if MUTANT in os.environ:
                 out = _synth_for_mutation_testing(env, overrides or {})
             else:
-                config = parse(merge(raw_config(env), overrides or {}), env)
-                out = tmp_path_factory.mktemp(f"synth-{env}")
-                build_app(config, outdir=str(out)).synth()
+                out = shared / hashlib.sha256(key.encode()).hexdigest()[:16]
+                with FileLock(f"{out}.lock"):
+                    if not (out / "manifest.json").is_file():
+                        from stacks import build_app
+
+                        build_app(parse(merge(raw_config(env), overrides or {}), env), outdir=str(out)).synth()
             cache[key] = {p.parent.name: json.loads(p.read_text()) for p in (out / "stacks").glob("*/cdk.tf.json")}
             cache[key]["manifest"] = json.loads((out / "manifest.json").read_text())
         return cache[key]
@@ -237,7 +251,6 @@ def _synth_for_mutation_testing(env: str, overrides: dict[str, Any]) -> Path:
     in each fork would also cost seconds per mutant. The synthesized JSON is the tests' input here (the
     deploy and bootstrap decisions under mutation read it); the synthesis code's own mutants are judged by
     the tests that call it directly."""
-    import hashlib
     import subprocess
 
     digest = hashlib.sha256(f"{ROOT}:{env}:{json.dumps(overrides, sort_keys=True)}".encode()).hexdigest()[:16]
