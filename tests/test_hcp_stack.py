@@ -5,8 +5,6 @@ rules and checkov run on it as they run on the shipped environments."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from core import ci_iam, hcp
 from core.toolchain import terraform_env
 from policy import checkov_gate, rules
 from tests.conftest import ROOT, Stacks, SynthFn, raw_config
-from tests.tf import items, one, policy, resources
+from tests.tf import items, one, policy
 
 CLOUD = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
 AGENT = merge(CLOUD, {"state": {"cloud": {"execution_mode": "agent", "agent_pool": "viberglass-agents"}}})
@@ -366,14 +364,3 @@ def test_bad_cloud_settings_are_one_line(cloud: dict[str, Any], message: str) ->
     with pytest.raises(ConfigError, match=message) as error:
         parse(raw, "dev")
     assert "\n" not in str(error.value)
-
-
-@pytest.mark.slow
-def test_an_environment_on_s3_never_loads_the_tfe_bindings(tmp_path: Path) -> None:
-    code = ("import sys; from config import load; from stacks import build_app; "
-            f"build_app(load('dev'), outdir={str(tmp_path)!r}).synth(); "
-            "print(sorted(m for m in sys.modules if 'provider_tfe' in m))")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
-    assert {p.name for p in (tmp_path / "stacks").iterdir()} == {"base", "workers", "platform"}
-    assert resources(json.loads((tmp_path / "stacks" / "base" / "cdk.tf.json").read_text()), "tfe_workspace") == []

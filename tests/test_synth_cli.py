@@ -33,10 +33,12 @@ def _tree(root: Path) -> list[str]:
 
 
 # What runs the fast path in a fresh process: synthesizes dev (through `python -m stacks`, as the gate and
-# the benchmark do) and then counts the provider submodules that were loaded.
+# the benchmark do), then prints how many AWS provider submodules were loaded and which tfe (HCP Terraform)
+# binding modules were.
 FAST_SYNTH = (
-    "import sys; from stacks.__main__ import main; status = main(sys.argv[1:]); "
-    "print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules)); sys.exit(status)"
+    "import json, sys; from stacks.__main__ import main; status = main(sys.argv[1:]); "
+    "print(json.dumps([sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules), "
+    "sorted(m for m in sys.modules if 'provider_tfe' in m)])); sys.exit(status)"
 )
 
 
@@ -102,12 +104,24 @@ def test_fast_and_eager_imports_synthesize_identical_bytes(env: str, processes: 
 def test_fast_path_synthesizes_quietly_with_only_the_submodules_in_use(processes: Processes) -> None:
     result, fast = processes["fast"]
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    loaded = int(result.stdout)
+    loaded, _ = json.loads(result.stdout)
     assert 0 < loaded < 150
     # `python -m stacks` (the gate, the benchmark) writes what the CLI writes.
     _, cli = processes["cli-dev"]
     _, mismatch, errors = filecmp.cmpfiles(fast / "dev", cli, _tree(cli), shallow=False)
     assert (mismatch, errors) == ([], [])
+
+
+@pytest.mark.slow
+def test_an_environment_on_s3_never_loads_the_tfe_bindings(processes: Processes) -> None:
+    """Only an environment on HCP Terraform imports the tfe provider bindings (its `hcp` stack): dev, on S3,
+    synthesizes its three stacks without loading a single tfe module."""
+    result, fast = processes["fast"]
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[1] == []
+    assert {p.name for p in (fast / "dev" / "stacks").iterdir()} == {"base", "workers", "platform"}
+    base = json.loads((fast / "dev" / "stacks" / "base" / "cdk.tf.json").read_text())
+    assert "tfe_workspace" not in base.get("resource", {})
 
 
 def test_node_hook_turns_provider_index_requires_into_lazy_getters(tmp_path: Path) -> None:
