@@ -810,3 +810,489 @@ def test_the_job_summary_shows_each_redacted_plan_in_a_fence(tmp_path: Path) -> 
     ]  # fmt: skip
     assert "_Not shown: its plan JSON could not be read, so its sensitive values are unknown._" in summary
     assert "### `dev/gone`\n\n_Not shown: [Errno 2] No such file or directory:" in summary
+
+
+# -- the comment's exact text: every line, blank line and word is the behaviour (not a golden file) ---------
+
+C_ = plan_comment.Change
+
+
+def _mixed_plans() -> list[plan_comment.StackPlan]:
+    base = plan_comment.StackPlan("dev/base", changes=[
+        C_("aws_vpc.main", "create"),
+        C_("aws_db_instance.db", "replace", ("identifier", "engine"), "delete, then create", "tainted"),
+        C_("aws_sqs_queue.old", "delete", (), "", "no longer in the configuration"),
+        C_("aws_kms_key.k", "update", ("description",)),
+    ], output_changes=["vpc_id (create)"])  # fmt: skip
+    return [
+        base,
+        plan_comment.pending("dev/workers", "base is not applied yet"),
+        plan_comment.pending("dev/extra", "base is not applied yet"),
+        plan_comment.failed("dev/platform", "Initializing...\nError: No valid credential sources found"),
+        plan_comment.StackPlan("dev/hcp"),
+        plan_comment.StackPlan("dev/dns"),
+        plan_comment.StackPlan("dev/reads", changes=[C_("data.aws_caller_identity.me", "read")]),
+        plan_comment.StackPlan("dev/more-reads", changes=[C_("data.aws_region.here", "read")]),
+    ]
+
+
+def test_a_comment_with_every_kind_of_stack_reads_exactly_so() -> None:
+    """Changes, two pending, one failed, two without changes and two with data reads only, in one comment."""
+    expected = MIXED_TEXT
+    assert render(_mixed_plans(), commit="0123abc", full_plan="the run's job summary") == expected
+
+
+def test_without_a_commit_or_a_link_the_comment_names_no_commit_and_points_at_the_job_summary() -> None:
+    text = render(_mixed_plans()[4:6])
+    assert text.splitlines()[:3] == [MARKER, "", "## Terraform plan: 0 to add, 0 to change, 0 to destroy"]
+    assert "Planned for commit" not in text
+    assert text.endswith("\n\nNo changes: `dev/hcp`, `dev/dns`.\n\n_Full plan: the job summary._")
+
+
+def _long_plans() -> list[plan_comment.StackPlan]:
+    base = plan_comment.StackPlan("dev/base", changes=[C_(f"aws_sqs_queue.q{i}", "delete") for i in range(6)]
+                                  + [C_(f"aws_vpc.v{i}", "create") for i in range(8)])  # fmt: skip
+    return [base, plan_comment.failed("dev/platform", "\n".join(f"log line {i}" for i in range(12)))]
+
+
+def test_a_comment_1300_characters_long_shortens_only_the_details() -> None:
+    text = render(_long_plans(), commit="c0ffee", full_plan="https://example.test/run/1", limit=1300)
+    assert (text, len(text)) == (CUT_1300, 1282)
+
+
+def test_a_comment_1000_characters_long_shortens_the_warnings_and_the_log_and_drops_the_details() -> None:
+    text = render(_long_plans(), commit="c0ffee", full_plan="https://example.test/run/1", limit=1000)
+    assert (text, len(text)) == (CUT_1000, len(CUT_1000))
+    assert len(text) <= 1000
+
+
+# -- how space is shared and what a shortened section keeps -------------------------------------------------
+
+
+def test_space_is_shared_max_min_fairly() -> None:
+    """Floors first; needs smaller than an even share are met in full, the rest split the remainder evenly."""
+    assert plan_comment._fair_shares([10, 50, 100], [5, 5, 5], 120) == [10, 50, 60]
+    assert plan_comment._fair_shares([100, 10], [0, 0], 60) == [50, 10]  # the small need is met first
+    assert plan_comment._fair_shares([50, 40], [0, 30], 80) == [40, 40]  # ordered by need above the floor
+    assert plan_comment._fair_shares([10, 100], [0, 0], 21) == [10, 11]  # a need equal to the share is met
+    assert plan_comment._fair_shares([100], [5], 50) == [50]  # the floor plus the whole remainder
+    assert plan_comment._fair_shares([10], [5], 6) == [6]  # one character left is still handed out
+    shares = plan_comment._fair_shares([100, 100], [0, 0], 5)
+    assert shares == [2, 2] and all(isinstance(share, int) for share in shares)  # whole characters
+
+
+def test_floors_are_kept_when_the_budget_does_not_cover_them() -> None:
+    assert plan_comment._fair_shares([10, 10], [6, 6], 10) == [6, 6]
+    assert plan_comment._fair_shares([10, 10], [6, 6], 12) == [6, 6]
+
+
+@pytest.mark.parametrize(
+    ("room", "kept"),
+    [(7, ["h", "+3"]), (8, ["h", "aa", "+2"]), (11, ["h", "aa", "+2"]), (12, ["h", "aa", "bbb", "+1"]),
+     (13, ["h", "aa", "bbb", "+1"]), (14, ["h", "aa", "bbb", "cccc"]), (0, ["h", "+3"])],
+)  # fmt: skip
+def test_a_shortened_section_keeps_its_first_line_and_what_fits_with_the_more_line(room: int, kept: list[str]) -> None:
+    """Each line costs its length plus a newline; the "more" line must fit too (or the first line alone stays)."""
+    assert plan_comment._fit(["h", "aa", "bbb", "cccc"], room, lambda n: f"+{n}") == kept
+
+
+@pytest.mark.parametrize(
+    ("room", "block"),
+    [(13, ["H"]), (14, ["H", "", "```", "l2", "```"]), (16, ["H", "", "```", "l2", "```"]),
+     (17, ["H", "", "```", "l1", "l2", "```"])],
+)  # fmt: skip
+def test_a_failure_keeps_the_last_log_lines_that_fit_in_a_fence(room: int, block: list[str]) -> None:
+    assert plan_comment._fit_tail(["H"], ["l1", "l2"], room) == block
+    assert plan_comment._fit_tail(["H"], [], 100) == ["H"]
+
+
+def test_a_log_line_over_400_characters_is_shortened_to_400_and_marked() -> None:
+    failed = plan_comment.failed("dev/base", "a" * 400 + "\n" + "b" * 401)
+    head, log = plan_comment._failure_section(failed)
+    assert head == ["**`dev/base` failed**: plan failed"]
+    assert log == ["a" * 400, "b" * 400 + " [...]"]
+
+
+# -- reading plans: every refusal in its own words ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (["a", "list"], "not a Terraform JSON plan (a JSON list)"),
+        ("text", "not a Terraform JSON plan (a JSON str)"),
+        ({"lineage": "x"}, "a Terraform state file, not a plan (give `terraform show -json <planfile>`)"),
+        ({"serial": 3}, "a Terraform state file, not a plan (give `terraform show -json <planfile>`)"),
+        ({"version": 4, "resources": []},
+         "a Terraform state file, not a plan (give `terraform show -json <planfile>`)"),
+        ({"version": 4}, "not a Terraform JSON plan (no format_version)"),
+        ({"resources": []}, "not a Terraform JSON plan (no format_version)"),
+        ({"format_version": "2.0", "resource_changes": []},
+         "plan format_version 2.0 is not one this tool reads (0.x and 1.x)"),
+        ({"format_version": "1.2", "values": {}},
+         "`terraform show -json` of a state, not of a plan (give it the saved plan file)"),
+        ({"format_version": "1.2"}, "not a Terraform JSON plan (no planned_values or resource_changes)"),
+    ],
+)  # fmt: skip
+def test_what_is_not_a_plan_is_named_in_one_line(document: Any, reason: str) -> None:
+    with pytest.raises(plan_comment.PlanError) as caught:
+        plan_comment.parse_plan("dev/base", document)
+    assert str(caught.value) == reason
+
+
+def test_a_plan_with_planned_values_only_is_a_plan_without_changes() -> None:
+    parsed = plan_comment.parse_plan("dev/base", {"format_version": "1.2", "planned_values": {}})
+    assert (parsed.status, parsed.changes, parsed.has_changes) == ("planned", [], False)
+
+
+def test_a_plan_whose_structure_breaks_the_reader_is_malformed_with_the_python_error() -> None:
+    document = _rc(["delete", "create"], replace_paths=5)
+    with pytest.raises(plan_comment.PlanError) as caught:
+        plan_comment.parse_plan("dev/base", document)
+    assert str(caught.value) == "malformed plan (TypeError: 'int' object is not iterable)"
+
+
+def test_an_errored_plan_says_terraform_stopped_part_way() -> None:
+    parsed = plan_comment.parse_plan("dev/base", {"format_version": "1.2", "resource_changes": [], "errored": True})
+    assert parsed.error == (
+        "Terraform reported the plan as errored: it stopped part-way, so its changes are incomplete"
+    )
+
+
+def test_json_nested_too_deeply_is_a_failed_stack_with_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    parsed = plan_comment.load_plan("dev/base", path)
+    assert (parsed.name, parsed.error) == ("dev/base", "deep.json: JSON nested too deeply to be a plan")
+
+
+def test_replace_paths_are_written_as_terraform_addresses_them() -> None:
+    document = _rc(["delete", "create"], replace_paths=[[], "name", ["tags", "Name"], ["ingress", 0, "cidr_blocks", 1],
+                                                        ["a", "b", "c"]])  # fmt: skip
+    (change,) = plan_comment.parse_plan("dev/base", document).changes
+    assert change.attributes == ('tags["Name"]', 'ingress[0]["cidr_blocks"][1]', 'a["b"]["c"]')
+
+
+def test_an_attribute_marked_sensitive_only_after_the_change_is_named_sensitive() -> None:
+    document = _rc(["update"], before={"p": "a"}, after={"p": "b"}, after_sensitive={"p": True})
+    assert plan_comment.parse_plan("dev/base", document).changes[0].attributes == ("p (sensitive)",)
+
+
+def test_a_reason_terraform_adds_later_is_shown_as_terraform_names_it() -> None:
+    document = _rc(["delete"])
+    document["resource_changes"][0]["action_reason"] = "delete_because_of_something_new"
+    assert plan_comment.parse_plan("dev/base", document).changes[0].reason == "delete_because_of_something_new"
+
+
+# -- digests: refusals and every field kept ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ([], "not a plan digest (digest_version 1 expected)"),
+        ({"digest_version": 2, "stacks": []}, "not a plan digest (digest_version 1 expected)"),
+        ({"digest_version": 1, "stacks": ["x"]}, "a digest stack without a name"),
+        ({"digest_version": 1, "stacks": [{"name": 7}]}, "a digest stack without a name"),
+        ({"digest_version": 1, "stacks": [{"name": "s", "changes": ["x"]}]}, "a change is not an object"),
+        ({"digest_version": 1, "stacks": [{"name": "s", "changes": [{"action": "explode"}]}]},
+         "unknown action 'explode'"),
+        ({"digest_version": 1, "stacks": [{"name": "s", "changes": [{"action": "create", "attributes": [1]}]}]},
+         "attributes is not a list of strings"),
+        ({"digest_version": 1, "stacks": [{"name": "s", "changes": [{"action": "create", "attributes": "a"}]}]},
+         "attributes is not a list of strings"),
+        ({"digest_version": 1, "stacks": [{"name": "s", "output_changes": None}]},
+         "output_changes is not a list of strings"),
+    ],
+)  # fmt: skip
+def test_a_malformed_digest_is_refused_in_its_own_words(document: Any, reason: str) -> None:
+    with pytest.raises(plan_comment.PlanError) as caught:
+        plan_comment.from_digest(document)
+    assert str(caught.value) == reason
+
+
+def test_a_digest_keeps_every_action_and_every_field_of_a_change() -> None:
+    changes: list[dict[str, Any]] = [{"address": f"aws_x.{a}", "action": a} for a in ("read", "forget", "no-op")]
+    changes.append({"address": "aws_x.m", "action": "update", "imported": True, "moved_from": "aws_x.old",
+                    "deposed": "00aa", "reason": "r", "replace_order": "o", "attributes": ["a"]})  # fmt: skip
+    (stack,) = plan_comment.from_digest({"digest_version": 1, "stacks": [{"name": "s", "changes": changes}]})
+    assert [c.action for c in stack.changes] == ["read", "forget", "no-op", "update"]
+    assert stack.changes[3] == C_("aws_x.m", "update", ("a",), "o", "r", True, "aws_x.old", "00aa")
+    assert (stack.changes[0].attributes, stack.output_changes) == ((), [])
+
+
+# -- sensitive values, redaction and quoting --------------------------------------------------------------------
+
+
+def test_sensitive_values_inside_maps_and_lists_are_all_found_and_booleans_never() -> None:
+    document = {"resource_changes": [{"change": {
+        "before": None, "before_sensitive": {"tags": {"k": True}, "l": [True]},
+        "after": {"m": {"k": "map-secret-1"}, "l": ["list-secret-1"], "flag": True, "short": ["x", "list-2-secret"]},
+        "after_sensitive": {"m": True, "l": True, "flag": True, "short": [False, True, True]},
+    }}]}  # fmt: skip
+    assert plan_comment.sensitive_values(document) == {"map-secret-1", "list-secret-1", "list-2-secret"}
+    # A list mask over a value that is not a list (a provider's inconsistent plan) marks nothing.
+    odd = {"resource_changes": [{"change": {"after": {"l": "not a list"}, "after_sensitive": {"l": [True]}}}]}
+    assert plan_comment.sensitive_values(odd) == set()
+
+
+def test_the_longest_secret_is_redacted_first_and_every_occurrence_counted() -> None:
+    text, count = plan_comment.redact(
+        "abcdefghijkl and abcdefgh and zyxwvuts", {"abcdefgh", "abcdefghijkl", "zyxwvuts"}
+    )
+    assert (text, count) == ("(sensitive value) and (sensitive value) and (sensitive value)", 3)
+
+
+def test_code_spans_are_padded_only_where_a_backtick_or_space_touches_the_fence() -> None:
+    assert plan_comment.code("`a") == "`` `a ``"
+    assert plan_comment.code("a`") == "`` a` ``"
+    assert plan_comment.code(" a") == "`  a `"
+    assert plan_comment.code("a ") == "` a  `"
+    assert plan_comment.code("a") == "`a`"
+
+
+def test_c1_control_characters_are_escaped_and_a_no_break_space_is_not() -> None:
+    assert plan_comment.code("a\x9fb\xa0c") == "`a\\x9fb\xa0c`"
+
+
+def test_the_first_error_line_may_start_with_terraforms_box_drawing_only() -> None:
+    assert plan_comment.first_error("XError: not a Terraform line\n│ Error: the real one") == "Error: the real one"
+
+
+# -- words of the warnings, the table and the headline ----------------------------------------------------------
+
+
+def test_a_replacement_without_reason_or_forcing_attribute_says_only_what_and_how() -> None:
+    change = C_("aws_x.y", "replace", (), "create, then delete")
+    assert plan_comment._how(change) == "**replace** (create, then delete) `aws_x.y`"
+    forced = C_("aws_x.y", "replace", ("a", "b"), "delete, then create")
+    assert plan_comment._how(forced) == "**replace** (delete, then create) `aws_x.y`; forced by `a`, `b`"
+
+
+def test_a_deposed_object_line_keeps_its_order_and_reason() -> None:
+    change = C_("aws_x.y", "delete", (), "delete, then create", "tainted", deposed="00aa")
+    assert plan_comment._change_line(change) == ("- `aws_x.y` (delete, then create) (deposed object `00aa`): tainted")
+
+
+def test_a_table_longer_than_the_limit_leaves_the_headline_and_the_link_only() -> None:
+    """Only absurd inputs get here (thousands of stacks): the verdict and the link to the full plan stay."""
+    plans = [plan_comment.pending(f"dev/stack-{i}", "waiting") for i in range(40)]
+    text = render(plans, full_plan="the run", limit=400)
+    assert text == "\n".join([
+        MARKER, "", "## Terraform plan: 0 to add, 0 to change, 0 to destroy, 40 stacks not planned", "",
+        "_Parts were shortened to fit GitHub's comment limit; the full plan is in the run._",
+    ])  # fmt: skip
+    assert render(plans, full_plan="the run", limit=60) == text[:60]
+
+
+def test_pending_stacks_are_counted_in_the_headline() -> None:
+    one = [plan_comment.pending("dev/a", "waiting")]
+    two = [*one, plan_comment.pending("dev/b", "waiting")]
+    assert plan_comment._headline(one) == "## Terraform plan: 0 to add, 0 to change, 0 to destroy, 1 stack not planned"
+    assert plan_comment._headline(two).endswith(", 2 stacks not planned")
+
+
+# -- the job summary ------------------------------------------------------------------------------------------
+
+
+def test_the_job_summary_of_one_stack_ends_with_one_newline(tmp_path: Path) -> None:
+    text = tmp_path / "base.txt"
+    text.write_text("no secret here\n")
+    summary = plan_comment.job_summary([plan("create", "dev/base")], {"dev/base": str(text)}, {"dev/base": set()})
+    assert summary == "## Terraform plans\n\n### `dev/base`\n\n```\nno secret here\n```\n\n"
+
+
+def test_a_plan_text_that_is_not_utf8_is_shown_with_replacement_characters(tmp_path: Path) -> None:
+    text = tmp_path / "base.txt"
+    text.write_bytes(b"name = caf\xe9\n")
+    summary = plan_comment.job_summary([plan("create", "dev/base")], {"dev/base": str(text)}, {"dev/base": set()})
+    assert "name = caf\ufffd\n" in summary
+
+
+def test_unshown_stacks_are_said_so_in_their_own_paragraph(tmp_path: Path) -> None:
+    shown = tmp_path / "c.txt"
+    shown.write_text("shown\n")
+    plans = [plan("create", "dev/a"), plan("create", "dev/b"), plan("create", "dev/c")]
+    texts = {"dev/a": str(tmp_path / "x"), "dev/b": str(tmp_path / "gone.txt"), "dev/c": str(shown)}
+    summary = plan_comment.job_summary(plans, texts, {"dev/b": set(), "dev/c": set()})
+    lines = summary.splitlines()
+    unknown = "_Not shown: its plan JSON could not be read, so its sensitive values are unknown._"
+    assert lines[:6] == ["## Terraform plans", "", "### `dev/a`", "", unknown, ""]
+    assert lines[6:9] == [
+        "### `dev/b`",
+        "",
+        f"_Not shown: [Errno 2] No such file or directory: '{tmp_path / 'gone.txt'}'._",
+    ]
+    assert lines[9:] == ["", "### `dev/c`", "", "```", "shown", "```", ""]
+
+
+@pytest.mark.parametrize(("stacks", "kept"), [(1, 990), (2, 495)])
+def test_each_stack_gets_an_equal_share_of_the_one_mib_step_summary(tmp_path: Path, stacks: int, kept: int) -> None:
+    """(1,000,000 - 10,000) bytes shared by the shown stacks, counted in UTF-8 bytes with each line's newline:
+    lines of 999 bytes ("é" is two) plus the newline fill a share of 990,000 (or 495,000) exactly."""
+    text = tmp_path / "plan.txt"
+    text.write_text(("é" * 10 + "x" * 979 + "\n") * 2_000, encoding="utf-8")
+    names = [f"dev/s{i}" for i in range(stacks)]
+    summary = plan_comment.job_summary([plan("create", n) for n in names], dict.fromkeys(names, str(text)),
+                                       {n: set() for n in names})  # fmt: skip
+    section = summary.split("### `dev/s0`")[1].split("```")[1].strip("\n").splitlines()
+    assert len(section) == kept + 1
+    assert section[-1] == "[... cut to fit GitHub's step-summary limit]"
+    if stacks == 2:
+        assert summary.count("[... cut to fit GitHub's step-summary limit]") == 2
+
+
+# What `_mixed_plans()` renders to, line by line.
+MIXED_TEXT = "\n".join([
+    '<!-- viberglass-plan-comment -->',
+    '',
+    '## Terraform plan: 1 to add, 1 to change, 1 to destroy, 1 to replace, **1 stack failed**, 2 stacks not planned',
+    '',
+    'Planned for commit `0123abc`.',
+    '',
+    '> [!CAUTION]',
+    '> **1 resource will be destroyed and 1 resource replaced.**',
+    '>',
+    '> **`dev/base`: 1 destroy, 1 replacement**',
+    '> - **replace** (delete, then create) `aws_db_instance.db`: tainted; forced by `identifier`, `engine`',
+    '> - **destroy** `aws_sqs_queue.old`: no longer in the configuration',
+    '',
+    '**`dev/platform` failed**: plan failed',
+    '',
+    '```',
+    'Initializing...',
+    'Error: No valid credential sources found',
+    '```',
+    '',
+    '| stack | result | create | update | delete | replace | import | move | forget | read | outputs |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| `dev/base` | changes | 1 | 1 | 1 | 1 |  |  |  |  | 1 |',
+    '| `dev/workers` | not planned: `base is not applied yet` | | | | | | | | | |',
+    '| `dev/extra` | not planned: `base is not applied yet` | | | | | | | | | |',
+    '| `dev/platform` | **failed** | | | | | | | | | |',
+    '| `dev/hcp` | no changes |  |  |  |  |  |  |  |  |  |',
+    '| `dev/dns` | no changes |  |  |  |  |  |  |  |  |  |',
+    '| `dev/reads` | data reads only |  |  |  |  |  |  |  | 1 |  |',
+    '| `dev/more-reads` | data reads only |  |  |  |  |  |  |  | 1 |  |',
+    '',
+    'No changes: `dev/hcp`, `dev/dns`.',
+    '',
+    'Only data sources read at apply, no changes: `dev/reads`, `dev/more-reads`.',
+    '',
+    '<details><summary><code>dev/base</code>: 1 to add, 1 to change, 1 to destroy, 1 to replace</summary>',
+    '',
+    '**Replace**',
+    '- `aws_db_instance.db` (delete, then create): tainted; forced by `identifier`, `engine`',
+    '',
+    '**Destroy**',
+    '- `aws_sqs_queue.old`: no longer in the configuration',
+    '',
+    '**Create**',
+    '- `aws_vpc.main`',
+    '',
+    '**Update in place**',
+    '- `aws_kms_key.k`; changes `description`',
+    '',
+    '**Outputs**',
+    '- `vpc_id (create)`',
+    '',
+    '</details>',
+    '',
+    "_Full plan: the run's job summary._",
+])  # fmt: skip
+
+# `_long_plans()` within 1,300 characters: every warning and the whole log kept, the details cut.
+CUT_1300 = "\n".join([
+    '<!-- viberglass-plan-comment -->',
+    '',
+    '## Terraform plan: 8 to add, 0 to change, 6 to destroy, **1 stack failed**',
+    '',
+    'Planned for commit `c0ffee`.',
+    '',
+    '> [!CAUTION]',
+    '> **6 resources will be destroyed and 0 resources replaced.**',
+    '>',
+    '> **`dev/base`: 6 destroys, 0 replacements**',
+    '> - **destroy** `aws_sqs_queue.q0`',
+    '> - **destroy** `aws_sqs_queue.q1`',
+    '> - **destroy** `aws_sqs_queue.q2`',
+    '> - **destroy** `aws_sqs_queue.q3`',
+    '> - **destroy** `aws_sqs_queue.q4`',
+    '> - **destroy** `aws_sqs_queue.q5`',
+    '',
+    '**`dev/platform` failed**: plan failed',
+    '',
+    '```',
+    'log line 0',
+    'log line 1',
+    'log line 2',
+    'log line 3',
+    'log line 4',
+    'log line 5',
+    'log line 6',
+    'log line 7',
+    'log line 8',
+    'log line 9',
+    'log line 10',
+    'log line 11',
+    '```',
+    '',
+    '| stack | result | create | update | delete | replace | import | move | forget | read | outputs |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| `dev/base` | changes | 8 |  | 6 |  |  |  |  |  |  |',
+    '| `dev/platform` | **failed** | | | | | | | | | |',
+    '',
+    '<details><summary><code>dev/base</code>: 8 to add, 6 to destroy</summary>',
+    '',
+    '**Destroy**',
+    '- `aws_sqs_queue.q0`',
+    '- `aws_sqs_queue.q1`',
+    '- `aws_sqs_queue.q2`',
+    '- `aws_sqs_queue.q3`',
+    '- `aws_sqs_queue.q4`',
+    '- `aws_sqs_queue.q5`',
+    '- ... (11 more lines: see the full plan)',
+    '',
+    '</details>',
+    '',
+    "_Parts were shortened to fit GitHub's comment limit; the full plan is in https://example.test/run/1._",
+])  # fmt: skip
+
+# `_long_plans()` within 1,000 characters: three destroys, the log's last lines, no details.
+CUT_1000 = "\n".join([
+    '<!-- viberglass-plan-comment -->',
+    '',
+    '## Terraform plan: 8 to add, 0 to change, 6 to destroy, **1 stack failed**',
+    '',
+    'Planned for commit `c0ffee`.',
+    '',
+    '> [!CAUTION]',
+    '> **6 resources will be destroyed and 0 resources replaced.**',
+    '>',
+    '> **`dev/base`: 6 destroys, 0 replacements**',
+    '> - **destroy** `aws_sqs_queue.q0`',
+    '> - **destroy** `aws_sqs_queue.q1`',
+    '> - **destroy** `aws_sqs_queue.q2`',
+    '> - ... and 3 more in `dev/base`: see the full plan',
+    '',
+    '**`dev/platform` failed**: plan failed',
+    '',
+    '```',
+    'log line 3',
+    'log line 4',
+    'log line 5',
+    'log line 6',
+    'log line 7',
+    'log line 8',
+    'log line 9',
+    'log line 10',
+    'log line 11',
+    '```',
+    '',
+    '| stack | result | create | update | delete | replace | import | move | forget | read | outputs |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| `dev/base` | changes | 8 |  | 6 |  |  |  |  |  |  |',
+    '| `dev/platform` | **failed** | | | | | | | | | |',
+    '',
+    "_Parts were shortened to fit GitHub's comment limit; the full plan is in https://example.test/run/1._",
+])  # fmt: skip
