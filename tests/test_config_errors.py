@@ -455,14 +455,16 @@ def test_ids_are_unique() -> None:
 def test_alias_bomb_is_refused_fast(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """9**9 strings behind aliases: refused without expanding them (it took half a minute before)."""
+    """9**9 strings behind aliases: refused without expanding them. Expanding them takes minutes (half a
+    minute on a quiet machine before the guard); the bound turns such a regression into a failure rather than a
+    hang, with room for a loaded machine (the refusal itself takes milliseconds)."""
     case = next(c for c in ISSUE_CASES if c.id == "alias-bomb")
     variables, _ = _prepare(tmp_path, case)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     start = time.perf_counter()
     assert main.main([]) == 2
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0
     assert "expands to more than" in capsys.readouterr().err
 
 
