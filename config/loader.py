@@ -192,38 +192,32 @@ def refuse_literal_secrets(raw: dict[str, Any]) -> None:
             )
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The settings model an annotation holds: itself, or inside ``X | None``, ``Annotated[X, ...]``, ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for a in getattr(annotation, "__args__", ()) if (m := _model_in(a)) is not None), None)
+
+
 def _field(loc: tuple[Any, ...]) -> FieldInfo | None:
-    """The schema field at ``loc`` (model attributes, list items and catalog entries followed)."""
-    model: Any = EnvironmentConfig
-    field: FieldInfo | None = None
+    """The schema field at ``loc`` (model attributes and list items followed)."""
+    model: type[BaseModel] | None = EnvironmentConfig
+    field = None
     for part in loc:
         if isinstance(part, int):
             continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            # a catalog entry name (dict key): the model is one level down
-            continue
-        field = model.model_fields.get(str(part))
+        field = model.model_fields.get(str(part)) if model is not None else None
         if field is None:
             return None
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        inner = [a for c in candidates for a in getattr(c, "__args__", ())]
-        model = next((c for c in candidates + inner if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        model = _model_in(field.annotation)
     return field
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     parent = loc[:-1]
-    if not parent:
-        return sorted(EnvironmentConfig.model_fields)
-    field = _field(parent)
-    if field is None:
-        return []
-    annotation = field.annotation
-    candidates = [annotation, *getattr(annotation, "__args__", ())]
-    inner = [a for c in candidates for a in getattr(c, "__args__", ())]
-    model = next((c for c in candidates + inner if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    return sorted(model.model_fields) if model else []
+    field = _field(parent) if parent else None
+    model = _model_in(field.annotation) if field is not None else EnvironmentConfig if not parent else None
+    return sorted(model.model_fields) if model is not None else []
 
 
 _TYPE_WORDS = {
@@ -260,8 +254,6 @@ def _from_validation(error: ValidationError) -> ConfigError:
     kind = first["type"]
     value = first.get("input")
     ctx = first.get("ctx") or {}
-    if loc and loc[-1] == "[key]":  # a catalog entry's name, e.g. workers.images
-        loc = loc[:-1]
     field = _field(loc)
     why = f" ({field.description})" if field is not None and field.description else ""
     if kind == REFUSED:

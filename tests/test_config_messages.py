@@ -4,6 +4,7 @@ and `make synth` paths of the same refusals are tests/test_config_errors.py's.""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,13 @@ def _refusal(overrides: dict[str, Any]) -> str:
         ({"workers": {"image_prefix": "a" * 81}}, "workers.image_prefix: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                                                   "aaaaaaaaaaaaaaaaa'... (81 characters) (text): string should have at "
                                                   "most 80 characters; correct the value"),
+        ({"backend": {"image_tag": datetime.date(2024, 1, 1)}},
+         f"backend.image_tag: is datetime.date(2024, 1, 1) (date), not text; {TEXT_FIX}"),
+        ({"state": {"backend": "cloud", "cloud": {"project": "x"}}},
+         "state.cloud.organization: required key is missing; add it"),
+        ({"state": {"backend": "cloud", "cloud": {"organization": "o", "project": "x", "bogus": 1}}},
+         "state.cloud.bogus: unknown key; remove it or fix the spelling (known keys here: agent_pool, execution_mode, "
+         "organization, project, workspace_prefix)"),
         ({"tier": "gold"}, "tier: 'gold' is not a tier; use one of: development, production"),
         ({"name": "prod"}, "name: 'prod' does not match the file name (dev); set name: dev or remove it"),
         ({"github": {"token": "abc"}}, "github.token: looks like a literal secret (value not shown); remove it from "
