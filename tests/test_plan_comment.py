@@ -1074,6 +1074,23 @@ def test_a_deposed_object_line_keeps_its_order_and_reason() -> None:
     assert plan_comment._change_line(change) == ("- `aws_x.y` (delete, then create) (deposed object `00aa`): tainted")
 
 
+def test_a_failure_log_cut_to_fit_says_the_comment_was_shortened() -> None:
+    """Only the failure section is cut (no stack has changes, so there are no details to cut)."""
+    failed = plan_comment.StackPlan("dev/x", error="plan failed", log="\n".join(f"line {i}" for i in range(2000)))
+    text = render([failed], limit=1500)
+    assert "line 1999" in text and "line 0\n" not in text
+    assert text.endswith("\n_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._")
+
+
+def test_every_stack_whose_details_are_cut_keeps_its_shortened_details() -> None:
+    plans = [plan_comment.StackPlan(f"dev/{s}", changes=[C_(f"aws_vpc.{s}{i}", "create") for i in range(30)])
+             for s in ("a", "b")]  # fmt: skip
+    text = render(plans, limit=1500)
+    assert text.count("<details><summary>") == 2 and text.count("</details>") == 2
+    assert text.count("more lines: see the full plan)") == 2
+    assert "`aws_vpc.a0`" in text and "`aws_vpc.b0`" in text
+
+
 def test_a_table_longer_than_the_limit_leaves_the_headline_and_the_link_only() -> None:
     """Only absurd inputs get here (thousands of stacks): the verdict and the link to the full plan stay."""
     plans = [plan_comment.pending(f"dev/stack-{i}", "waiting") for i in range(40)]
