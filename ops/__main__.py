@@ -145,7 +145,7 @@ def _discover(args: argparse.Namespace) -> int:
 
 
 def _region(args: argparse.Namespace) -> int:
-    from ops.common import load_config
+    from ops.environment import load_config  # not ops.common: no boto3 for a configuration read
 
     # A key=value line for $GITHUB_OUTPUT: workflows take the region from config, never a literal.
     print(f"region={load_config(args.env).aws.region}")

@@ -11,19 +11,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-import config as configuration
-from config.schema import EnvironmentConfig
+from ops.environment import load_config
 from ops.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, InputError, OpsError, from_aws
 
-__all__ = ["EXIT_AWS", "EXIT_INPUT", "EXIT_OK", "InputError", "OpsError", "Report", "aws_call", "client"]
-
-
-def load_config(env: str) -> EnvironmentConfig:
-    """The configuration of ``--env``; an empty or unknown name is refused, never replaced by a default."""
-    try:
-        return configuration.load(env, source="--env")
-    except configuration.ConfigError as error:
-        raise InputError(str(error)) from None
+__all__ = ["EXIT_AWS", "EXIT_INPUT", "EXIT_OK", "InputError", "OpsError", "Report", "aws_call", "client", "load_config"]
 
 
 def client(service: str, region: str) -> Any:

@@ -11,8 +11,10 @@ real Terraform.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -70,20 +72,50 @@ class Dispatch:
         }
 
     def run(self, *, ref: str = "refs/heads/main", event: str = "workflow_dispatch",
-            pulls: list[dict[str, Any]] | None = None,
-            reason: str = "a reviewed change") -> dict[str, Job]:  # fmt: skip
-        env = self.environ(pulls)
+            pulls: list[dict[str, Any]] | None = None, reason: str = "a reviewed change",
+            until: str | None = None) -> dict[str, Job]:  # fmt: skip
+        """Dispatch the workflow: every job in order, or the jobs up to and including ``until``."""
+        self.dispatched: dict[str, Any] = {"ref": ref, "event": event, "pulls": pulls, "reason": reason}
+        return self._run_from({}, until)
+
+    def _run_from(self, done: dict[str, Job], until: str | None) -> dict[str, Job]:
+        args = self.dispatched
+        env = self.environ(args["pulls"])
         name = "terraform-deploy-prod.yml" if self.env == "prod" else "terraform-deploy-dev.yml"
-        runner = Runner(WORKFLOWS / name, self.ws, inputs={"reason": reason}, env=env,
-                        github={"sha": SHA, "ref": ref, "repository": "ilities/viberglass-infra", "event_name": event},
+        runner = Runner(WORKFLOWS / name, self.ws, inputs={"reason": args["reason"]}, env=env,
+                        github={"sha": SHA, "ref": args["ref"], "repository": "ilities/viberglass-infra",
+                                "event_name": args["event"]},
                         secrets={"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/viberglass-apply"})  # fmt: skip
         self.runner = runner
-        jobs: dict[str, Job] = {}
+        jobs = dict(done)
+        runner.jobs.update(done)
         for job in runner.order():
+            if job in jobs:
+                continue
             if job in self.before:
                 self.before[job](self)
             jobs[job] = runner.jobs[job] = runner._job(job)
+            if job == until:
+                break
+        self.jobs = jobs
         return jobs
+
+    def fork(self, root: Path, **dispatched: Any) -> Dispatch:
+        """A copy, in ``root``, of this dispatch stopped part-way (``run(until=...)``): workspace, artifacts,
+        the stand-ins' state and logs, the finished jobs and their results. ``resume()`` runs the rest as the
+        same dispatch would have (``dispatched`` may change what only the remaining jobs read, e.g. ``pulls``),
+        so the tests of one scenario share its first jobs instead of running them again."""
+        shutil.copytree(self.root, root, symlinks=True, dirs_exist_ok=True)
+        other = copy.copy(self)
+        other.root, other.ws, other.bin = root, root / "ws", root / "bin"
+        other.scenario = copy.deepcopy(self.scenario)
+        other.before = {}
+        other.dispatched = {**self.dispatched, **dispatched}
+        other.jobs = copy.deepcopy(self.jobs)
+        return other
+
+    def resume(self, until: str | None = None) -> dict[str, Job]:
+        return self._run_from(self.jobs, until)
 
     def terraform(self) -> list[tuple[str, str]]:
         """(stack, command) of every Terraform call, in order."""
@@ -160,10 +192,11 @@ def test_a_fresh_environment_deploys_in_one_dispatch(dispatch: Dispatch) -> None
         jobs["apply-platform"].steps)  # fmt: skip
 
 
-def test_a_stack_without_changes_needs_no_approval(dispatch: Dispatch) -> None:
-    for stack in ("base", "workers", "platform"):
-        dispatch.given(stack, "show -json", "file:plans/noop.json")
-    jobs = dispatch.run()
+def test_a_stack_without_changes_needs_no_approval(platform_upstream: Dispatch, tmp_path: Path) -> None:
+    """No stack changes (base and workers: the shared first jobs of ``platform_upstream``, whose plans show
+    no changes; platform planned here with none either)."""
+    dispatch = platform_upstream.fork(tmp_path / "dispatch").given("platform", "show -json", "file:plans/noop.json")
+    jobs = dispatch.resume()
     assert [n for n, r in results(jobs).items() if r == "skipped"] == ["apply-base", "apply-workers", "apply-platform"]
     assert dispatch.applied() == [] and "apply" not in {c for _, c in dispatch.terraform()}
 
@@ -172,6 +205,24 @@ def _platform_changes(dispatch: Dispatch) -> Dispatch:
     for stack in ("base", "workers"):
         dispatch.given(stack, "show -json", "file:plans/noop.json")
     return dispatch.given("platform", "show -json", "file:plans/prod_platform_new_parameter.json")
+
+
+@pytest.fixture(scope="module")
+def platform_upstream(tmp_path_factory: pytest.TempPathFactory) -> Dispatch:
+    """A dispatch that changes platform only, run up to platform's plan: base and workers planned, nothing to
+    apply. The tests of platform's plan and apply fork it (``Dispatch.fork``) instead of running these jobs
+    again."""
+    dispatch = _platform_changes(Dispatch(tmp_path_factory.mktemp("platform-upstream")))
+    dispatch.run(until="apply-workers")
+    return dispatch
+
+
+@pytest.fixture(scope="module")
+def platform_planned(platform_upstream: Dispatch, tmp_path_factory: pytest.TempPathFactory) -> Dispatch:
+    """The same dispatch after platform's plan for review: every test of the apply job forks it."""
+    dispatch = platform_upstream.fork(tmp_path_factory.mktemp("platform-planned"))
+    dispatch.resume(until="plan-platform")
+    return dispatch
 
 
 def _refused(jobs: dict[str, Job], dispatch: Dispatch, said: str) -> None:
@@ -185,53 +236,59 @@ def _refused(jobs: dict[str, Job], dispatch: Dispatch, said: str) -> None:
     assert dispatch.applied() == []
 
 
-def test_a_plan_that_changed_since_review_is_refused(dispatch: Dispatch) -> None:
+def test_a_plan_that_changed_since_review_is_refused(platform_planned: Dispatch, tmp_path: Path) -> None:
     """Stale: the state changed between review and approval, so the apply job's plan has another change."""
 
     def drift(d: Dispatch) -> None:
         d.given("platform", "show -json", "file:plans/prod_platform_drifted.json")
         (d.root / "scenario.json").write_text(json.dumps(d.scenario))
 
-    _platform_changes(dispatch).before["apply-platform"] = drift
-    jobs = dispatch.run()
+    dispatch = platform_planned.fork(tmp_path / "dispatch")
+    dispatch.before["apply-platform"] = drift
+    jobs = dispatch.resume()
     _refused(jobs, dispatch, "aws_ecs_service.service_service_99887766: planned now (update), not in the reviewed plan")
 
 
-def test_same_changes_with_other_values_are_refused(dispatch: Dispatch) -> None:
+def test_same_changes_with_other_values_are_refused(platform_planned: Dispatch, tmp_path: Path) -> None:
     """Same addresses and actions, another value: the value fingerprints of the review record catch it."""
 
     def other(d: Dispatch) -> None:
         d.given("platform", "show -json", "file:plans/prod_platform_other_value.json")
         (d.root / "scenario.json").write_text(json.dumps(d.scenario))
 
-    _platform_changes(dispatch).before["apply-platform"] = other
-    jobs = dispatch.run()
+    dispatch = platform_planned.fork(tmp_path / "dispatch")
+    dispatch.before["apply-platform"] = other
+    jobs = dispatch.resume()
     _refused(jobs, dispatch, "planned values differ from the reviewed plan")
 
 
-def test_a_tampered_review_record_is_refused(dispatch: Dispatch) -> None:
+def test_a_tampered_review_record_is_refused(platform_planned: Dispatch, tmp_path: Path) -> None:
     def tamper(d: Dispatch) -> None:
         record = json.loads(d.record("platform").read_text())
         record["plan"]["changes"] = []  # "nothing to see here"
         d.record("platform").write_text(json.dumps(record))
 
-    _platform_changes(dispatch).before["apply-platform"] = tamper
-    jobs = dispatch.run()
+    dispatch = platform_planned.fork(tmp_path / "dispatch")
+    dispatch.before["apply-platform"] = tamper
+    jobs = dispatch.resume()
     _refused(jobs, dispatch, "not in the reviewed plan")
 
 
-def test_other_code_than_the_reviewed_is_refused(dispatch: Dispatch) -> None:
+def test_other_code_than_the_reviewed_is_refused(platform_planned: Dispatch, tmp_path: Path) -> None:
     def recode(d: Dispatch) -> None:
         (d.ws / "cdktf.out/stacks/platform/cdk.tf.json").write_text(json.dumps({"stack": "platform", "new": 1}))
 
-    _platform_changes(dispatch).before["apply-platform"] = recode
-    jobs = dispatch.run()
+    dispatch = platform_planned.fork(tmp_path / "dispatch")
+    dispatch.before["apply-platform"] = recode
+    jobs = dispatch.resume()
     _refused(jobs, dispatch, "the synthesized stack differs from the one planned for review")
 
 
-def test_terraform_refusing_a_stale_saved_plan_fails_the_apply_and_says_so(dispatch: Dispatch) -> None:
-    _platform_changes(dispatch).given("platform", "apply", "apply_stale_plan")
-    jobs = dispatch.run()
+def test_terraform_refusing_a_stale_saved_plan_fails_the_apply_and_says_so(
+    platform_planned: Dispatch, tmp_path: Path
+) -> None:
+    dispatch = platform_planned.fork(tmp_path / "dispatch").given("platform", "apply", "apply_stale_plan")
+    jobs = dispatch.resume()
     assert jobs["apply-platform"].result == "failure"
     assert "apply failed" in jobs["apply-platform"].summary and "Saved plan is stale" in jobs["apply-platform"].summary
 
@@ -251,10 +308,12 @@ def test_a_failed_plan_stops_the_stacks_after_it(dispatch: Dispatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def platform_change(tmp_path_factory: pytest.TempPathFactory) -> tuple[Dispatch, dict[str, Job]]:
-    """One dispatch that changes platform only, shared by the tests that read what it left."""
-    dispatch = _platform_changes(Dispatch(tmp_path_factory.mktemp("platform-change")))
-    return dispatch, dispatch.run()
+def platform_change(
+    platform_planned: Dispatch, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Dispatch, dict[str, Job]]:
+    """One dispatch that changes platform only, run to the end, shared by the tests that read what it left."""
+    dispatch = platform_planned.fork(tmp_path_factory.mktemp("platform-change"))
+    return dispatch, dispatch.resume()
 
 
 def test_the_plan_summary_shows_the_reason_and_the_redacted_plan(
@@ -272,13 +331,14 @@ HOSTILE_REASON = (
 )
 
 
-def test_a_hostile_reason_is_shown_verbatim_and_renders_nothing(tmp_path: Path) -> None:
+def test_a_hostile_reason_is_shown_verbatim_and_renders_nothing(platform_upstream: Dispatch, tmp_path: Path) -> None:
     """Whoever dispatches writes the reason, and reviewers approve from the job summary: backticks, HTML,
-    links, headings, newlines and `${{` stay text in one code block (CommonMark, as GitHub renders it)."""
+    links, headings, newlines and `${{` stay text in one code block (CommonMark, as GitHub renders it).
+    Only platform's plan job is run with the hostile reason (the jobs before it, forked, do not show it)."""
     from markdown_it import MarkdownIt
 
-    dispatch = _platform_changes(Dispatch(tmp_path))
-    jobs = dispatch.run(reason=HOSTILE_REASON)
+    dispatch = platform_upstream.fork(tmp_path / "dispatch", reason=HOSTILE_REASON)
+    jobs = dispatch.resume(until="plan-platform")
     summary = jobs["plan-platform"].summary
     tokens = MarkdownIt("commonmark").parse(summary)
     (block,) = [t for t in tokens if t.type == "fence" and "onerror" in t.content]
@@ -329,9 +389,18 @@ def _comments(dev: Dispatch) -> list[dict[str, Any]]:
     return [c for c in map(json.loads, lines) if "--method" in c["args"]]
 
 
-def test_a_dev_apply_comments_on_the_merged_pull_request(tmp_path: Path) -> None:
-    dev = _dev(tmp_path)
-    jobs = dev.run(event="push", pulls=MERGED)
+@pytest.fixture(scope="module")
+def dev_pushed(tmp_path_factory: pytest.TempPathFactory) -> Dispatch:
+    """A push to main that changes every dev stack, run up to the end of its deploy job: the tests of the
+    comment job fork it (``Dispatch.fork``), each with the pull requests GitHub lists for the commit."""
+    dev = _dev(tmp_path_factory.mktemp("dev-pushed"))
+    dev.run(event="push", pulls=MERGED, until="deploy")
+    return dev
+
+
+def test_a_dev_apply_comments_on_the_merged_pull_request(dev_pushed: Dispatch, tmp_path: Path) -> None:
+    dev = dev_pushed.fork(tmp_path / "dev")
+    jobs = dev.resume()
     assert results(jobs) == {"deploy": "success", "comment": "success"}, jobs["deploy"].log[-3000:]
     assert dev.applied() == ["base", "workers", "platform"]
     (comment,) = _comments(dev)
@@ -343,15 +412,15 @@ def test_a_dev_apply_comments_on_the_merged_pull_request(tmp_path: Path) -> None
     assert "| delete | `aws_nat_gateway.network_nat-b_1A2B3C4D` |" in body
 
 
-def test_an_open_pull_request_with_the_commit_is_not_the_merged_one(tmp_path: Path) -> None:
+def test_an_open_pull_request_with_the_commit_is_not_the_merged_one(dev_pushed: Dispatch, tmp_path: Path) -> None:
     """A rebase merge: the pushed commit is no pull request's merge commit, and an open branch built on it
     lists it too; the comment goes to the merged pull request."""
-    dev = _dev(tmp_path)
     pulls: list[dict[str, Any]] = [
         {"number": 43, "merged_at": None, "merge_commit_sha": "1" * 40},
         {"number": 42, "merged_at": "2026-11-27T10:00:00Z", "merge_commit_sha": "2" * 40},
     ]
-    dev.run(event="push", pulls=pulls)
+    dev = dev_pushed.fork(tmp_path / "dev", pulls=pulls)
+    assert dev.resume()["comment"].result == "success"
     (comment,) = _comments(dev)
     assert comment["args"][3] == "repos/ilities/viberglass-infra/issues/42/comments"
 
@@ -373,8 +442,8 @@ def test_dev_is_dispatched_from_main_only(tmp_path: Path) -> None:
     assert dev.terraform() == [] and dev.applied() == []
 
 
-def test_a_direct_push_or_a_dispatch_gets_no_comment(tmp_path: Path) -> None:
-    dev = _dev(tmp_path)
-    assert dev.run(event="push", pulls=[])["comment"].result == "success"
+def test_a_direct_push_or_a_dispatch_gets_no_comment(dev_pushed: Dispatch, tmp_path: Path) -> None:
+    dev = dev_pushed.fork(tmp_path / "dev", pulls=[])
+    assert dev.resume()["comment"].result == "success"
     assert _comments(dev) == []
     assert _dev(tmp_path / "again").run(event="workflow_dispatch")["comment"].result == "skipped"

@@ -124,6 +124,20 @@ def test_plan_comment_needs_only_the_standard_library() -> None:
     assert out.strip() == "[]"
 
 
+def test_the_region_of_every_deploy_job_is_read_without_boto3() -> None:
+    """`ops region` runs in every deploy job (six times in a prod dispatch): reading the configuration must
+    not import boto3/botocore (~0.1 s of CPU a call)."""
+    import subprocess
+    import sys
+
+    code = ("import runpy, sys; sys.argv = ['ops', 'region', '--env', 'prod']\n"
+            "try: runpy.run_module('ops', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in {'boto3', 'botocore'}))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["region=eu-west-1", "[]"]
+
+
 DEPLOYS = ["deploy-backend.yml", "deploy-frontend.yml", "deploy-viberators.yml"]
 
 
