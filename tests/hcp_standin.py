@@ -32,6 +32,10 @@ class Behaviour:
     pending: set[str] = field(default_factory=set)  # plan ids whose JSON is not ready (204)
     no_location: bool = False  # a 307 without Location
     download_status: int = 200
+    redirect_status: int = 307  # HCP answers 307; any 3xx a server may use instead
+    location: str | None = None  # the Location to send instead of the absolute download URL
+    download_body: bytes | None = None  # what the download URL serves instead of the fixture
+    direct: bool = False  # answer the plan's JSON itself (200) instead of redirecting
 
 
 class StandInHcpApi:
@@ -105,7 +109,9 @@ class StandInHcpApi:
         elif self.behaviour.download_status != 200:
             self._send(handler, self.behaviour.download_status, b"<Error>expired</Error>")
         else:
-            body = (FIXTURES / f"{plan_id}.json").read_bytes()
+            body = self.behaviour.download_body
+            if body is None:
+                body = (FIXTURES / f"{plan_id}.json").read_bytes()
             self._send(handler, 200, body, {"Content-Type": "application/json"})
 
     def _plan_json(self, handler: BaseHTTPRequestHandler, plan_id: str, *, full: bool, admin: bool) -> None:
@@ -114,7 +120,10 @@ class StandInHcpApi:
             self._error(handler, 404, "not found")  # the full JSON: documented as admin access only
         elif plan_id in b.pending:
             self._send(handler, 204)
+        elif b.direct:
+            self._send(handler, 200, (FIXTURES / f"{plan_id}.json").read_bytes(), {"Content-Type": "application/json"})
         elif b.no_location:
-            self._send(handler, 307)
+            self._send(handler, b.redirect_status)
         else:
-            self._send(handler, 307, headers={"Location": f"{self.address}/_archivist/{plan_id}?expires=60"})
+            location = f"{self.address}/_archivist/{plan_id}?expires=60" if b.location is None else b.location
+            self._send(handler, b.redirect_status, headers={"Location": location})
