@@ -442,6 +442,7 @@ def test_reads_in_collects_text_files_per_suffix_and_skips_other_kinds(tmp_path:
     from core.discovery import reads_in
 
     (tmp_path / "a.yml").write_text("/viberglass/dev/ecs/cluster", encoding="utf-8")
+    (tmp_path / "h.yaml").write_text("/viberglass/dev/ecs/taskFamily", encoding="utf-8")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.sh").write_text("/viberglass/$ENV/ecs/cluster /viberglass/$ENV/alb/dns", encoding="utf-8")
     for name in ("c.txt", "d.json"):
@@ -456,6 +457,7 @@ def test_reads_in_collects_text_files_per_suffix_and_skips_other_kinds(tmp_path:
         "alb/dns": {str(tmp_path / "sub" / "b.sh")},
         "ecs/service": {str(tmp_path / "f.md")},
         "amplify/appId": {str(single)},
+        "ecs/taskFamily": {str(tmp_path / "h.yaml")},
     }
     assert reads_in([single]) == {"amplify/appId": {str(single)}}
 
