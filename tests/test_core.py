@@ -636,3 +636,86 @@ def test_a_deploy_role_with_a_workflow_ref_trusts_only_its_reusable_workflow_at_
         "repo:Ilities/viberglass:environment:prod:job_workflow_ref:"
         f"Ilities/viberglass-infra/.github/workflows/deploy-viberators.yml@{ref}"
     )
+
+
+def test_hcp_subjects_of_an_environment_on_s3_with_a_cloud_block_are_refused() -> None:
+    """A `state.cloud` block is accepted beside `backend: s3` (ready for a later switch); the backend decides."""
+    from config import parse
+    from config.defaults import merge
+    from core import hcp
+    from tests.conftest import raw_config
+
+    state = {"backend": "s3", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}
+    cfg = parse(merge(raw_config("dev"), {"state": state}), "dev")
+    with pytest.raises(ValueError, match="does not keep its state") as refused:
+        hcp.subjects(cfg, "apply")
+    assert str(refused.value) == "dev does not keep its state in HCP Terraform (state.backend: cloud)"
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "is empty"),
+        ("a" * 41, "is 41 characters long; an environment name has at most 40"),
+        ("Dev_1", "'Dev_1' is not an environment name (lower-case letters and digits, words joined by single dashes)"),
+        ("a--b", "'a--b' is not an environment name (lower-case letters and digits, words joined by single dashes)"),
+    ],
+)
+def test_each_unusable_environment_name_says_why(name: str, problem: str) -> None:
+    from core.naming import env_name_problem
+
+    assert env_name_problem(name) == problem
+
+
+def test_an_environment_name_of_exactly_40_characters_is_accepted() -> None:
+    from core.naming import env_name_problem
+
+    assert env_name_problem("a" * 40) is None
+    assert Naming("a" * 40).prefix == f"viberglass-{'a' * 40}"
+
+
+def test_shorten_needs_room_for_a_dash_and_the_six_character_hash() -> None:
+    assert shorten("abcdefgh", 8) == "abcdefgh"
+    with pytest.raises(ValueError, match="no room") as refused:
+        shorten("abcdefgh", 7)
+    assert str(refused.value) == "max_length 7 leaves no room for a hash suffix"
+
+
+def test_a_cut_that_ends_in_a_dash_drops_it_before_the_hash() -> None:
+    import hashlib
+
+    name = "-abcdef-ghijklmnop"
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    assert shorten(name, 15) == f"-abcdef-{digest}"
+    assert shorten("abcdX-fghijklmnop", 13) == f"abcdX-{hashlib.sha256(b'abcdX-fghijklmnop').hexdigest()[:6]}"
+
+
+def test_a_name_is_cut_at_64_characters_by_default() -> None:
+    n = Naming("dev")
+    fits = "c" * (64 - len("viberglass-dev-"))
+    assert n.name(fits) == f"viberglass-dev-{fits}"
+    assert len(n.name(fits + "c")) == 64
+
+
+def test_clear_output_removes_only_what_a_synthesis_writes(tmp_path: Any) -> None:
+    from core.cli import clear_output
+
+    out = tmp_path / "out"
+    (out / "stacks" / "base").mkdir(parents=True)
+    (out / "stacks" / "base" / "cdk.tf.json").write_text("{}")
+    (out / "manifest.json").write_text("{}")
+    (out / "keep.txt").write_text("mine")
+    clear_output(out)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_clear_output_removes_the_folder_it_emptied_and_accepts_a_missing_one(tmp_path: Any) -> None:
+    from core.cli import clear_output
+
+    out = tmp_path / "out"
+    (out / "stacks").mkdir(parents=True)
+    (out / "manifest.json").write_text("{}")
+    clear_output(out)
+    assert not out.exists()
+    clear_output(out)
+    assert not out.exists() and tmp_path.is_dir()
