@@ -36,6 +36,7 @@ class Behaviour:
     location: str | None = None  # the Location to send instead of the absolute download URL
     download_body: bytes | None = None  # what the download URL serves instead of the fixture
     direct: bool = False  # answer the plan's JSON itself (200) instead of redirecting
+    run_body: bytes | None = None  # what GET /api/v2/runs/:id answers (200) instead of the fixture
 
 
 class StandInHcpApi:
@@ -44,6 +45,7 @@ class StandInHcpApi:
     def __init__(self, behaviour: Behaviour | None = None) -> None:
         self.behaviour = behaviour or Behaviour()
         self.requests: list[dict[str, Any]] = []
+        self.accepts: list[str | None] = []  # the Accept header of each request, in order
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +54,7 @@ class StandInHcpApi:
 
             def do_GET(self) -> None:
                 stand_in.requests.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+                stand_in.accepts.append(self.headers.get("Accept"))
                 stand_in.answer(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -89,6 +92,8 @@ class StandInHcpApi:
         auth = handler.headers.get("Authorization", "")
         if auth not in (f"Bearer {self.behaviour.token}", f"Bearer {self.behaviour.admin_token}"):
             self._error(handler, 401, "unauthorized")
+        elif parts[:3] == ["api", "v2", "runs"] and len(parts) == 4 and self.behaviour.run_body is not None:
+            self._send(handler, 200, self.behaviour.run_body, {"Content-Type": "application/vnd.api+json"})
         elif parts[:3] == ["api", "v2", "runs"] and len(parts) == 4 and (FIXTURES / f"{parts[3]}.json").is_file():
             body = (FIXTURES / f"{parts[3]}.json").read_bytes()
             self._send(handler, 200, body, {"Content-Type": "application/vnd.api+json"})

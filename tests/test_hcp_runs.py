@@ -373,3 +373,50 @@ def test_save_plan_json_with_an_unreadable_log_is_bad_input_naming_it(tmp_path: 
     with pytest.raises(InputError) as error:
         hcp_runs.save_plan_json(tmp_path / "missing.txt", tmp_path / "p.json", environ={})
     assert str(error.value) == f"--log {tmp_path / 'missing.txt'}: No such file or directory"
+
+
+@pytest.mark.parametrize(
+    ("run_body", "message"),
+    [
+        (b"<html>maintenance</html>", "HCP Terraform answered 200 with something that is not JSON"),
+        (b'{"data": {"relationships": {}}}', "the run names no plan"),
+        (b'{"data": {"relationships": {"plan": {"data": {"id": 5}}}}}', "5 is not a plan id"),
+        (b'{"data": {"relationships": {"plan": {"data": {"id": "run-abc"}}}}}', "'run-abc' is not a plan id"),
+    ],
+    ids=["not-json", "no-plan", "a-number", "not-a-plan-id"],
+)
+def test_a_run_answer_without_a_plan_id_is_one_whole_line_stand_in(run_body: bytes, message: str) -> None:
+    with StandInHcpApi(Behaviour(run_body=run_body)) as server, pytest.raises(OpsError) as error:
+        hcp_runs.HcpApi(server.address, "plan-team-token").plan_id(RUNS["base"])
+    assert str(error.value) == f"reading run {RUNS['base']}: {message}"
+
+
+def test_api_calls_ask_for_json_api_and_paths_never_double_the_slash_stand_in(api: StandInHcpApi) -> None:
+    client = hcp_runs.HcpApi(api.address + "/", "plan-team-token")
+    client.plan_json(client.plan_id(RUNS["base"]))
+    assert [r["path"].split("?")[0] for r in api.requests] == [
+        f"/api/v2/runs/{RUNS['base']}",
+        f"/api/v2/plans/{PLANS['base']}/json-output-redacted",
+        f"/_archivist/{PLANS['base']}",
+    ]
+    assert api.accepts == ["application/vnd.api+json, application/json"] * 3
+
+
+def test_a_redirect_from_http_to_https_is_followed_stand_in() -> None:
+    """An API on http (the stand-in) may hand out an https download URL: it is followed (the plain-HTTP
+    stand-in then cannot answer TLS, so the failure is the download host's, not a refused redirect)."""
+    with StandInHcpApi() as probe:
+        host = probe.address.split("://", 1)[1]
+    message = _plan_json_failure(Behaviour(location=f"https://{host}/_archivist/{PLANS['base']}"))
+    assert message.startswith(f"HCP Terraform API {host} unreachable: ")
+
+
+def test_save_plan_json_by_default_writes_the_redacted_plan_into_an_existing_folder_stand_in(
+    api: StandInHcpApi, tmp_path: Path
+) -> None:
+    """The log is read leniently: a byte that is not UTF-8 in the CLI output does not stop the download."""
+    (tmp_path / "base.txt").write_bytes(b"\xff\xfe progress\n" + _log("base").encode())
+    environ = {"TF_TOKEN_app_terraform_io": "plan-team-token", hcp_runs.ADDRESS_VAR: api.address}
+    hcp_runs.save_plan_json(tmp_path / "base.txt", tmp_path / "plan.json", environ=environ)
+    assert api.requests[1]["path"] == f"/api/v2/plans/{PLANS['base']}/json-output-redacted"
+    assert (tmp_path / "plan.json").read_bytes() == (FIXTURES / f"{PLANS['base']}.json").read_bytes()
