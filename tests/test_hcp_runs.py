@@ -391,7 +391,7 @@ def test_a_run_answer_without_a_plan_id_is_one_whole_line_stand_in(run_body: byt
     assert str(error.value) == f"reading run {RUNS['base']}: {message}"
 
 
-def test_api_calls_ask_for_json_api_and_paths_never_double_the_slash_stand_in(api: StandInHcpApi) -> None:
+def test_api_calls_ask_for_json_api_from_an_address_with_a_trailing_slash_stand_in(api: StandInHcpApi) -> None:
     client = hcp_runs.HcpApi(api.address + "/", "plan-team-token")
     client.plan_json(client.plan_id(RUNS["base"]))
     assert [r["path"].split("?")[0] for r in api.requests] == [
