@@ -32,6 +32,11 @@ class Behaviour:
     pending: set[str] = field(default_factory=set)  # plan ids whose JSON is not ready (204)
     no_location: bool = False  # a 307 without Location
     download_status: int = 200
+    redirect_status: int = 307  # HCP answers 307; any 3xx a server may use instead
+    location: str | None = None  # the Location to send instead of the absolute download URL
+    download_body: bytes | None = None  # what the download URL serves instead of the fixture
+    direct: bool = False  # answer the plan's JSON itself (200) instead of redirecting
+    run_body: bytes | None = None  # what GET /api/v2/runs/:id answers (200) instead of the fixture
 
 
 class StandInHcpApi:
@@ -40,6 +45,7 @@ class StandInHcpApi:
     def __init__(self, behaviour: Behaviour | None = None) -> None:
         self.behaviour = behaviour or Behaviour()
         self.requests: list[dict[str, Any]] = []
+        self.accepts: list[str | None] = []  # the Accept header of each request, in order
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +54,7 @@ class StandInHcpApi:
 
             def do_GET(self) -> None:
                 stand_in.requests.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+                stand_in.accepts.append(self.headers.get("Accept"))
                 stand_in.answer(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -85,6 +92,8 @@ class StandInHcpApi:
         auth = handler.headers.get("Authorization", "")
         if auth not in (f"Bearer {self.behaviour.token}", f"Bearer {self.behaviour.admin_token}"):
             self._error(handler, 401, "unauthorized")
+        elif parts[:3] == ["api", "v2", "runs"] and len(parts) == 4 and self.behaviour.run_body is not None:
+            self._send(handler, 200, self.behaviour.run_body, {"Content-Type": "application/vnd.api+json"})
         elif parts[:3] == ["api", "v2", "runs"] and len(parts) == 4 and (FIXTURES / f"{parts[3]}.json").is_file():
             body = (FIXTURES / f"{parts[3]}.json").read_bytes()
             self._send(handler, 200, body, {"Content-Type": "application/vnd.api+json"})
@@ -105,7 +114,9 @@ class StandInHcpApi:
         elif self.behaviour.download_status != 200:
             self._send(handler, self.behaviour.download_status, b"<Error>expired</Error>")
         else:
-            body = (FIXTURES / f"{plan_id}.json").read_bytes()
+            body = self.behaviour.download_body
+            if body is None:
+                body = (FIXTURES / f"{plan_id}.json").read_bytes()
             self._send(handler, 200, body, {"Content-Type": "application/json"})
 
     def _plan_json(self, handler: BaseHTTPRequestHandler, plan_id: str, *, full: bool, admin: bool) -> None:
@@ -114,7 +125,10 @@ class StandInHcpApi:
             self._error(handler, 404, "not found")  # the full JSON: documented as admin access only
         elif plan_id in b.pending:
             self._send(handler, 204)
+        elif b.direct:
+            self._send(handler, 200, (FIXTURES / f"{plan_id}.json").read_bytes(), {"Content-Type": "application/json"})
         elif b.no_location:
-            self._send(handler, 307)
+            self._send(handler, b.redirect_status)
         else:
-            self._send(handler, 307, headers={"Location": f"{self.address}/_archivist/{plan_id}?expires=60"})
+            location = f"{self.address}/_archivist/{plan_id}?expires=60" if b.location is None else b.location
+            self._send(handler, b.redirect_status, headers={"Location": location})

@@ -292,3 +292,430 @@ def test_permissions_become_statements_with_lists_expanded_and_conditions_filled
     explained = SimpleNamespace(sid="Token", actions=["ecr:GetAuthorizationToken"], resources=["*"],
                                 conditions={}, wildcard_reason="AWS offers no narrower resource")  # fmt: skip
     assert from_permissions([explained], {})[0].wildcard_reason == "AWS offers no narrower resource"
+
+
+# -- walking documents, CIDR helpers, the Terraform version file, the discovery contract -------------------
+
+
+def test_leaves_name_every_scalar_by_its_dotted_and_indexed_path() -> None:
+    from core.walk import leaves
+
+    document = {"network": {"cidr": "10.0.0.0/16", "public_subnets": ["10.0.1.0/24", "10.0.2.0/24"]}, "n": 1}
+    assert list(leaves(document)) == [
+        ("network.cidr", "10.0.0.0/16"),
+        ("network.public_subnets[0]", "10.0.1.0/24"),
+        ("network.public_subnets[1]", "10.0.2.0/24"),
+        ("n", 1),
+    ]
+
+
+def test_leaves_of_a_top_level_list_and_of_a_scalar_keep_their_paths() -> None:
+    from core.walk import leaves
+
+    assert list(leaves([{"a": [True]}, None])) == [("[0].a[0]", True), ("[1]", None)]
+    assert list(leaves("alone")) == [("", "alone")]
+    assert list(leaves({1: "x"})) == [("1", "x")]
+
+
+def test_strings_are_every_string_leaf_and_nothing_else() -> None:
+    from core.walk import strings
+
+    assert list(strings({"a": ["x", 1, {"b": "y"}], "c": None, "d": 2.5, "e": "z"})) == ["x", "y", "z"]
+
+
+def test_a_cidr_with_host_bits_set_is_refused() -> None:
+    from core.network import parse_cidr
+
+    assert parse_cidr("10.0.1.0/24") == ipaddress.IPv4Network("10.0.1.0/24")
+    with pytest.raises(ValueError, match="has host bits set"):
+        parse_cidr("10.0.1.5/24")
+
+
+def test_default_azs_count_up_from_a_to_at_most_f() -> None:
+    assert default_azs("eu-west-1", 3) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert default_azs("eu-west-1", 1) == ["eu-west-1a"]
+    assert default_azs("x", 6) == ["xa", "xb", "xc", "xd", "xe", "xf"]
+
+
+def test_the_az_key_is_the_zone_letter() -> None:
+    from core.network import az_key
+
+    assert (az_key("eu-west-1b"), az_key("us-east-1f")) == ("b", "f")
+
+
+def test_a_subnet_only_partly_inside_the_vpc_is_outside_it() -> None:
+    vpc = ipaddress.IPv4Network("10.0.0.0/24")
+    inside, wider, elsewhere = (ipaddress.IPv4Network(x) for x in ("10.0.0.0/25", "10.0.0.0/23", "10.9.0.0/24"))
+    assert outside(vpc, [inside, wider, elsewhere, vpc]) == [wider, elsewhere]
+
+
+def test_the_first_overlap_is_the_first_pair_in_input_order() -> None:
+    a, b, c, d = (ipaddress.IPv4Network(x) for x in ("10.0.0.0/24", "10.0.1.0/24", "10.0.1.0/25", "10.0.0.0/25"))
+    assert first_overlap([a, b, c, d]) == (a, d)
+    assert first_overlap([b, c]) == (b, c)
+    assert first_overlap([]) is None
+
+
+def test_terraform_env_reads_key_value_lines_and_skips_comments_and_blanks(tmp_path: Any) -> None:
+    from core.toolchain import required_version, terraform_env
+
+    env = tmp_path / "terraform.env"
+    env.write_text(
+        "# comment = 1\n\n  # indented comment\n TERRAFORM_VERSION = 1.11.4 \nTERRAFORM_MIN_VERSION=1.10\nX=a=b\n",
+        encoding="utf-8",
+    )
+    assert terraform_env(env) == {"TERRAFORM_VERSION": "1.11.4", "TERRAFORM_MIN_VERSION": "1.10", "X": "a=b"}
+    assert required_version(env) == ">= 1.10"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "TERRAFORM_MIN_VERSION=1.10\n",
+            "terraform.env: TERRAFORM_VERSION must be a version like 1.10 or 1.10.5, not None",
+        ),
+        (
+            "TERRAFORM_VERSION=1.11.4\nTERRAFORM_MIN_VERSION=v1.10\n",
+            "terraform.env: TERRAFORM_MIN_VERSION must be a version like 1.10 or 1.10.5, not 'v1.10'",
+        ),
+        (
+            "TERRAFORM_VERSION=1.11.4.1\nTERRAFORM_MIN_VERSION=1.10\n",
+            "terraform.env: TERRAFORM_VERSION must be a version like 1.10 or 1.10.5, not '1.11.4.1'",
+        ),
+        (
+            "TERRAFORM_VERSION=1\nTERRAFORM_MIN_VERSION=1.10\n",
+            "terraform.env: TERRAFORM_VERSION must be a version like 1.10 or 1.10.5, not '1'",
+        ),
+        (
+            "TERRAFORM_VERSION=1.11.4\nTERRAFORM_MIN_VERSION=1.10-rc1\n",
+            "terraform.env: TERRAFORM_MIN_VERSION must be a version like 1.10 or 1.10.5, not '1.10-rc1'",
+        ),
+    ],
+)
+def test_a_terraform_env_without_two_plain_versions_is_refused_with_the_key(
+    tmp_path: Any, text: str, message: str
+) -> None:
+    from core.toolchain import terraform_env
+
+    env = tmp_path / "terraform.env"
+    env.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="must be a version like") as refused:
+        terraform_env(env)
+    assert str(refused.value) == message
+
+
+def test_the_shipped_terraform_env_is_the_default_file() -> None:
+    from core.toolchain import TERRAFORM_ENV, required_version, terraform_env
+
+    assert TERRAFORM_ENV.name == "terraform.env" and TERRAFORM_ENV.parent.joinpath("main.py").is_file()
+    assert required_version() == f">= {terraform_env()['TERRAFORM_MIN_VERSION']}"
+
+
+def test_parameter_reads_recognise_every_way_of_writing_the_environment() -> None:
+    from core.discovery import parameter_reads
+
+    text = "\n".join(
+        [
+            "aws ssm get-parameter --name /viberglass/${{ inputs.env }}/ecs/cluster",
+            'name="/viberglass/${ENV}/ecs/service"',
+            "/viberglass/$ENV/alb/dns",
+            'f"/viberglass/{env}/amplify/appId"',
+            'f"/viberglass/{self.env}/backend/{name}"',
+            "/viberglass/prod-2/deployment/region.",
+            "/viberglass/dev/frontend/apiUrl/",
+            "/Viberglass/dev/not/this and /viberglass//nor/this",
+        ]
+    )
+    assert parameter_reads(text) == {
+        "ecs/cluster",
+        "ecs/service",
+        "alb/dns",
+        "amplify/appId",
+        "backend",
+        "deployment/region",
+        "frontend/apiUrl",
+    }
+
+
+def test_reads_in_collects_text_files_per_suffix_and_skips_other_kinds(tmp_path: Any) -> None:
+    from core.discovery import reads_in
+
+    (tmp_path / "a.yml").write_text("/viberglass/dev/ecs/cluster", encoding="utf-8")
+    (tmp_path / "h.yaml").write_text("/viberglass/dev/ecs/taskFamily", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.sh").write_text("/viberglass/$ENV/ecs/cluster /viberglass/$ENV/alb/dns", encoding="utf-8")
+    for name in ("c.txt", "d.json"):
+        (tmp_path / name).write_text("/viberglass/dev/skipped/one", encoding="utf-8")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "e.py").write_text("/viberglass/dev/skipped/two", encoding="utf-8")
+    (tmp_path / "f.md").write_bytes(b"\xff /viberglass/dev/ecs/service")
+    single = tmp_path / "g.py"
+    single.write_text("'/viberglass/{env}/amplify/appId'", encoding="utf-8")
+    assert reads_in([tmp_path]) == {
+        "ecs/cluster": {str(tmp_path / "a.yml"), str(tmp_path / "sub" / "b.sh")},
+        "alb/dns": {str(tmp_path / "sub" / "b.sh")},
+        "ecs/service": {str(tmp_path / "f.md")},
+        "amplify/appId": {str(single)},
+        "ecs/taskFamily": {str(tmp_path / "h.yaml")},
+    }
+    assert reads_in([single]) == {"amplify/appId": {str(single)}}
+
+
+def test_missing_reads_are_those_no_created_parameter_satisfies() -> None:
+    from core.discovery import missing
+
+    reads = {"ecs/cluster": {"a"}, "backend": {"b"}, "ecs": {"c"}, "alb/dns": {"d"}, "ecs/clusterName": {"e"}}
+    created = {"ecs/cluster", "backend/database/url"}
+    assert missing(reads, created) == {"alb/dns": {"d"}, "ecs/clusterName": {"e"}}
+    assert missing({"ecs/clus": {"f"}}, created) == {"ecs/clus": {"f"}}
+
+
+def test_fargate_cpu_and_memory_values_are_the_ecs_table() -> None:
+    assert aws_limits.fargate_cpu_values() == [256, 512, 1024, 2048, 4096, 8192, 16384]
+    assert aws_limits.fargate_memory_values(256) == [512, 1024, 2048]
+    assert aws_limits.fargate_memory_values(512) == [1024, 2048, 3072, 4096]
+    assert aws_limits.fargate_memory_values(300) == []
+    assert aws_limits.describe_memory_choices(300) == ""
+    assert aws_limits.is_fargate_size(256, 512) and not aws_limits.is_fargate_size(512, 512)
+
+
+def test_usable_addresses_are_the_block_minus_the_five_aws_keeps() -> None:
+    assert [aws_limits.usable_addresses(p) for p in (16, 24, 27, 28)] == [65531, 251, 27, 11]
+
+
+def test_a_region_is_in_the_partition_botocore_puts_it_in() -> None:
+    assert [aws_limits.partition_of(r) for r in ("eu-west-1", "cn-north-1", "us-gov-west-1")] == [
+        "aws",
+        "aws-cn",
+        "aws-us-gov",
+    ]
+    with pytest.raises(ValueError, match="in no partition") as refused:
+        aws_limits.partition_of("mars-north-1")
+    assert str(refused.value) == "mars-north-1 is in no partition the installed AWS SDK knows"
+
+
+def test_the_known_regions_span_every_partition_without_the_global_aliases() -> None:
+    known = aws_limits.regions()
+    assert {"eu-west-1", "us-east-1", "cn-north-1", "us-gov-west-1"} <= known
+    assert not any(name.endswith("-global") for name in known)
+    assert "mars-north-1" not in known
+
+
+def test_without_botocore_the_region_table_says_to_run_make_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    aws_limits._partitions.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "botocore" else True)
+    try:
+        with pytest.raises(RuntimeError) as refused:
+            aws_limits._partitions()
+        assert str(refused.value) == "botocore is not installed; run `make setup`"
+    finally:
+        monkeypatch.undo()
+        aws_limits._partitions.cache_clear()
+
+
+# -- HCP Terraform workspaces, teams and trust; the deploy roles' subjects (configuration in, data out) ------
+
+
+def _cloud_config(env: str = "dev", cloud: dict[str, Any] | None = None) -> Any:
+    from config import parse
+    from config.defaults import merge
+    from tests.conftest import raw_config
+
+    state = {"backend": "cloud", "cloud": {"organization": "ilities", "project": f"viberglass-{env}", **(cloud or {})}}
+    return parse(merge(raw_config(env), {"state": state}), env)
+
+
+def test_hcp_workspaces_and_teams_are_prefix_env_and_stack() -> None:
+    from config import parse
+    from core import hcp
+    from tests.conftest import raw_config
+
+    cfg = _cloud_config("dev", {"workspace_prefix": "vg"})
+    assert [hcp.workspace(cfg, s) for s in hcp.STACKS] == ["vg-dev-base", "vg-dev-workers", "vg-dev-platform"]
+    assert (hcp.team(cfg, "plan"), hcp.team(cfg, "apply")) == ("vg-dev-plan", "vg-dev-apply")
+    s3 = parse(raw_config("prod"), "prod")
+    assert (hcp.uses_hcp(cfg), hcp.uses_hcp(s3)) == (True, False)
+    assert hcp.workspace(s3, "base") == "viberglass-prod-base"
+
+
+def test_hcp_consumers_are_the_stacks_that_read_a_stack() -> None:
+    from core import hcp
+
+    assert [hcp.consumers(s) for s in ("base", "workers", "platform")] == [("workers", "platform"), ("platform",), ()]
+
+
+def test_hcp_run_subjects_name_organization_project_workspace_and_phase() -> None:
+    from core import hcp
+
+    cfg = _cloud_config()
+    assert hcp.run_subject("o", "p", "w", "apply") == "organization:o:project:p:workspace:w:run_phase:apply"
+    assert hcp.subjects(cfg, "plan") == [
+        f"organization:ilities:project:viberglass-dev:workspace:viberglass-dev-{stack}:run_phase:plan"
+        for stack in ("base", "workers", "platform")
+    ]
+    with pytest.raises(ValueError, match="run phase") as refused:
+        hcp.run_subject("o", "p", "w", "destroy")
+    assert str(refused.value) == "run phase 'destroy' is not one of ('plan', 'apply')"
+
+
+def test_hcp_subjects_of_an_environment_on_s3_are_refused() -> None:
+    from config import parse
+    from core import hcp
+    from tests.conftest import raw_config
+
+    with pytest.raises(ValueError, match="does not keep its state") as refused:
+        hcp.subjects(parse(raw_config("dev"), "dev"), "plan")
+    assert str(refused.value) == "dev does not keep its state in HCP Terraform (state.backend: cloud)"
+
+
+def test_hcp_trust_is_hcps_audience_and_the_exact_subjects() -> None:
+    from core import hcp
+
+    document = json.loads(hcp.trust("arn:aws:iam::1:oidc-provider/app.terraform.io", ["s1", "s2"]))
+    assert document == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "HcpTerraformRuns",
+                "Effect": "Allow",
+                "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/app.terraform.io"},
+                "Action": ["sts:AssumeRoleWithWebIdentity"],
+                "Condition": {
+                    "StringEquals": {
+                        "app.terraform.io:aud": "aws.workload.identity",
+                        "app.terraform.io:sub": ["s1", "s2"],
+                    }
+                },
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("subjects", [[], ["a", "b*"], ["a?"]])
+def test_hcp_trust_without_exact_subjects_is_refused(subjects: list[str]) -> None:
+    from core import hcp
+
+    with pytest.raises(ValueError, match="exact subjects") as refused:
+        hcp.trust("arn", subjects)
+    assert str(refused.value) == "HCP Terraform trust needs exact subjects"
+
+
+def test_hcp_variables_switch_on_dynamic_credentials_with_a_role_per_phase() -> None:
+    from core import hcp
+
+    assert hcp.variables("plan-arn", "apply-arn") == {
+        "TFC_AWS_PROVIDER_AUTH": "true",
+        "TFC_AWS_PLAN_ROLE_ARN": "plan-arn",
+        "TFC_AWS_APPLY_ROLE_ARN": "apply-arn",
+    }
+
+
+def test_a_deploy_role_without_a_workflow_ref_trusts_the_application_environment() -> None:
+    from config import parse
+    from config.defaults import merge
+    from core import deploy_roles
+    from tests.conftest import raw_config
+
+    cfg = parse(merge(raw_config("dev"), {"github": {"app_deploy_workflow_ref": None}}), "dev")
+    assert [deploy_roles.subject(cfg, role) for role in deploy_roles.WORKFLOWS] == [
+        "repo:Ilities/viberglass:environment:dev"
+    ] * 3
+
+
+def test_a_deploy_role_with_a_workflow_ref_trusts_only_its_reusable_workflow_at_that_ref() -> None:
+    from config import parse
+    from core import deploy_roles
+    from tests.conftest import raw_config
+
+    cfg = parse(raw_config("prod"), "prod")
+    ref = cfg.github.app_deploy_workflow_ref
+    assert deploy_roles.subject(cfg, "workers-deploy") == (
+        "repo:Ilities/viberglass:environment:prod:job_workflow_ref:"
+        f"Ilities/viberglass-infra/.github/workflows/deploy-viberators.yml@{ref}"
+    )
+
+
+def test_hcp_subjects_of_an_environment_on_s3_with_a_cloud_block_are_refused() -> None:
+    """A `state.cloud` block is accepted beside `backend: s3` (ready for a later switch); the backend decides."""
+    from config import parse
+    from config.defaults import merge
+    from core import hcp
+    from tests.conftest import raw_config
+
+    state = {"backend": "s3", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}
+    cfg = parse(merge(raw_config("dev"), {"state": state}), "dev")
+    with pytest.raises(ValueError, match="does not keep its state") as refused:
+        hcp.subjects(cfg, "apply")
+    assert str(refused.value) == "dev does not keep its state in HCP Terraform (state.backend: cloud)"
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "is empty"),
+        ("a" * 41, "is 41 characters long; an environment name has at most 40"),
+        ("Dev_1", "'Dev_1' is not an environment name (lower-case letters and digits, words joined by single dashes)"),
+        ("a--b", "'a--b' is not an environment name (lower-case letters and digits, words joined by single dashes)"),
+    ],
+)
+def test_each_unusable_environment_name_says_why(name: str, problem: str) -> None:
+    from core.naming import env_name_problem
+
+    assert env_name_problem(name) == problem
+
+
+def test_an_environment_name_of_exactly_40_characters_is_accepted() -> None:
+    from core.naming import env_name_problem
+
+    assert env_name_problem("a" * 40) is None
+    assert Naming("a" * 40).prefix == f"viberglass-{'a' * 40}"
+
+
+def test_shorten_needs_room_for_a_dash_and_the_six_character_hash() -> None:
+    assert shorten("abcdefgh", 8) == "abcdefgh"
+    with pytest.raises(ValueError, match="no room") as refused:
+        shorten("abcdefgh", 7)
+    assert str(refused.value) == "max_length 7 leaves no room for a hash suffix"
+
+
+def test_a_cut_that_ends_in_a_dash_drops_it_before_the_hash() -> None:
+    import hashlib
+
+    name = "-abcdef-ghijklmnop"
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    assert shorten(name, 15) == f"-abcdef-{digest}"
+    assert shorten("abcdX-fghijklmnop", 13) == f"abcdX-{hashlib.sha256(b'abcdX-fghijklmnop').hexdigest()[:6]}"
+
+
+def test_a_name_is_cut_at_64_characters_by_default() -> None:
+    n = Naming("dev")
+    fits = "c" * (64 - len("viberglass-dev-"))
+    assert n.name(fits) == f"viberglass-dev-{fits}"
+    assert len(n.name(fits + "c")) == 64
+
+
+def test_clear_output_removes_only_what_a_synthesis_writes(tmp_path: Any) -> None:
+    from core.cli import clear_output
+
+    out = tmp_path / "out"
+    (out / "stacks" / "base").mkdir(parents=True)
+    (out / "stacks" / "base" / "cdk.tf.json").write_text("{}")
+    (out / "manifest.json").write_text("{}")
+    (out / "keep.txt").write_text("mine")
+    clear_output(out)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_clear_output_removes_the_folder_it_emptied_and_accepts_a_missing_one(tmp_path: Any) -> None:
+    from core.cli import clear_output
+
+    out = tmp_path / "out"
+    (out / "stacks").mkdir(parents=True)
+    (out / "manifest.json").write_text("{}")
+    clear_output(out)
+    assert not out.exists()
+    clear_output(out)
+    assert not out.exists() and tmp_path.is_dir()

@@ -247,3 +247,176 @@ def test_only_401_and_404_get_a_hint() -> None:
     assert hcp_runs._hint(401) == ": the token is not valid (expired, revoked, or for another host)"
     assert hcp_runs._hint(404) == ": not found, or the token's team cannot read this workspace's runs"
     assert [hcp_runs._hint(status) for status in (400, 403, 500)] == ["", "", ""]
+
+
+# -- plan_json and save_plan_json against the stand-in's other answers --------------------------------------
+
+
+def _plan_json_failure(behaviour: Behaviour, *, token: str = "plan-team-token", full: bool = False) -> str:
+    with StandInHcpApi(behaviour) as server, pytest.raises(OpsError) as error:
+        hcp_runs.HcpApi(server.address, token).plan_json(PLANS["base"], full=full)
+    return str(error.value)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_every_redirect_status_is_followed_to_the_download_stand_in(status: int) -> None:
+    """Stand-in: HCP answers 307; the other redirect codes a server may send are followed the same way."""
+    with StandInHcpApi(Behaviour(redirect_status=status)) as server:
+        body = hcp_runs.HcpApi(server.address, "plan-team-token").plan_json(PLANS["base"])
+    assert body == (FIXTURES / f"{PLANS['base']}.json").read_bytes()
+
+
+def test_a_relative_download_location_is_resolved_against_the_api_address_stand_in() -> None:
+    with StandInHcpApi(Behaviour(location=f"/_archivist/{PLANS['base']}?expires=60")) as server:
+        body = hcp_runs.HcpApi(server.address + "/", "plan-team-token").plan_json(PLANS["base"])
+        assert server.requests[-1] == {"path": f"/_archivist/{PLANS['base']}?expires=60", "authorization": None}
+    assert body == (FIXTURES / f"{PLANS['base']}.json").read_bytes()
+
+
+def test_a_plan_served_without_a_redirect_is_returned_as_it_is_stand_in() -> None:
+    with StandInHcpApi(Behaviour(direct=True)) as server:
+        body = hcp_runs.HcpApi(server.address, "plan-team-token").plan_json(PLANS["base"])
+        assert len(server.requests) == 1
+    assert body == (FIXTURES / f"{PLANS['base']}.json").read_bytes()
+
+
+def test_a_redirect_to_another_scheme_is_refused_stand_in() -> None:
+    message = _plan_json_failure(Behaviour(location="ftp://files.example/plan.json"))
+    assert message == f"reading the JSON of {PLANS['base']}: HCP Terraform redirected to a ftp URL"
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        (Behaviour(pending={PLANS["base"]}), ": HCP Terraform has no JSON yet (204: the plan has not finished)"),
+        (Behaviour(no_location=True), ": HCP Terraform redirected (307) without a Location"),
+        (Behaviour(no_location=True, redirect_status=302), ": HCP Terraform redirected (302) without a Location"),
+        (Behaviour(download_status=403), " (download URL): HCP Terraform answered 403"),
+        (Behaviour(download_body=b"<html>gateway</html>"), " (download URL): the download is not JSON"),
+        (Behaviour(download_body=b"[1]"), " (download URL): the download is not a Terraform JSON plan"),
+        (Behaviour(download_body=b'{"errors": []}'), " (download URL): the download is not a Terraform JSON plan"),
+        (
+            Behaviour(token="other"),
+            ": HCP Terraform answered 401 (unauthorized): the token is not valid "
+            "(expired, revoked, or for another host)",
+        ),
+    ],
+    ids=["pending", "no-location", "no-location-302", "expired", "not-json", "a-list", "an-object", "bad-token"],
+)
+def test_each_plan_json_failure_is_its_whole_line_stand_in(behaviour: Behaviour, message: str) -> None:
+    """Stand-in answers; the whole message is asserted, run-specific part first."""
+    assert _plan_json_failure(behaviour) == f"reading the JSON of {PLANS['base']}{message}"
+
+
+def test_the_full_plan_refused_to_a_plan_token_says_it_needs_admin_access_stand_in() -> None:
+    assert _plan_json_failure(Behaviour(), full=True) == (
+        f"reading the JSON of {PLANS['base']}: HCP Terraform answered 404 (not found) "
+        "(the full JSON plan needs a token with admin access to the workspace)"
+    )
+
+
+def test_a_redacted_plan_of_an_unknown_plan_is_404_with_the_access_hint_stand_in() -> None:
+    with StandInHcpApi() as server, pytest.raises(OpsError) as error:
+        hcp_runs.HcpApi(server.address, "plan-team-token").plan_json("plan-unknown0000")
+    assert str(error.value) == (
+        "reading the JSON of plan-unknown0000: HCP Terraform answered 404 (not found): not found, or the "
+        "token's team cannot read this workspace's runs"
+    )
+
+
+def test_a_plan_with_only_format_version_is_a_plan_stand_in() -> None:
+    with StandInHcpApi(Behaviour(download_body=b'{"format_version": "1.2"}')) as server:
+        assert hcp_runs.HcpApi(server.address, "plan-team-token").plan_json(PLANS["base"]) == (
+            b'{"format_version": "1.2"}'
+        )
+
+
+def test_save_plan_json_writes_the_plan_into_new_folders_and_returns_the_run_stand_in(
+    api: StandInHcpApi, tmp_path: Path
+) -> None:
+    (tmp_path / "base.txt").write_text(_log("base"))
+    out = tmp_path / "a" / "b" / "plan.json"
+    environ = {"TF_TOKEN_app_terraform_io": "admin-token", hcp_runs.ADDRESS_VAR: api.address}
+    run = hcp_runs.save_plan_json(tmp_path / "base.txt", out, full=True, environ=environ)
+    assert run == hcp_runs.RunRef("app.terraform.io", "ilities", "viberglass-dev-base", RUNS["base"])
+    assert out.read_bytes() == (FIXTURES / f"{PLANS['base']}.json").read_bytes()
+    assert [r["path"].split("?")[0] for r in api.requests] == [
+        f"/api/v2/runs/{RUNS['base']}",
+        f"/api/v2/plans/{PLANS['base']}/json-output",
+        f"/_archivist/{PLANS['base']}",
+    ]
+    assert api.requests[0]["authorization"] == "Bearer admin-token"
+
+
+def test_save_plan_json_without_an_address_calls_the_run_urls_host_over_https_stand_in(
+    api: StandInHcpApi, tmp_path: Path
+) -> None:
+    """The run URL names the stand-in's host; without VIBERGLASS_HCP_ADDRESS the API is that host over
+    https, which the plain-HTTP stand-in cannot speak: the failure names the host, and nothing is written."""
+    host = api.address.split("://", 1)[1]
+    (tmp_path / "log.txt").write_text(f"To view this run: http://{host}/app/org/ws/runs/run-abc123\n")
+    out = tmp_path / "plan.json"
+    with pytest.raises(OpsError) as error:
+        hcp_runs.save_plan_json(tmp_path / "log.txt", out, environ={"TF_TOKEN_127_0_0_1": "plan-team-token"})
+    assert str(error.value).startswith(f"HCP Terraform API {host} unreachable: ")
+    assert not out.exists()
+
+
+def test_save_plan_json_reads_the_token_from_the_given_environment_only(tmp_path: Path) -> None:
+    (tmp_path / "base.txt").write_text(_log("base"))
+    with pytest.raises(InputError) as error:
+        hcp_runs.save_plan_json(tmp_path / "base.txt", tmp_path / "p.json", environ={})
+    assert str(error.value) == "TF_TOKEN_app_terraform_io is not set: give the plan token of the workspace's plan team"
+
+
+def test_save_plan_json_with_an_unreadable_log_is_bad_input_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as error:
+        hcp_runs.save_plan_json(tmp_path / "missing.txt", tmp_path / "p.json", environ={})
+    assert str(error.value) == f"--log {tmp_path / 'missing.txt'}: No such file or directory"
+
+
+@pytest.mark.parametrize(
+    ("run_body", "message"),
+    [
+        (b"<html>maintenance</html>", "HCP Terraform answered 200 with something that is not JSON"),
+        (b'{"data": {"relationships": {}}}', "the run names no plan"),
+        (b'{"data": {"relationships": {"plan": {"data": {"id": 5}}}}}', "5 is not a plan id"),
+        (b'{"data": {"relationships": {"plan": {"data": {"id": "run-abc"}}}}}', "'run-abc' is not a plan id"),
+    ],
+    ids=["not-json", "no-plan", "a-number", "not-a-plan-id"],
+)
+def test_a_run_answer_without_a_plan_id_is_one_whole_line_stand_in(run_body: bytes, message: str) -> None:
+    with StandInHcpApi(Behaviour(run_body=run_body)) as server, pytest.raises(OpsError) as error:
+        hcp_runs.HcpApi(server.address, "plan-team-token").plan_id(RUNS["base"])
+    assert str(error.value) == f"reading run {RUNS['base']}: {message}"
+
+
+def test_api_calls_ask_for_json_api_from_an_address_with_a_trailing_slash_stand_in(api: StandInHcpApi) -> None:
+    client = hcp_runs.HcpApi(api.address + "/", "plan-team-token")
+    client.plan_json(client.plan_id(RUNS["base"]))
+    assert [r["path"].split("?")[0] for r in api.requests] == [
+        f"/api/v2/runs/{RUNS['base']}",
+        f"/api/v2/plans/{PLANS['base']}/json-output-redacted",
+        f"/_archivist/{PLANS['base']}",
+    ]
+    assert api.accepts == ["application/vnd.api+json, application/json"] * 3
+
+
+def test_a_redirect_from_http_to_https_is_followed_stand_in() -> None:
+    """An API on http (the stand-in) may hand out an https download URL: it is followed (the plain-HTTP
+    stand-in then cannot answer TLS, so the failure is the download host's, not a refused redirect)."""
+    with StandInHcpApi() as probe:
+        host = probe.address.split("://", 1)[1]
+    message = _plan_json_failure(Behaviour(location=f"https://{host}/_archivist/{PLANS['base']}"))
+    assert message.startswith(f"HCP Terraform API {host} unreachable: ")
+
+
+def test_save_plan_json_by_default_writes_the_redacted_plan_into_an_existing_folder_stand_in(
+    api: StandInHcpApi, tmp_path: Path
+) -> None:
+    """The log is read leniently: a byte that is not UTF-8 in the CLI output does not stop the download."""
+    (tmp_path / "base.txt").write_bytes(b"\xff\xfe progress\n" + _log("base").encode())
+    environ = {"TF_TOKEN_app_terraform_io": "plan-team-token", hcp_runs.ADDRESS_VAR: api.address}
+    hcp_runs.save_plan_json(tmp_path / "base.txt", tmp_path / "plan.json", environ=environ)
+    assert api.requests[1]["path"] == f"/api/v2/plans/{PLANS['base']}/json-output-redacted"
+    assert (tmp_path / "plan.json").read_bytes() == (FIXTURES / f"{PLANS['base']}.json").read_bytes()
