@@ -339,3 +339,12 @@ def test_a_path_outside_the_working_directory_is_shown_whole(tmp_path: Path, mon
     monkeypatch.chdir(tmp_path)
     assert display_path(tmp_path / "config" / "dev.yaml") == "config/dev.yaml"
     assert display_path(Path("/etc/hosts")) == "/etc/hosts"
+
+
+def test_a_written_worker_image_prefix_and_the_default_zones_of_a_region() -> None:
+    raw = {"tier": "development", "aws": {**raw_config("dev")["aws"], "region": "us-east-2"},
+           "state": raw_config("dev")["state"], "workers": {"image_prefix": "team/dev"}}  # fmt: skip
+    cfg = config.parse(raw, "staging")
+    assert cfg.worker_image_prefix == "team/dev"
+    assert cfg.availability_zones == ["us-east-2a", "us-east-2b"]
+    assert cfg.production is False
