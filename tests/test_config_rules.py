@@ -373,7 +373,8 @@ def test_a_missing_required_key_says_what_to_add_and_why() -> None:
 def test_a_value_is_described_by_its_yaml_kind() -> None:
     from config.loader import _kind
 
-    assert [_kind(v) for v in (None, {}, [], True, 3, 1.5, "x", datetime.date(2024, 1, 2), b"x")] == [
+    values: list[Any] = [None, {}, [], True, 3, 1.5, "x", datetime.date(2024, 1, 2), b"x"]
+    assert [_kind(v) for v in values] == [
         "empty (null)", "a mapping", "a list", "true (true/false)", "3 (a number)", "1.5 (a decimal number)",
         "'x' (text)", "datetime.date(2024, 1, 2) (date)", "b'x' (bytes)",
     ]  # fmt: skip

@@ -858,7 +858,7 @@ def test_plans_without_changes_in_every_accepted_shape_are_read_as_no_changes(do
 
 
 def test_output_changes_are_read_in_name_order_without_no_ops() -> None:
-    document = {"format_version": "1.2", "resource_changes": [], "resource_drift": None,
+    document: dict[str, Any] = {"format_version": "1.2", "resource_changes": [], "resource_drift": None,
                 "output_changes": {"b": {"actions": ["no-op"]}, "c": {"actions": ["create"]},
                                    "a": {"actions": ["delete"]}}}  # fmt: skip
     assert plan_comment.parse_plan("s", document).output_changes == ["a (delete)", "c (create)"]
