@@ -1202,3 +1202,112 @@ def test_the_job_summary_counts_every_redacted_value_and_leaves_stacks_without_t
 
 def test_redaction_replaces_the_longest_secret_first() -> None:
     assert plan_comment.redact("password-long-one", {"password", "password-long-one"}) == ("(sensitive value)", 1)
+
+
+def _nine_ten_and_a_failure() -> list[plan_comment.StackPlan]:
+    nine = plan_comment.StackPlan("nine", changes=[C(f"aws_s3_object.o{i}", "delete") for i in range(9)])
+    ten = plan_comment.StackPlan("ten", changes=[C(f"aws_s3_object.p{i}", "delete") for i in range(10)])
+    return [nine, ten, plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
+
+
+def _above_the_table(text: str) -> list[str]:
+    return text[: text.index("| stack |")].splitlines()
+
+
+HEAD_19 = [MARKER, "", "## Terraform plan: 0 to add, 0 to change, 19 to destroy, **1 stack failed**", "",
+           "> [!CAUTION]", "> **19 resources will be destroyed and 0 resources replaced.**", ">",
+           "> **`nine`: 9 destroys, 0 replacements**"]  # fmt: skip
+
+
+def test_each_warning_keeps_room_for_its_head_and_its_and_n_more_line_before_any_log() -> None:
+    """The floor of a warning is its head and "... and N more" with N's own digits (9, 10): at 870 characters
+    both floors and one log line fit, at 868 the log gives way."""
+    floors = [*HEAD_19, "> - ... and 9 more in `nine`: see the full plan", ">",
+              "> **`ten`: 10 destroys, 0 replacements**", "> - ... and 10 more in `ten`: see the full plan", "",
+              "**`bad` failed**: plan failed", ""]  # fmt: skip
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=870)) == [*floors, "```", "log line 9", "```", ""]
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=868)) == floors
+
+
+def test_a_short_log_is_shown_whole_and_the_warnings_share_what_is_left() -> None:
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=1319)) == [
+        *HEAD_19, *(f"> - **destroy** `aws_s3_object.o{i}`" for i in range(3)),
+        "> - ... and 6 more in `nine`: see the full plan", ">",
+        "> **`ten`: 10 destroys, 0 replacements**", *(f"> - **destroy** `aws_s3_object.p{i}`" for i in range(4)),
+        "> - ... and 6 more in `ten`: see the full plan", "",
+        "**`bad` failed**: plan failed", "", "```", *(f"log line {i}" for i in range(10)), "```", "",
+    ]  # fmt: skip
+
+
+def test_a_failure_alone_may_use_the_whole_budget_not_three_quarters() -> None:
+    fail = [plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
+    head = [MARKER, "", "## Terraform plan: 0 to add, 0 to change, 0 to destroy, **1 stack failed**", "",
+            "**`bad` failed**: plan failed", ""]  # fmt: skip
+    assert _above_the_table(render(fail, limit=463)) == [*head, "```", "log line 9", "```", ""]
+    assert _above_the_table(render(fail, limit=462)) == head
+
+
+def test_stacks_that_only_read_data_are_listed_together() -> None:
+    reads = [plan_comment.StackPlan(n, changes=[C("data.x.y", "read")]) for n in ("a", "b")]
+    assert "\n\nOnly data sources read at apply, no changes: `a`, `b`.\n\n" in render(reads)
+
+
+def test_a_deposed_object_line_keeps_the_replacement_order_before_it() -> None:
+    change = C("a.a", "replace", replace_order="create, then delete", deposed="d1", reason="tainted")
+    assert plan_comment._change_line(change) == "- `a.a` (create, then delete) (deposed object `d1`): tainted"
+
+
+def test_only_an_error_line_after_terraforms_box_character_is_the_reason() -> None:
+    assert plan_comment.first_error("XError: not this one\n  │ Error: this one") == "Error: this one"
+
+
+def test_a_digest_keeps_reads_forgets_moves_and_deposed_objects_apart() -> None:
+    changes = [C("d.a", "read"), C("k.k", "forget"), C("m.m", "no-op", moved_from="m.old"),
+               C("t.t", "delete", deposed="00ff")]  # fmt: skip
+    stack = plan_comment.StackPlan("s", changes=changes)
+    assert plan_comment.from_digest(json.loads(json.dumps(plan_comment.to_digest([stack])))) == [stack]
+
+
+def test_values_under_a_sensitive_map_or_list_are_all_collected_and_nothing_else() -> None:
+    document = {"resource_changes": [{"change": {
+        "after": {"tags": {"a": "secret-in-a-map", "n": None, "b": True, "deep": {"x": ["nested-list-secret"]}},
+                  "list": ["list-item-secret", 12345678], "short": ["first-of-two", "second-of-two"],
+                  "text": "a-plain-string-value", "map": {"k": "value-of-a-map"}},
+        "after_sensitive": {"tags": True, "list": True, "short": [True], "text": {"a": True}, "map": [True]},
+    }}]}  # fmt: skip
+    assert plan_comment.sensitive_values(document) == {
+        "secret-in-a-map", "nested-list-secret", "list-item-secret", "12345678", "first-of-two",
+    }  # fmt: skip
+
+
+def test_redaction_replaces_the_longest_secret_first_and_counts_every_secret() -> None:
+    assert plan_comment.redact("aaaaaaaaa-zzzzzzzz", {"zzzzzzzz", "aaaaaaaaa-zzzzzzzz"}) == ("(sensitive value)", 1)
+    assert plan_comment.redact("first-secret second-secret", {"first-secret", "second-secret"}) == (
+        "(sensitive value) (sensitive value)",
+        2,
+    )
+
+
+def test_the_job_summary_of_stacks_it_cannot_show_whole(tmp_path: Path) -> None:
+    """A stack without its plan JSON and a stack whose text is gone each say so; the stacks after them are
+    still shown; bytes that are not UTF-8 are shown as replacement characters."""
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"ok \xff\n")
+    gone = tmp_path / "gone.txt"
+    plans = [plan("create", "unread"), plan("create", "gone"), plan("create", "shown")]
+    out = plan_comment.job_summary(plans, {"unread": str(text), "gone": str(gone), "shown": str(text)},
+                                   {"gone": set(), "shown": set()})  # fmt: skip
+    assert out.splitlines() == [
+        "## Terraform plans", "",
+        "### `unread`", "", "_Not shown: its plan JSON could not be read, so its sensitive values are unknown._", "",
+        "### `gone`", "", f"_Not shown: [Errno 2] No such file or directory: '{gone}'._", "",
+        "### `shown`", "", "```", "ok \ufffd", "```", "",
+    ]  # fmt: skip
+
+
+def test_a_single_stack_gets_the_whole_step_summary_share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_comment, "JOB_SUMMARY_LIMIT", 10_000 + 12)
+    text = tmp_path / "t.txt"
+    text.write_text("12345\nabcde\nvwxyz\n")
+    out = plan_comment.job_summary([plan("create", "a")], {"a": str(text)}, {"a": set()})
+    assert out.splitlines()[4:8] == ["```", "12345", "abcde", "[... cut to fit GitHub's step-summary limit]"]
