@@ -1311,3 +1311,26 @@ def test_a_single_stack_gets_the_whole_step_summary_share(tmp_path: Path, monkey
     text.write_text("12345\nabcde\nvwxyz\n")
     out = plan_comment.job_summary([plan("create", "a")], {"a": str(text)}, {"a": set()})
     assert out.splitlines()[4:8] == ["```", "12345", "abcde", "[... cut to fit GitHub's step-summary limit]"]
+
+
+def test_a_small_stacks_details_stay_whole_while_a_large_ones_give_way() -> None:
+    small = plan_comment.StackPlan("small", changes=[C("aws_vpc.v", "create")])
+    big = plan_comment.StackPlan("big", changes=[C(f"aws_vpc.v{i}", "create") for i in range(12)])
+    small_whole = ["<details><summary><code>small</code>: 1 to add</summary>", "", "**Create**", "- `aws_vpc.v`", "",
+                   "</details>", "", "<details><summary><code>big</code>: 12 to add</summary>", ""]  # fmt: skip
+    footer = "_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._"
+
+    def details(limit: int) -> list[str]:
+        text = render([small, big], limit=limit)
+        return text[text.index("<details>") :].splitlines()
+
+    assert details(659) == [*small_whole, "- ... (14 more lines: see the full plan)", "", "</details>", "", footer]
+    assert details(670) == [*small_whole, "**Create**", "- ... (13 more lines: see the full plan)", "", "</details>",
+                            "", footer]  # fmt: skip
+
+
+def test_a_failure_whose_log_was_cut_says_so_in_the_footer() -> None:
+    fail = [plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
+    assert render(fail, limit=365).splitlines()[-1] == (
+        "_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._"
+    )
