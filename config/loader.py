@@ -200,13 +200,13 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def _field(loc: tuple[Any, ...]) -> FieldInfo | None:
-    """The schema field at ``loc`` (model attributes and list items followed)."""
+    """The schema field at ``loc`` (model attributes and list items followed; below a plain value, its field)."""
     model: type[BaseModel] | None = EnvironmentConfig
     field = None
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or model is None:  # a list item, or a path below a plain value: same field
             continue
-        field = model.model_fields.get(str(part)) if model is not None else None
+        field = model.model_fields.get(str(part))
         if field is None:
             return None
         model = _model_in(field.annotation)

@@ -172,3 +172,179 @@ def test_a_shared_account_said_everywhere_loads(tmp_path: Path) -> None:
     assert config.load("dev", folder).aws.shared_account
     assert account_peers(config.load("qa", folder), folder) == ["dev"]
     assert account_peers(config.load("prod", folder), folder) == []
+
+
+# -- what the loader says about a file it refuses, whole (config/loader.py) ------------------------------------
+
+SECRET_FIX = (
+    "remove it from the file: no secret belongs in the configuration (the database password is "
+    "RDS-managed, the backend's secrets are SSM parameters: `.venv/bin/viberglass-ops secrets --help`)"
+)
+TIER_MISSING = (
+    "tier: is missing; every file says which tier it is, so a renamed or copied file keeps its "
+    "protections; add tier: production (protected, production minimums enforced) or tier: development"
+)
+# Each file is config/case.yaml; the message names it relative to the working directory.
+REFUSED_FILES: dict[str, tuple[str | bytes, str]] = {
+    "nested-too-deep": ("tier: development\nnetwork: " + "[" * 20 + "]" * 20 + "\n",
+                        "line 2: values are nested more than 20 levels deep; a configuration is a few levels deep; "
+                        "look for unclosed brackets or runaway indentation"),
+    "nested-20-levels-is-read": ("tier: development\nnetwork: " + "[" * 19 + "]" * 19 + "\n",
+                                 "aws: required key is missing; add it"),
+    "duplicate-key": ("tier: development\ntier: development\n", "line 2: invalid YAML: duplicate key 'tier'; fix the "
+                      "syntax"),
+    "list-as-a-key": ("tier: development\n? [a, b]\n: x\n",
+                      "line 2: invalid YAML: a list or mapping used as a key; fix the syntax"),
+    "unclosed-list": ("a: [\n", "line 2: invalid YAML: expected the node content, but found '<stream end>'; fix the "
+                      "syntax"),
+    "control-character": ("tier: development\na: \x07\n", "line 2: invalid YAML: special characters are not "
+                          "allowed; fix the syntax"),
+    "latin-1": (b"tier: development\ntier: d\xe9velopment\n", "line 2: byte 0xe9 is not UTF-8 text; save the file as "
+                "UTF-8"),
+    "alias-to-itself": ("tier: development\nnetwork: &n [*n]\n", "network[0]: refers to itself through a YAML alias; "
+                        "write the value out"),
+    "number-as-a-key": ("tier: development\nx:\n  1: x\n", "x: the key 1 is not text; quote the key, or remove it"),
+    "a-list": ("- a\n", "the file holds a list, not a mapping of settings; start from config/dev.yaml"),
+    "a-number": ("5\n", "the file holds 5 (a number), not a mapping of settings; start from config/dev.yaml"),
+    "empty": ("", TIER_MISSING),
+    "no-tier": ("aws: {account_id: '111122223333'}\n", TIER_MISSING),
+    "unknown-tier": ("tier: staging\n", "tier: 'staging' is not a tier; use one of: development, production"),
+    "another-name": ("tier: development\nname: other\n",
+                     "name: 'other' does not match the file name (case); set name: case or remove it"),
+    "secret-by-its-key": ("tier: development\nfrontend: {api_key: abcdef}\n",
+                          f"frontend.api_key: looks like a literal secret (value not shown); {SECRET_FIX}"),
+    "secret-in-a-list": ("tier: development\nx: {tokens: [abc]}\n",
+                         f"x.tokens[0]: looks like a literal secret (value not shown); {SECRET_FIX}"),
+    "secret-by-its-shape": ('tier: development\nx: {y: "-----BEGIN RSA PRIVATE KEY-----\\nabc"}\n',
+                            f"x.y: looks like a literal secret (value not shown); {SECRET_FIX}"),
+    # Not secrets: the name of an SSM parameter, a parameter path; the schema refuses the rest of the file.
+    "a-parameter-name": ("tier: development\nfrontend: {api_key_parameter: abcdef}\n",
+                         "aws: required key is missing; add it"),
+    "a-parameter-path": ("tier: development\nfrontend: {api_key: /viberglass/key}\n",
+                         "aws: required key is missing; add it"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("content", "line"), REFUSED_FILES.values(), ids=REFUSED_FILES)
+def test_a_refused_file_gets_this_whole_line(
+    content: str | bytes, line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "config"
+    folder.mkdir()
+    path = folder / "case.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(config.ConfigError) as refused:
+        config.load("case", folder)
+    assert str(refused.value) == f"config/case.yaml: {line}"
+
+
+def test_a_file_over_a_megabyte_is_refused_before_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "big.yaml").write_bytes(b"#" * (1024 * 1024 + 1))
+    with pytest.raises(config.ConfigError) as refused:
+        config.load("big", tmp_path / "config")
+    assert str(refused.value) == (
+        "config/big.yaml: is 1,048,577 bytes; a configuration file is at most 1,048,576; is it the right file?"
+    )
+    (tmp_path / "config" / "big.yaml").write_bytes(b"#" * (1024 * 1024))  # exactly the limit: read (and refused later)
+    with pytest.raises(config.ConfigError, match="tier: is missing"):
+        config.load("big", tmp_path / "config")
+
+
+def test_choosing_an_environment_or_folder_that_is_not_there_gets_this_whole_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VIBERGLASS_CONFIG_DIR", raising=False)
+    monkeypatch.delenv("VIBERGLASS_ENV", raising=False)
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "dev.yaml").write_text("tier: development\n")
+    (folder / "fold.yaml").mkdir()
+    (folder / "other.yml").write_text("x")
+    (tmp_path / "afile").write_text("x")
+
+    def refusal(*args: Any, **kwargs: Any) -> str:
+        with pytest.raises(config.ConfigError) as refused:
+            config.load(*args, **kwargs)
+        return str(refused.value)
+
+    assert refusal("fold", folder) == (
+        "config/fold.yaml is a folder, not a file; put the settings of fold in a file config/fold.yaml"
+    )
+    assert refusal("other", folder) == (
+        "VIBERGLASS_ENV: unknown environment 'other'; use one of: dev (files in config); config/other.yml exists: "
+        "rename it to other.yaml"
+    )
+    assert refusal("qa", folder, source="--env") == "--env: unknown environment 'qa'; use one of: dev (files in config)"
+    assert refusal("Bad Name", folder) == (
+        "VIBERGLASS_ENV: 'Bad Name' is not an environment name (lower-case letters and digits, words joined by single "
+        "dashes); use one of: dev"
+    )
+    assert refusal("Bad Name", tmp_path) == (
+        "VIBERGLASS_ENV: 'Bad Name' is not an environment name (lower-case letters and digits, words joined by single "
+        "dashes); use one of: none"
+    )
+    assert refusal("", folder, source="--env") == (
+        "--env: is set but empty; name an environment, or unset --env for the default (dev)"
+    )
+    monkeypatch.setenv("VIBERGLASS_ENV", "")
+    assert refusal(None, folder) == (
+        "VIBERGLASS_ENV: is set but empty; name an environment, or unset VIBERGLASS_ENV for the default (dev)"
+    )
+    monkeypatch.delenv("VIBERGLASS_ENV")
+    assert refusal("dev", tmp_path / "nope") == "nope does not exist; restore config/ from git"
+    assert refusal("dev", tmp_path / "afile") == "afile is not a folder; restore config/ from git"
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path / "nope"))
+    assert refusal("dev") == (
+        "VIBERGLASS_CONFIG_DIR: nope does not exist; point VIBERGLASS_CONFIG_DIR at the folder holding <env>.yaml "
+        "files, or unset it"
+    )
+
+
+def test_an_unreadable_file_says_why(tmp_path: Path) -> None:
+    from config.loader import read_yaml
+
+    with pytest.raises(config.ConfigError) as refused:
+        read_yaml(tmp_path / "gone.yaml", "gone.yaml")
+    assert (
+        str(refused.value)
+        == "gone.yaml: cannot be read (No such file or directory); check the file and its permissions"
+    )
+
+
+def test_the_environments_of_a_folder_are_its_yaml_files_with_environment_names(tmp_path: Path) -> None:
+    from config.loader import available_environments
+
+    for name in ("qa.yaml", "dev.yaml", "Bad Name.yaml", "notes.yml"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "folder.yaml").mkdir()
+    assert available_environments(tmp_path) == ["dev", "qa"]
+    assert available_environments(tmp_path / "nope") == []
+
+
+def test_key_paths_are_shown_as_a_user_writes_them() -> None:
+    from config.loader import _join, _location
+
+    assert _location(("a", 0, "b c", 1)) == "a[0].'b c'[1]"
+    assert _location((0, "a")) == "[0].a"
+    assert (_join("", "a"), _join("a", "b.c"), _join("a", "b-c_1")) == ("a", "a.'b.c'", "a.b-c_1")
+
+
+def test_a_path_outside_the_working_directory_is_shown_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.loader import display_path
+
+    monkeypatch.chdir(tmp_path)
+    assert display_path(tmp_path / "config" / "dev.yaml") == "config/dev.yaml"
+    assert display_path(Path("/etc/hosts")) == "/etc/hosts"
+
+
+def test_a_written_worker_image_prefix_and_the_default_zones_of_a_region() -> None:
+    raw = {"tier": "development", "aws": {**raw_config("dev")["aws"], "region": "us-east-2"},
+           "state": raw_config("dev")["state"], "workers": {"image_prefix": "team/dev"}}  # fmt: skip
+    cfg = config.parse(raw, "staging")
+    assert cfg.worker_image_prefix == "team/dev"
+    assert cfg.availability_zones == ["us-east-2a", "us-east-2b"]
+    assert cfg.production is False

@@ -6,6 +6,7 @@ Every test names the bug it exists to catch; ``make mutation`` (docs/testing.md)
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -317,6 +318,42 @@ SCHEMA_REFUSALS = {
                           "the maximum 35 (RDS keeps automated backups 1-35 days); use a value at most 35"),
     "too-many-items": ({"network": {"public_subnets": [f"10.0.{i}.0/24" for i in range(7)]}},
                        "network.public_subnets: has 7 items, more than 6 (one per zone); remove the extra items"),
+    "below-a-minimum-without-a-description": ({"uploads": {"noncurrent_version_days": 0}},
+                                              "uploads.noncurrent_version_days: 0 is below the minimum 1; use a value "
+                                              "at least 1"),
+    "required-key-without-a-description": ({"state": {"backend": "s3", "s3": {"bucket": "viberglass-x"}}},
+                                           "state.s3.region: required key is missing; add it"),
+    "text-too-long": ({"workers": {"image_prefix": "a" * 81}}, "workers.image_prefix: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                      "aaaaaaaaaaaaaaaaaaaaaaaaaaa'... (81 characters) (text): string should have at most 80 "
+                      "characters; correct the value"),
+    "a-check-of-the-schema": ({"workers": {"image_prefix": "UPPER"}}, "workers.image_prefix: 'UPPER' is not an ECR "
+                              "repository name (2-256 lower-case letters and digits in words joined by '.', '_', '-', "
+                              "namespaces by '/'); write it like viberator-worker-codex"),
+    "a-check-of-a-list-item": ({"network": {"public_subnets": ["x"]}},
+                               "network.public_subnets[0]: 'x' is not an IPv4 CIDR block; write it like 10.0.0.0/16"),
+    "number-in-a-list-of-text": ({"network": {"public_subnets": [1]}}, "network.public_subnets[0]: is 1 (a number), "
+                                 "not text; write text; quote it if it looks like a number, date or true/false"),
+    "date-for-a-number": ({"backend": {"cpu": datetime.date(2024, 1, 2)}}, "backend.cpu: is datetime.date(2024, 1, 2) "
+                          "(date), not a whole number; write a whole number without quotes"),
+    "mapping-for-a-number": ({"backend": {"cpu": {"a": 1}}},
+                             "backend.cpu: is a mapping, not a whole number; write a whole number without quotes"),
+    "list-for-a-number": ({"logs": {"retention_days": []}},
+                          "logs.retention_days: is a list, not a whole number; write a whole number without quotes"),
+    "text-for-a-boolean": ({"network": {"flow_logs": "yes"}},
+                           "network.flow_logs: is 'yes' (text), not true or false; write true or false without quotes"),
+    "text-for-a-list": ({"network": {"public_subnets": "10.0.0.0/24"}}, "network.public_subnets: is '10.0.0.0/24' "
+                        "(text), not a list; write a YAML list, e.g. [a, b]"),
+    "null-for-text": ({"github": {"app_repository": None}}, "github.app_repository: is empty (null), not text; give "
+                      "it a value, or remove the key to use the default"),
+    "number-for-a-section": ({"workers": 5},
+                             "workers: is 5 (a number), not a mapping of settings; indent its keys under it"),
+    "number-not-one-of": ({"database": {"performance_insights_retention_days": 8}},
+                          "database.performance_insights_retention_days: 8 is not one of: 7, 31, 93, 186, 372 or 731; "
+                          "use one of them"),
+    "unknown-key-two-levels-down": ({"state": {"backend": "s3", "s3": {"bucket": "viberglass-x", "region": "eu-west-1",
+                                                                       "extra": 1}}},
+                                    "state.s3.extra: unknown key; remove it or fix the spelling (known keys here: "
+                                    "bucket, dynamodb_table, key_prefix, region, use_lockfile)"),
 }  # fmt: skip
 
 
@@ -331,3 +368,42 @@ def test_a_missing_required_key_says_what_to_add_and_why() -> None:
         "aws.account_id: required key is missing; add it (the environment's own AWS account, quoted: "
         "`aws sts get-caller-identity` shows it)"
     )
+
+
+def test_a_value_is_described_by_its_yaml_kind() -> None:
+    from config.loader import _kind
+
+    values: list[Any] = [None, {}, [], True, 3, 1.5, "x", datetime.date(2024, 1, 2), b"x"]
+    assert [_kind(v) for v in values] == [
+        "empty (null)", "a mapping", "a list", "true (true/false)", "3 (a number)", "1.5 (a decimal number)",
+        "'x' (text)", "datetime.date(2024, 1, 2) (date)", "b'x' (bytes)",
+    ]  # fmt: skip
+
+
+def test_the_schema_field_of_a_key_path_follows_sections_and_list_items() -> None:
+    """What a refusal's "why" and "known keys" come from: list indexes are skipped, a path below a plain
+    value stays on that value's field, an unknown key has no field."""
+    from config.loader import _field
+    from config.schema import AwsSettings, EnvironmentConfig, NetworkSettings, S3State
+
+    assert _field(("network", "public_subnets", 0)) is NetworkSettings.model_fields["public_subnets"]
+    assert _field(("network",)) is EnvironmentConfig.model_fields["network"]
+    assert _field(("aws", "account_id")) is AwsSettings.model_fields["account_id"]
+    assert _field(("state", "s3", "bucket")) is S3State.model_fields["bucket"]
+    assert _field(("network", "vpc_cidr", "x")) is NetworkSettings.model_fields["vpc_cidr"]
+    assert _field(("nope",)) is None
+    assert _field(("network", "nope")) is None
+    assert _field(()) is None
+
+
+def test_the_known_keys_of_an_unknown_key_are_its_sections_keys() -> None:
+    from config.loader import _known_keys
+
+    assert _known_keys(("x",))[:3] == ["alarms", "aws", "backend"]
+    assert _known_keys(("state", "x")) == ["backend", "cloud", "s3"]
+    assert _known_keys(("state", "cloud", "x")) == [
+        "agent_pool", "execution_mode", "organization", "project", "workspace_prefix"
+    ]  # fmt: skip
+    assert _known_keys(("nope", "x")) == []
+    assert _known_keys(("network", "vpc_cidr", "x")) == []
+    assert _known_keys(("aws", "availability_zones", "x")) == []

@@ -1313,3 +1313,527 @@ CUT_1000 = "\n".join([
     '',
     "_Parts were shortened to fit GitHub's comment limit; the full plan is in https://example.test/run/1._",
 ])  # fmt: skip
+
+
+# -- what each refusal says, whole (parse_plan, load_plan, from_digest) -------------------------------------
+
+NOT_PLANS = {
+    "json-list": ([], "not a Terraform JSON plan (a JSON list)"),
+    "json-text": ("x", "not a Terraform JSON plan (a JSON str)"),
+    "state-lineage": ({"lineage": "x"}, "a Terraform state file, not a plan (give `terraform show -json <planfile>`)"),
+    "state-serial": ({"serial": 1}, "a Terraform state file, not a plan (give `terraform show -json <planfile>`)"),
+    "state-version-and-resources": ({"version": 4, "resources": []},
+                                    "a Terraform state file, not a plan (give `terraform show -json <planfile>`)"),
+    "version-without-resources": ({"version": 4}, "not a Terraform JSON plan (no format_version)"),
+    "format-2": ({"format_version": "2.0"}, "plan format_version 2.0 is not one this tool reads (0.x and 1.x)"),
+    "format-with-a-tail": ({"format_version": "1.2x", "planned_values": {}},
+                           "plan format_version 1.2x is not one this tool reads (0.x and 1.x)"),
+    "show-of-a-state": ({"format_version": "1.2", "values": {}},
+                        "`terraform show -json` of a state, not of a plan (give it the saved plan file)"),
+    "no-plan-sections": ({"format_version": "1.2"},
+                         "not a Terraform JSON plan (no planned_values or resource_changes)"),
+    "replace-paths-not-a-list": (
+        {"format_version": "1.2",
+         "resource_changes": [{"address": "a.b", "change": {"actions": ["delete", "create"], "replace_paths": 5}}]},
+        "malformed plan (TypeError: 'int' object is not iterable)"),
+    "output-change-not-an-object": ({"format_version": "1.2", "resource_changes": [], "output_changes": {"o": 5}},
+                                    "change actions None are not a list"),
+    "drift-without-an-address": ({"format_version": "1.2", "resource_drift": [{"change": {"actions": ["update"]}}],
+                                  "planned_values": {}}, "a resource change without an address"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("document", "reason"), NOT_PLANS.values(), ids=NOT_PLANS)
+def test_each_kind_of_non_plan_is_refused_with_this_whole_reason(document: Any, reason: str) -> None:
+    with pytest.raises(plan_comment.PlanError) as caught:
+        plan_comment.parse_plan("dev/base", document)
+    assert str(caught.value) == reason
+
+
+@pytest.mark.parametrize(
+    "document",
+    [{"plan_format_version": "1.2"}, {"format_version": "0.1", "planned_values": {}},
+     {"format_version": 1.2, "resource_changes": []}, {"format_version": "1.0", "resource_changes": None}],
+    ids=["hcp-redacted-plan-without-changes", "format-0.1", "numeric-format-version", "null-resource-changes"],
+)  # fmt: skip
+def test_plans_without_changes_in_every_accepted_shape_are_read_as_no_changes(document: dict[str, Any]) -> None:
+    assert plan_comment.parse_plan("dev/base", document) == plan_comment.StackPlan("dev/base")
+
+
+def test_output_changes_are_read_in_name_order_without_no_ops() -> None:
+    document: dict[str, Any] = {"format_version": "1.2", "resource_changes": [], "resource_drift": None,
+                "output_changes": {"b": {"actions": ["no-op"]}, "c": {"actions": ["create"]},
+                                   "a": {"actions": ["delete"]}}}  # fmt: skip
+    assert plan_comment.parse_plan("s", document).output_changes == ["a (delete)", "c (create)"]
+
+
+def test_an_errored_plan_keeps_what_it_read_and_says_why_it_failed() -> None:
+    errored = plan_comment.parse_plan("s", {**_rc(["create"]), "errored": True})
+    assert errored.changes == [C("aws_x.y", "create")]
+    assert errored.error == (
+        "Terraform reported the plan as errored: it stopped part-way, so its changes are incomplete"
+    )
+    assert plan_comment.parse_plan("s", {**_rc(["create"]), "errored": False}).error == ""
+
+
+def test_a_no_op_that_is_imported_or_moved_is_kept_and_a_plain_one_is_not() -> None:
+    document = {"format_version": "1.2", "resource_changes": [
+        {"address": "a.plain", "change": {"actions": ["no-op"], "importing": None}},
+        {"address": "a.imported", "change": {"actions": ["no-op"], "importing": {}}},
+        {"address": "a.moved", "previous_address": "a.old", "change": {"actions": ["no-op"]}},
+        {"address": "a.deposed", "deposed": "00ff", "action_reason": "made_up_reason",
+         "change": {"actions": ["delete"]}},
+        {"address": "a.replaced", "action_reason": None,
+         "change": {"actions": ["create", "delete"], "replace_paths": [["tags", "Name"], ["ingress", 0, "cidr"], [],
+                                                                      "x"]}},
+    ]}  # fmt: skip
+    assert plan_comment.parse_plan("s", document).changes == [
+        C("a.imported", "no-op", imported=True),
+        C("a.moved", "no-op", moved_from="a.old"),
+        C("a.deposed", "delete", reason="made_up_reason", deposed="00ff"),
+        C("a.replaced", "replace", ('tags["Name"]', 'ingress[0]["cidr"]'), "create, then delete"),
+    ]
+
+
+def test_an_update_with_sensitive_values_on_either_side_names_them_only() -> None:
+    change = plan_comment.parse_plan("s", _rc(
+        ["update"], before={"a": "x", "b": "y"}, after={"a": "x2", "b": "y2", "c": None},
+        after_sensitive={"a": True}, before_sensitive={"b": False}, after_unknown={"c": False, "d": True},
+    )).changes[0]  # fmt: skip
+    assert change.attributes == ("a (sensitive)", "b", "d (known after apply)")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"[" * 100_000, "plan.json: JSON nested too deeply to be a plan"),
+     (b"\xff\xfe", "plan.json: cannot read plan JSON (UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in "
+                   "position 0: invalid start byte)"),
+     (b"{", "plan.json: cannot read plan JSON (JSONDecodeError: Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1))"),
+     (b"[]", "plan.json: not a Terraform JSON plan (a JSON list)")],
+    ids=["nested-too-deeply", "not-utf8", "not-json", "not-a-plan"],
+)  # fmt: skip
+def test_a_plan_file_that_cannot_be_read_is_a_failed_stack_with_this_whole_reason(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "plan.json"
+    path.write_bytes(content)
+    assert load_plan("dev/base", path) == plan_comment.StackPlan("dev/base", error=reason)
+
+
+BAD_DIGESTS = {
+    "a-list": ([], "not a plan digest (digest_version 1 expected)"),
+    "another-version": ({"digest_version": 2, "stacks": []}, "not a plan digest (digest_version 1 expected)"),
+    "stack-not-an-object": ({"digest_version": 1, "stacks": ["x"]}, "a digest stack without a name"),
+    "stack-without-a-name": ({"digest_version": 1, "stacks": [{"name": 5}]}, "a digest stack without a name"),
+    "change-not-an-object": ({"digest_version": 1, "stacks": [{"name": "x", "changes": ["c"]}]},
+                             "a change is not an object"),
+    "drift-unknown-action": ({"digest_version": 1, "stacks": [{"name": "x", "drift": [{"action": "explode"}]}]},
+                             "unknown action 'explode'"),
+    "change-without-action": ({"digest_version": 1, "stacks": [{"name": "x", "changes": [{"address": "a"}]}]},
+                              "unknown action ''"),
+    "attributes-not-strings": ({"digest_version": 1, "stacks": [{"name": "x", "changes": [
+        {"action": "update", "attributes": [1]}]}]}, "attributes is not a list of strings"),
+    "attributes-null": ({"digest_version": 1, "stacks": [{"name": "x", "changes": [
+        {"action": "update", "attributes": None}]}]}, "attributes is not a list of strings"),
+    "outputs-not-a-list": ({"digest_version": 1, "stacks": [{"name": "x", "output_changes": "o"}]},
+                           "output_changes is not a list of strings"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("document", "reason"), BAD_DIGESTS.values(), ids=BAD_DIGESTS)
+def test_each_kind_of_bad_digest_is_refused_with_this_whole_reason(document: Any, reason: str) -> None:
+    with pytest.raises(plan_comment.PlanError) as caught:
+        plan_comment.from_digest(document)
+    assert str(caught.value) == reason
+
+
+def test_a_digest_stack_leaves_out_what_it_does_not_have() -> None:
+    digest = {"digest_version": 1, "stacks": [
+        {"name": "bare"},
+        {"name": "full", "changes": [{"address": "a.b", "action": "no-op", "imported": 1}],
+         "drift": [{"address": "c.d", "action": "update", "moved_from": None}], "output_changes": ["o (create)"],
+         "error": None, "log": 0, "note": "n"},
+    ]}  # fmt: skip
+    assert plan_comment.from_digest(digest) == [
+        plan_comment.StackPlan("bare"),
+        plan_comment.StackPlan("full", changes=[C("a.b", "no-op", imported=True)], drift=[C("c.d", "update")],
+                               output_changes=["o (create)"], note="n"),
+    ]  # fmt: skip
+    assert plan_comment.from_digest({"digest_version": 1}) == []
+
+
+def test_an_unreadable_digest_file_says_why_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "prod.json"
+    bad.write_text('{"digest_version": 1, "stacks": [{"name": "x", "changes": [{"action": "explode"}]}]}')
+    assert plan_comment.load_digest(bad, fallback_name="prod") == [
+        plan_comment.StackPlan("prod", error="prod.json: cannot read plan digest (unknown action 'explode')")
+    ]
+    bad.write_bytes(b"\xff")
+    (failed,) = plan_comment.load_digest(bad, fallback_name="prod")
+    assert failed.error.startswith("prod.json: cannot read plan digest ('utf-8' codec can't decode byte 0xff")
+
+
+# -- the comment, whole ----------------------------------------------------------------------------------------
+
+TABLE_HEAD = [
+    "| stack | result | create | update | delete | replace | import | move | forget | read | outputs |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def test_every_kind_of_stack_result_renders_as_this_whole_comment() -> None:
+    S = plan_comment.StackPlan
+    plans = [plan_comment.failed("f1", "x"), plan_comment.failed("f2", "y"),
+             plan_comment.pending("p", "base not applied"), S("q"), S("r", changes=[C("d.x", "read")]),
+             S("o", output_changes=["u (update)"]),
+             S("fg", changes=[C("k.k", "forget")], drift=[C("a.a", "update"), C("b.b", "delete")]),
+             S("failed-with-drift", drift=[C("z.z", "update")], error="e")]  # fmt: skip
+    assert render(plans).splitlines() == [
+        MARKER, "",
+        "## Terraform plan: 0 to add, 0 to change, 0 to destroy, 1 to forget, **3 stacks failed**, 1 stack not "
+        "planned, 2 resources changed outside Terraform", "",
+        "**`f1` failed**: plan failed", "", "```", "x", "```", "",
+        "**`f2` failed**: plan failed", "", "```", "y", "```", "",
+        "**`failed-with-drift` failed**: e", "",
+        *TABLE_HEAD,
+        "| `f1` | **failed** | | | | | | | | | |",
+        "| `f2` | **failed** | | | | | | | | | |",
+        "| `p` | not planned: `base not applied` | | | | | | | | | |",
+        "| `q` | no changes |  |  |  |  |  |  |  |  |  |",
+        "| `r` | data reads only |  |  |  |  |  |  |  | 1 |  |",
+        "| `o` | changes |  |  |  |  |  |  |  |  | 1 |",
+        "| `fg` | changes |  |  |  |  |  |  | 1 |  |  |",
+        "| `failed-with-drift` | **failed** | | | | | | | | | |", "",
+        "No changes: `q`.", "",
+        "Only data sources read at apply, no changes: `r`.", "",
+        "<details><summary><code>o</code>: outputs only</summary>", "",
+        "**Outputs**", "- `u (update)`", "",
+        "</details>", "",
+        "<details><summary><code>fg</code>: 1 to forget</summary>", "",
+        "**Forget (removed from state, kept in AWS)**", "- `k.k`", "",
+        "**Changed outside Terraform (drift; the plan above puts it back)**", "- `a.a`", "- `b.b`", "",
+        "</details>", "",
+        "_Full plan: the job summary._",
+    ]  # fmt: skip
+
+
+def test_a_deposed_destroy_and_a_forced_replacement_render_as_this_whole_comment() -> None:
+    one = plan_comment.StackPlan("one", changes=[
+        C("a.a", "delete", deposed="dd", reason="tainted"),
+        C("b.b", "replace", ("x", "y"), "delete, then create", "why"),
+    ])  # fmt: skip
+    assert render([one], commit="abc", full_plan="the run log").splitlines() == [
+        MARKER, "",
+        "## Terraform plan: 0 to add, 0 to change, 1 to destroy, 1 to replace", "",
+        "Planned for commit `abc`.", "",
+        "> [!CAUTION]",
+        "> **1 resource will be destroyed and 1 resource replaced.**",
+        ">",
+        "> **`one`: 1 destroy, 1 replacement**",
+        "> - **destroy deposed object** `dd` of `a.a`: tainted",
+        "> - **replace** (delete, then create) `b.b`: why; forced by `x`, `y`", "",
+        *TABLE_HEAD,
+        "| `one` | changes |  |  | 1 | 1 |  |  |  |  |  |", "",
+        "<details><summary><code>one</code>: 1 to destroy, 1 to replace</summary>", "",
+        "**Replace**", "- `b.b` (delete, then create): why; forced by `x`, `y`", "",
+        "**Destroy**", "- `a.a` (deposed object `dd`): tainted", "",
+        "</details>", "",
+        "_Full plan: the run log._",
+    ]  # fmt: skip
+
+
+def _crowded() -> list[plan_comment.StackPlan]:
+    big = plan_comment.StackPlan("big", changes=[C(f"aws_s3_object.o{i}", "delete") for i in range(8)]
+                                 + [C(f"aws_vpc.v{i}", "create") for i in range(8)])  # fmt: skip
+    small = plan_comment.StackPlan("small", changes=[C("aws_db.db", "replace", (), "delete, then create")])
+    return [big, small, plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
+
+
+def test_a_comment_over_its_limit_shortens_each_warning_and_log_fairly() -> None:
+    """1,000 characters: the large stack's destroys and the failure's log are cut, the small stack's one
+    replacement is kept whole, the details give way first, and the footer says parts were shortened."""
+    assert render(_crowded(), limit=1000).splitlines() == [
+        MARKER, "",
+        "## Terraform plan: 8 to add, 0 to change, 8 to destroy, 1 to replace, **1 stack failed**", "",
+        "> [!CAUTION]",
+        "> **8 resources will be destroyed and 1 resource replaced.**",
+        ">",
+        "> **`big`: 8 destroys, 0 replacements**",
+        "> - **destroy** `aws_s3_object.o0`",
+        "> - **destroy** `aws_s3_object.o1`",
+        "> - ... and 6 more in `big`: see the full plan",
+        ">",
+        "> **`small`: 0 destroys, 1 replacement**",
+        "> - **replace** (delete, then create) `aws_db.db`", "",
+        "**`bad` failed**: plan failed", "",
+        "```", *(f"log line {i}" for i in range(5, 10)), "```", "",
+        *TABLE_HEAD,
+        "| `big` | changes | 8 |  | 8 |  |  |  |  |  |  |",
+        "| `small` | changes |  |  |  | 1 |  |  |  |  |  |",
+        "| `bad` | **failed** | | | | | | | | | |", "",
+        "_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._",
+    ]  # fmt: skip
+
+
+def test_a_comment_with_room_for_the_warnings_but_not_the_details_drops_the_details() -> None:
+    text = render(_crowded(), limit=1300)
+    assert "> - **destroy** `aws_s3_object.o7`" in text and "```\nlog line 0\n" in text
+    assert "<details>" not in text
+    assert text.endswith(
+        "\n\n_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._"
+    )
+
+
+def test_a_details_block_over_its_share_keeps_its_first_lines_and_says_how_many_more() -> None:
+    stack = plan_comment.StackPlan("c", changes=[C(f"aws_vpc.v{i}", "create") for i in range(12)],
+                                   output_changes=["x (create)"])  # fmt: skip
+    assert render([stack], limit=560).splitlines()[-10:] == [
+        "<details><summary><code>c</code>: 12 to add</summary>", "",
+        "**Create**", "- `aws_vpc.v0`", "- `aws_vpc.v1`", "- ... (14 more lines: see the full plan)", "",
+        "</details>", "",
+        "_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._",
+    ]  # fmt: skip
+    # The whole comment is 611 characters; the budget keeps room for the longer "shortened" footer and 16
+    # characters to spare, so 690 is the smallest limit that shows it whole.
+    assert len(render([stack], limit=690)) == 611
+    assert "- ... (5 more lines: see the full plan)" in render([stack], limit=689)
+
+
+@pytest.mark.parametrize("limit", range(300, 1800, 13))
+def test_at_any_limit_the_comment_fits_and_ends_with_its_footer(limit: int) -> None:
+    text = render(_crowded(), limit=limit)
+    assert len(text) <= limit
+    assert text.splitlines()[-1].startswith("_")
+    assert text.startswith(MARKER + "\n\n## Terraform plan: 8 to add,")
+
+
+def test_max_min_fair_shares_meet_small_needs_and_split_the_rest_evenly() -> None:
+    assert plan_comment._fair_shares([10, 100, 100], [0, 0, 0], 150) == [10, 70, 70]
+    assert plan_comment._fair_shares([50, 40], [30, 0], 100) == [50, 40]  # ordered by need above the floor
+    assert plan_comment._fair_shares([50, 40], [30, 0], 60) == [45, 15]
+    assert plan_comment._fair_shares([10, 100], [5, 5], 8) == [5, 5]  # floors even over budget
+    assert plan_comment._fair_shares([10, 20], [0, 0], 30) == [10, 20]
+    assert plan_comment._fair_shares([], [], 30) == []
+
+
+def test_fitting_lines_keeps_the_first_and_says_how_many_more_at_the_exact_boundary() -> None:
+    lines = ["H", "aa", "bb", "cc"]  # 11 characters with their newlines
+
+    def more(n: int) -> str:
+        return f"+{n}"
+
+    assert plan_comment._fit(lines, 11, more) == lines
+    assert plan_comment._fit(lines, 10, more) == ["H", "aa", "+2"]
+    assert plan_comment._fit(lines, 8, more) == ["H", "aa", "+2"]
+    assert plan_comment._fit(lines, 7, more) == ["H", "+3"]
+    assert plan_comment._fit(lines, 0, more) == ["H", "+3"]
+
+
+def test_a_failure_keeps_as_many_of_its_last_log_lines_as_fit() -> None:
+    head, log = ["H"], ["l1", "l2"]
+    assert plan_comment._fit_tail(head, log, 17) == ["H", "", "```", "l1", "l2", "```"]
+    assert plan_comment._fit_tail(head, log, 16) == ["H", "", "```", "l2", "```"]
+    assert plan_comment._fit_tail(head, log, 14) == ["H", "", "```", "l2", "```"]
+    assert plan_comment._fit_tail(head, log, 13) == ["H"]
+    assert plan_comment._fit_tail(head, [], 100) == ["H"]
+
+
+def test_a_log_line_longer_than_400_characters_is_shortened() -> None:
+    failed = plan_comment.failed("s", "a" * 400 + "\n" + "b" * 401)
+    head, log = plan_comment._failure_section(failed)
+    assert head == ["**`s` failed**: plan failed"]
+    assert log == ["a" * 400, "b" * 400 + " [...]"]
+
+
+def test_the_caution_section_of_a_stack_counts_its_destroys_and_replacements() -> None:
+    stack = plan_comment.StackPlan("s", changes=[C("a.a", "delete"), C("b.b", "delete"), C("c.c", "create"),
+                                                 C("d.d", "replace", replace_order="create, then delete")])  # fmt: skip
+    lines, more = plan_comment._caution_section(stack)
+    assert lines == ["> **`s`: 2 destroys, 1 replacement**", "> - **destroy** `a.a`", "> - **destroy** `b.b`",
+                     "> - **replace** (create, then delete) `d.d`"]  # fmt: skip
+    assert more(3) == "> - ... and 3 more in `s`: see the full plan"
+
+
+def test_the_headline_names_pending_stacks_and_drift_only_when_there_are_some() -> None:
+    drifted = plan_comment.StackPlan("d", drift=[C("a.a", "update")])
+    headline = plan_comment._headline
+    assert (
+        headline([drifted])
+        == "## Terraform plan: 0 to add, 0 to change, 0 to destroy, 1 resource changed outside Terraform"
+    )
+    assert headline([plan_comment.pending("p", "x"), plan_comment.pending("q", "y")]) == (
+        "## Terraform plan: 0 to add, 0 to change, 0 to destroy, 2 stacks not planned"
+    )
+    moved = plan_comment.StackPlan("m", changes=[C("a.a", "no-op", imported=True, moved_from="a.b")])
+    assert headline([moved]) == "## Terraform plan: 0 to add, 0 to change, 0 to destroy, 1 to import, 1 to move"
+
+
+# -- the job summary, whole ----------------------------------------------------------------------------------
+
+
+def test_the_job_summary_cuts_a_plan_at_its_share_of_the_step_summary_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stacks share (limit - 10,000) evenly; a line that would pass the share ends the text."""
+    monkeypatch.setattr(plan_comment, "JOB_SUMMARY_LIMIT", 10_000 + 2 * 12)
+    text = tmp_path / "t.txt"
+    text.write_text("12345\nabcde\nvwxyz\n")  # 6 bytes a line with its newline: two fit in a share of 12
+    plans = [plan("create", "a"), plan("create", "b")]
+    secrets: dict[str, set[str]] = {"a": set(), "b": set()}
+    assert plan_comment.job_summary(plans, {"a": str(text), "b": str(text)}, secrets) == "\n".join([
+        "## Terraform plans", "",
+        "### `a`", "", "```", "12345", "abcde", "[... cut to fit GitHub's step-summary limit]", "```", "",
+        "### `b`", "", "```", "12345", "abcde", "[... cut to fit GitHub's step-summary limit]", "```", "", "",
+    ])  # fmt: skip
+    text.write_text("12345\nabcd\n")
+    assert "abcd\n```" in plan_comment.job_summary(plans[:1], {"a": str(text)}, secrets)
+
+
+def test_the_job_summary_counts_every_redacted_value_and_leaves_stacks_without_text_out(tmp_path: Path) -> None:
+    text = tmp_path / "t.txt"
+    text.write_text("x=hunter2hunter2 y=hunter2hunter2 z=\xe9\n")
+    out = plan_comment.job_summary([plan("create", "a"), plan("create", "b")], {"a": str(text)},
+                                   {"a": {"hunter2hunter2"}, "b": set()})  # fmt: skip
+    assert out == "\n".join([
+        "## Terraform plans", "",
+        "### `a`", "", "_2 sensitive values that Terraform printed in clear were redacted._", "",
+        "```", "x=(sensitive value) y=(sensitive value) z=\xe9", "```", "", "",
+    ])  # fmt: skip
+    assert plan_comment.job_summary([], {}, {}) == "## Terraform plans\n\n"
+
+
+def test_redaction_replaces_the_longest_secret_first() -> None:
+    assert plan_comment.redact("password-long-one", {"password", "password-long-one"}) == ("(sensitive value)", 1)
+
+
+def _nine_ten_and_a_failure() -> list[plan_comment.StackPlan]:
+    nine = plan_comment.StackPlan("nine", changes=[C(f"aws_s3_object.o{i}", "delete") for i in range(9)])
+    ten = plan_comment.StackPlan("ten", changes=[C(f"aws_s3_object.p{i}", "delete") for i in range(10)])
+    return [nine, ten, plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
+
+
+def _above_the_table(text: str) -> list[str]:
+    return text[: text.index("| stack |")].splitlines()
+
+
+HEAD_19 = [MARKER, "", "## Terraform plan: 0 to add, 0 to change, 19 to destroy, **1 stack failed**", "",
+           "> [!CAUTION]", "> **19 resources will be destroyed and 0 resources replaced.**", ">",
+           "> **`nine`: 9 destroys, 0 replacements**"]  # fmt: skip
+
+
+def test_each_warning_keeps_room_for_its_head_and_its_and_n_more_line_before_any_log() -> None:
+    """The floor of a warning is its head and "... and N more" with N's own digits (9, 10): at 870 characters
+    both floors and one log line fit, at 868 the log gives way."""
+    floors = [*HEAD_19, "> - ... and 9 more in `nine`: see the full plan", ">",
+              "> **`ten`: 10 destroys, 0 replacements**", "> - ... and 10 more in `ten`: see the full plan", "",
+              "**`bad` failed**: plan failed", ""]  # fmt: skip
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=870)) == [*floors, "```", "log line 9", "```", ""]
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=868)) == floors
+
+
+def test_a_short_log_is_shown_whole_and_the_warnings_share_what_is_left() -> None:
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=1319)) == [
+        *HEAD_19, *(f"> - **destroy** `aws_s3_object.o{i}`" for i in range(3)),
+        "> - ... and 6 more in `nine`: see the full plan", ">",
+        "> **`ten`: 10 destroys, 0 replacements**", *(f"> - **destroy** `aws_s3_object.p{i}`" for i in range(4)),
+        "> - ... and 6 more in `ten`: see the full plan", "",
+        "**`bad` failed**: plan failed", "", "```", *(f"log line {i}" for i in range(10)), "```", "",
+    ]  # fmt: skip
+
+
+def test_a_failure_alone_may_use_the_whole_budget_not_three_quarters() -> None:
+    fail = [plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
+    head = [MARKER, "", "## Terraform plan: 0 to add, 0 to change, 0 to destroy, **1 stack failed**", "",
+            "**`bad` failed**: plan failed", ""]  # fmt: skip
+    assert _above_the_table(render(fail, limit=463)) == [*head, "```", "log line 9", "```", ""]
+    assert _above_the_table(render(fail, limit=462)) == head
+
+
+def test_stacks_that_only_read_data_are_listed_together() -> None:
+    reads = [plan_comment.StackPlan(n, changes=[C("data.x.y", "read")]) for n in ("a", "b")]
+    assert "\n\nOnly data sources read at apply, no changes: `a`, `b`.\n\n" in render(reads)
+
+
+def test_a_deposed_object_line_keeps_the_replacement_order_before_it() -> None:
+    change = C("a.a", "replace", replace_order="create, then delete", deposed="d1", reason="tainted")
+    assert plan_comment._change_line(change) == "- `a.a` (create, then delete) (deposed object `d1`): tainted"
+
+
+def test_only_an_error_line_after_terraforms_box_character_is_the_reason() -> None:
+    assert plan_comment.first_error("XError: not this one\n  │ Error: this one") == "Error: this one"
+
+
+def test_a_digest_keeps_reads_forgets_moves_and_deposed_objects_apart() -> None:
+    changes = [C("d.a", "read"), C("k.k", "forget"), C("m.m", "no-op", moved_from="m.old"),
+               C("t.t", "delete", deposed="00ff")]  # fmt: skip
+    stack = plan_comment.StackPlan("s", changes=changes)
+    assert plan_comment.from_digest(json.loads(json.dumps(plan_comment.to_digest([stack])))) == [stack]
+
+
+def test_values_under_a_sensitive_map_or_list_are_all_collected_and_nothing_else() -> None:
+    document = {"resource_changes": [{"change": {
+        "after": {"tags": {"a": "secret-in-a-map", "n": None, "b": True, "deep": {"x": ["nested-list-secret"]}},
+                  "list": ["list-item-secret", 12345678], "short": ["first-of-two", "second-of-two"],
+                  "text": "a-plain-string-value", "map": {"k": "value-of-a-map"}},
+        "after_sensitive": {"tags": True, "list": True, "short": [True], "text": {"a": True}, "map": [True]},
+    }}]}  # fmt: skip
+    assert plan_comment.sensitive_values(document) == {
+        "secret-in-a-map", "nested-list-secret", "list-item-secret", "12345678", "first-of-two",
+    }  # fmt: skip
+
+
+def test_redaction_replaces_the_longest_secret_first_and_counts_every_secret() -> None:
+    assert plan_comment.redact("aaaaaaaaa-zzzzzzzz", {"zzzzzzzz", "aaaaaaaaa-zzzzzzzz"}) == ("(sensitive value)", 1)
+    assert plan_comment.redact("first-secret second-secret", {"first-secret", "second-secret"}) == (
+        "(sensitive value) (sensitive value)",
+        2,
+    )
+
+
+def test_the_job_summary_of_stacks_it_cannot_show_whole(tmp_path: Path) -> None:
+    """A stack without its plan JSON and a stack whose text is gone each say so; the stacks after them are
+    still shown; bytes that are not UTF-8 are shown as replacement characters."""
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"ok \xff\n")
+    gone = tmp_path / "gone.txt"
+    plans = [plan("create", "unread"), plan("create", "gone"), plan("create", "shown")]
+    out = plan_comment.job_summary(plans, {"unread": str(text), "gone": str(gone), "shown": str(text)},
+                                   {"gone": set(), "shown": set()})  # fmt: skip
+    assert out.splitlines() == [
+        "## Terraform plans", "",
+        "### `unread`", "", "_Not shown: its plan JSON could not be read, so its sensitive values are unknown._", "",
+        "### `gone`", "", f"_Not shown: [Errno 2] No such file or directory: '{gone}'._", "",
+        "### `shown`", "", "```", "ok \ufffd", "```", "",
+    ]  # fmt: skip
+
+
+def test_a_single_stack_gets_the_whole_step_summary_share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_comment, "JOB_SUMMARY_LIMIT", 10_000 + 12)
+    text = tmp_path / "t.txt"
+    text.write_text("12345\nabcde\nvwxyz\n")
+    out = plan_comment.job_summary([plan("create", "a")], {"a": str(text)}, {"a": set()})
+    assert out.splitlines()[4:8] == ["```", "12345", "abcde", "[... cut to fit GitHub's step-summary limit]"]
+
+
+def test_a_small_stacks_details_stay_whole_while_a_large_ones_give_way() -> None:
+    small = plan_comment.StackPlan("small", changes=[C("aws_vpc.v", "create")])
+    big = plan_comment.StackPlan("big", changes=[C(f"aws_vpc.v{i}", "create") for i in range(12)])
+    small_whole = ["<details><summary><code>small</code>: 1 to add</summary>", "", "**Create**", "- `aws_vpc.v`", "",
+                   "</details>", "", "<details><summary><code>big</code>: 12 to add</summary>", ""]  # fmt: skip
+    footer = "_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._"
+
+    def details(limit: int) -> list[str]:
+        text = render([small, big], limit=limit)
+        return text[text.index("<details>") :].splitlines()
+
+    assert details(659) == [*small_whole, "- ... (14 more lines: see the full plan)", "", "</details>", "", footer]
+    assert details(670) == [*small_whole, "**Create**", "- ... (13 more lines: see the full plan)", "", "</details>",
+                            "", footer]  # fmt: skip
+
+
+def test_a_failure_whose_log_was_cut_says_so_in_the_footer() -> None:
+    fail = [plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
+    assert render(fail, limit=365).splitlines()[-1] == (
+        "_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._"
+    )
