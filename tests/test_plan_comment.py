@@ -1837,3 +1837,21 @@ def test_a_failure_whose_log_was_cut_says_so_in_the_footer() -> None:
     assert render(fail, limit=365).splitlines()[-1] == (
         "_Parts were shortened to fit GitHub's comment limit; the full plan is in the job summary._"
     )
+
+
+def test_a_code_span_is_padded_when_it_starts_or_ends_with_a_backtick_or_space() -> None:
+    assert [plan_comment.code(t) for t in ("`x", "x`", " x", "x ")] == ["`` `x ``", "`` x` ``", "`  x `", "` x  `"]
+    assert plan_comment.code("a\xa0b") == "`a\xa0b`"  # U+00A0 is printable: only C0, DEL and C1 are escaped
+
+
+def test_fair_shares_at_their_edges() -> None:
+    assert plan_comment._fair_shares([10, 30, 30], [0, 0, 0], 32) == [10, 11, 11]  # a need equal to the even share
+    assert plan_comment._fair_shares([10, 100, 100], [0, 0, 0], 151) == [10, 70, 70]  # whole characters only
+    assert plan_comment._fair_shares([5], [10], 10) == [10]  # a floor above the need is kept
+    assert plan_comment._fair_shares([10], [0], 1) == [1]  # one character left is still handed out
+
+
+def test_a_limit_below_the_headline_keeps_the_start_of_the_verdict() -> None:
+    assert render([plan_comment.failed("bad", "x")], limit=120) == (
+        f"{MARKER}\n\n## Terraform plan: 0 to add, 0 to change, 0 to destroy, **1 stack failed**\n\n_Parts wer"
+    )
