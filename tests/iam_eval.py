@@ -13,6 +13,7 @@ see, from the referenced resource's own configuration (its name), in a fixed tes
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import re
@@ -24,7 +25,6 @@ from iamprover.engine.context import Context
 from iamprover.engine.encoder import allowed
 from iamprover.engine.patterns import matches_any
 from iamprover.model import Policy, Principal
-from iamprover.model import Statement as ProverStatement
 from iamprover.parsers.iam import parse_policy_document
 from parliament import analyze_policy_string
 
@@ -255,17 +255,27 @@ def identity(name: str, *documents: Json, boundary: Json | None = None) -> Princ
 
 
 def for_action(principal: Principal, action: str) -> Principal:
-    """``principal`` with only the statements that can apply to ``action``: exact, since a statement whose
-    Action (or NotAction) excludes the action adds nothing to the allow or the deny. AWS's ReadOnlyAccess
-    has 3,000 action patterns; Z3 answers a question about one action in milliseconds once they are gone."""
+    """``principal`` reduced to what can apply to ``action``, a concrete action name: exact, since a statement
+    whose Action (or NotAction) excludes the action adds nothing to the allow or the deny, and inside a
+    statement an Action pattern that does not match the name is false for it (one pattern that matches is
+    the whole Action; one NotAction pattern that does not match is the whole NotAction). AWS's
+    ReadOnlyAccess is one statement of 3,000 action patterns: encoded whole, each question cost Z3 ~0.2 s;
+    reduced, milliseconds."""
+    name = action.lower()
 
-    def keeps(statement: ProverStatement) -> bool:
-        if statement.not_actions:
-            return not any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in statement.not_actions)
-        return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in statement.actions)
+    def matching(patterns: list[str]) -> list[str]:
+        return [p for p in patterns if fnmatch.fnmatchcase(name, p.lower())]
 
     def prune(policy: Policy) -> Policy:
-        return Policy(name=policy.name, statements=[s for s in policy.statements if keeps(s)])
+        statements = []
+        for statement in policy.statements:
+            if statement.not_actions:
+                if matching(statement.not_actions):
+                    continue
+                statements.append(dataclasses.replace(statement, not_actions=statement.not_actions[:1]))
+            elif found := matching(statement.actions):
+                statements.append(dataclasses.replace(statement, actions=found[:1]))
+        return Policy(name=policy.name, statements=statements)
 
     boundary = principal.permission_boundary
     return Principal(
