@@ -285,9 +285,26 @@ def each_env(request: pytest.FixtureRequest, synth: SynthFn) -> tuple[str, Stack
     return env, synth(env)
 
 
+# The AWS managed policies the code under test attaches or a test attaches by hand, as moto bundles them
+# (their real documents). moto parses all ~1,200 of its bundle whenever it builds an account's IAM (every
+# reset, every further account a test acts in: ~0.7 s each); these few are all any test uses, and a policy
+# outside them is refused (NoSuchEntity), so nothing can come to depend on one silently.
+MANAGED_POLICIES = ("ReadOnlyAccess", "PowerUserAccess", "AdministratorAccess")
+
+
+def only_used_managed_policies() -> None:
+    """Make moto's IAM (in this process) load only :data:`MANAGED_POLICIES` of its AWS managed policies."""
+    import moto.iam.models
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    bundled = json.loads(aws_managed_policies_data)
+    moto.iam.models.aws_managed_policies_data = json.dumps({name: bundled[name] for name in MANAGED_POLICIES})
+
+
 def _moto_server() -> Any:
     from moto.server import ThreadedMotoServer
 
+    only_used_managed_policies()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     return server
@@ -303,12 +320,16 @@ def _moto_session() -> Iterator[str]:
 
 
 # A moto server in a process of its own: moto keeps its accounts in module globals, so two servers in one
-# process share (and reset) the same state. It loads the AWS managed policies, as an account set up once
-# for a whole module usually attaches some; it runs until its standard input closes.
+# process share (and reset) the same state. It loads the AWS managed policies of MANAGED_POLICIES, as an
+# account set up once for a whole module usually attaches some; it runs until its standard input closes.
 _SERVE_MOTO = """
 import os, sys
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 from moto.server import ThreadedMotoServer
+import json, moto.iam.models
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+bundled = json.loads(aws_managed_policies_data)
+moto.iam.models.aws_managed_policies_data = json.dumps({name: bundled[name] for name in sys.argv[1:]})
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
 print("%s:%d" % server.get_host_and_port(), flush=True)
@@ -330,7 +351,7 @@ def moto_url() -> Iterator[str]:
     import sys
 
     process = subprocess.Popen(
-        [sys.executable, "-c", _SERVE_MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SERVE_MOTO, *MANAGED_POLICIES], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None and process.stdin is not None
     address = process.stdout.readline().strip()
