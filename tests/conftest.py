@@ -298,7 +298,8 @@ def only_used_managed_policies() -> None:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
     bundled = json.loads(aws_managed_policies_data)
-    moto.iam.models.aws_managed_policies_data = json.dumps({name: bundled[name] for name in MANAGED_POLICIES})
+    # moto's IAM backend reads this module attribute when it builds an account (moto 5.1).
+    setattr(moto.iam.models, "aws_managed_policies_data", json.dumps({n: bundled[n] for n in MANAGED_POLICIES}))  # noqa: B010
 
 
 def _moto_server() -> Any:
