@@ -13,18 +13,21 @@ see, from the referenced resource's own configuration (its name), in a fixed tes
 
 from __future__ import annotations
 
-import dataclasses
-import fnmatch
+import copy
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 from typing import Any
 
 import z3
 from iamprover.engine.context import Context
 from iamprover.engine.encoder import allowed
-from iamprover.engine.patterns import matches_any
+from iamprover.engine.patterns import expand_variables, has_variable, matches_any
 from iamprover.model import Policy, Principal
+from iamprover.model import Statement as ProverStatement
 from iamprover.parsers.iam import parse_policy_document
 from parliament import analyze_policy_string
 
@@ -191,7 +194,8 @@ def denied_calls(
                 solver = z3.Solver()
                 for key, value in context.items():
                     solver.add(ctx.constrain(key, value))
-                verdict = allowed(principal, z3.StringVal(action.lower()), z3.StringVal(request), ctx)
+                reduced = for_request(principal, action, request)
+                verdict = allowed(reduced, z3.StringVal(action.lower()), z3.StringVal(request), ctx)
                 solver.add(z3.Not(verdict))
                 if solver.check() != z3.unsat:
                     denied.append(f"{action} on {request} with {context}")
@@ -227,10 +231,16 @@ def _list(value: Any) -> list[str]:
 def managed_policy(name: str) -> Json:
     """An AWS managed policy's document as the installed moto bundles it (moto 5.2.5: ReadOnlyAccess of
     2026-09-24, PowerUserAccess of 2026-02-12): the same text the bootstrap tests attach on the moto server."""
+    document: Json = copy.deepcopy(_managed_policies()[name]["Document"])
+    return document
+
+
+@lru_cache(maxsize=1)
+def _managed_policies() -> Json:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-    document: Json = json.loads(aws_managed_policies_data)[name]["Document"]
-    return document
+    policies: Json = json.loads(aws_managed_policies_data)
+    return policies
 
 
 def single_valued(document: Json) -> Json:
@@ -254,28 +264,81 @@ def identity(name: str, *documents: Json, boundary: Json | None = None) -> Princ
     )
 
 
-def for_action(principal: Principal, action: str) -> Principal:
-    """``principal`` reduced to what can apply to ``action``, a concrete action name: exact, since a statement
-    whose Action (or NotAction) excludes the action adds nothing to the allow or the deny, and inside a
-    statement an Action pattern that does not match the name is false for it (one pattern that matches is
-    the whole Action; one NotAction pattern that does not match is the whole NotAction). AWS's
-    ReadOnlyAccess is one statement of 3,000 action patterns: encoded whole, each question cost Z3 ~0.2 s;
-    reduced, milliseconds."""
-    name = action.lower()
+@cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """iamprover's reading of a wildcard pattern (``iam_pattern_to_re`` in iamprover/engine/patterns.py):
+    ``*`` any run of characters, ``?`` any one character, everything else literal."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.S)
 
-    def matching(patterns: list[str]) -> list[str]:
-        return [p for p in patterns if fnmatch.fnmatchcase(name, p.lower())]
+
+def _matches(value: str, pattern: str) -> bool:
+    return _glob(pattern).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=256)
+def _by_service(patterns: tuple[str, ...]) -> tuple[dict[str, list[tuple[str, str]]], list[tuple[str, str]]]:
+    """A statement's Action patterns, each with iamprover's reading (variables widened to ``*`` by its
+    ``expand_variables``, lower-cased as its case-insensitive action match does), filed under the service
+    their literal ``service:`` prefix names; patterns whose service part has a wildcard (or no colon) can
+    name any action and are filed apart. An action ``s3:x`` can only be named by a pattern filed under
+    ``s3`` or by one of those."""
+    by_service: dict[str, list[tuple[str, str]]] = {}
+    anywhere: list[tuple[str, str]] = []
+    for pattern in patterns:
+        read = expand_variables(pattern).lower()
+        service, colon, _ = read.partition(":")
+        if colon and "*" not in service and "?" not in service:
+            by_service.setdefault(service, []).append((pattern, read))
+        else:
+            anywhere.append((pattern, read))
+    return by_service, anywhere
+
+
+def _naming(action: str, patterns: list[str]) -> list[str]:
+    """The Action patterns that name the concrete ``action`` as iamprover matches them."""
+    by_service, anywhere = _by_service(tuple(patterns))
+    action = action.lower()
+    candidates = [*by_service.get(action.partition(":")[0], []), *anywhere]
+    return [pattern for pattern, read in candidates if _matches(action, read)]
+
+
+def _reduce(statement: ProverStatement, action: str, resource: str | None) -> ProverStatement | None:
+    """``statement`` as iamprover evaluates it for ``action`` (and ``resource`` when concrete), or None when
+    it cannot apply. Positive patterns: those that cannot match are constant false in iamprover's
+    disjunction and drop out; none left, the statement matches nothing. Negative (NotAction/NotResource):
+    iamprover ignores patterns holding a policy variable; one of the others matching makes the statement
+    match nothing, none matching makes the clause true, written as the request's own value (a pattern
+    always matches itself)."""
+    if statement.not_actions:
+        if any(_matches(action.lower(), p.lower()) for p in statement.not_actions if not has_variable(p)):
+            return None
+        statement = replace(statement, actions=[action], not_actions=[])
+    else:
+        actions = _naming(action, statement.actions)
+        if not actions:
+            return None
+        statement = replace(statement, actions=actions)
+    if resource is None:
+        return statement
+    if statement.not_resources:
+        if any(_matches(resource, p) for p in statement.not_resources if not has_variable(p)):
+            return None
+        return replace(statement, resources=[resource], not_resources=[])
+    resources = [p for p in statement.resources if _matches(resource, expand_variables(p))]
+    return replace(statement, resources=resources) if resources else None
+
+
+def for_request(principal: Principal, action: str, resource: str | None = None) -> Principal:
+    """``principal`` reduced to the statements and patterns iamprover can use for a request for the concrete
+    ``action`` (on the concrete ``resource``, when given): exact, the same Z3 encoding minus constant-false
+    disjuncts (``_reduce``). AWS's ReadOnlyAccess is one statement of 3,000 action patterns and a shared
+    account's boundary lists hundreds of resource patterns; Z3 answers a question about one request in
+    milliseconds once those that cannot match it are gone. Conditions are left whole: the request context
+    stays symbolic."""
 
     def prune(policy: Policy) -> Policy:
-        statements = []
-        for statement in policy.statements:
-            if statement.not_actions:
-                if matching(statement.not_actions):
-                    continue
-                statements.append(dataclasses.replace(statement, not_actions=statement.not_actions[:1]))
-            elif found := matching(statement.actions):
-                statements.append(dataclasses.replace(statement, actions=found[:1]))
-        return Policy(name=policy.name, statements=statements)
+        reduced = (_reduce(s, action, resource) for s in policy.statements)
+        return Policy(name=policy.name, statements=[s for s in reduced if s is not None])
 
     boundary = principal.permission_boundary
     return Principal(
@@ -286,14 +349,28 @@ def for_action(principal: Principal, action: str) -> Principal:
 
 
 def _proof(principal: Principal, action: str, resource: str, context: dict[str, str], *, want: bool) -> bool:
-    principal = for_action(principal, action)
+    principal = for_request(principal, action, resource)
     ctx = Context()
-    solver = z3.Solver()
-    for key, value in context.items():
-        solver.add(ctx.constrain(key, value))
-    verdict = allowed(principal, z3.StringVal(action.lower()), z3.StringVal(resource), ctx)
-    solver.add(z3.Not(verdict) if want else verdict)
-    return bool(solver.check() == z3.unsat)
+    with _scope() as solver:
+        for key, value in context.items():
+            solver.add(ctx.constrain(key, value))
+        verdict = allowed(principal, z3.StringVal(action.lower()), z3.StringVal(resource), ctx)
+        solver.add(z3.Not(verdict) if want else verdict)
+        return bool(solver.check() == z3.unsat)
+
+
+_SOLVER = z3.Solver()
+
+
+@contextmanager
+def _scope() -> Iterator[z3.Solver]:
+    """One Z3 solver for every proof, each in its own push/pop scope (a new solver per query costs more
+    than most queries)."""
+    _SOLVER.push()
+    try:
+        yield _SOLVER
+    finally:
+        _SOLVER.pop()
 
 
 def always_allowed(principal: Principal, action: str, resource: str, context: dict[str, str] | None = None) -> bool:
@@ -349,8 +426,10 @@ def any_allowed(
             solver.add(ctx.constrain(key, value))
         for key, value in (context_not or {}).items():
             solver.add(z3.Not(ctx.constrain(key, value)))
-        solver.add(allowed(for_action(principal, action), z3.StringVal(action.lower()), resource, ctx))
-        if solver.check() == z3.sat:
+        solver.add(allowed(for_request(principal, action), z3.StringVal(action.lower()), resource, ctx))
+        result = solver.check()
+        assert result != z3.unknown, f"Z3 gave up on {action}: {solver.reason_unknown()}"  # never read as "none"
+        if result == z3.sat:
             model = solver.model()
             found = {k: model.eval(v, model_completion=True).as_string() for k, v in ctx.string_vars.items()}
             return f"{action} on {model.eval(resource, model_completion=True).as_string()} with {found}"
