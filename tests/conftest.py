@@ -165,8 +165,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # a session-wide `make` stand-in would refuse the tests' real `make synth`.
 SESSION_STANDINS = ("terraform", "gh")
 ALL_STANDINS = ("terraform", "gh", "make", "docker")
-# The stand-in that needs more than the standard library: docker pushes into moto with boto3.
-NEEDS_SITE_PACKAGES = {"docker"}
+# The stand-ins that need more than the standard library (none: docker speaks ECR's JSON API itself).
+NEEDS_SITE_PACKAGES: set[str] = set()
 
 
 def standin_path(folder: Path, names: tuple[str, ...] = SESSION_STANDINS, path: str | None = None) -> str:
