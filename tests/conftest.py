@@ -298,7 +298,8 @@ def only_used_managed_policies() -> None:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
     bundled = json.loads(aws_managed_policies_data)
-    moto.iam.models.aws_managed_policies_data = json.dumps({name: bundled[name] for name in MANAGED_POLICIES})
+    subset = json.dumps({name: bundled[name] for name in MANAGED_POLICIES})
+    setattr(moto.iam.models, "aws_managed_policies_data", subset)  # noqa: B010 (moto does not export the name)
 
 
 def _moto_server() -> Any:
