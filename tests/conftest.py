@@ -165,8 +165,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # a session-wide `make` stand-in would refuse the tests' real `make synth`.
 SESSION_STANDINS = ("terraform", "gh")
 ALL_STANDINS = ("terraform", "gh", "make", "docker")
-# The stand-in that needs more than the standard library: docker pushes into moto with boto3.
-NEEDS_SITE_PACKAGES = {"docker"}
+# The stand-ins that need more than the standard library (none: docker speaks ECR's JSON API itself).
+NEEDS_SITE_PACKAGES: set[str] = set()
 
 
 def standin_path(folder: Path, names: tuple[str, ...] = SESSION_STANDINS, path: str | None = None) -> str:
@@ -299,7 +299,8 @@ def only_used_managed_policies() -> None:
 
     bundled = json.loads(aws_managed_policies_data)
     # moto's IAM backend reads this module attribute when it builds an account (moto 5.1).
-    setattr(moto.iam.models, "aws_managed_policies_data", json.dumps({n: bundled[n] for n in MANAGED_POLICIES}))  # noqa: B010
+    subset = json.dumps({name: bundled[name] for name in MANAGED_POLICIES})
+    setattr(moto.iam.models, "aws_managed_policies_data", subset)  # noqa: B010 (moto does not export the name)
 
 
 def _moto_server() -> Any:
