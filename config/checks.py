@@ -7,6 +7,7 @@ scripts (``"١٢٣"``), which AWS refuses at apply time. The schema attaches the
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import ipaddress
 import re
@@ -35,10 +36,10 @@ def show(value: Any, limit: int = 60) -> str:
         return f"{value[: limit - 3]!r}... ({len(value):,} characters)"
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, datetime.date):  # YAML reads an unquoted 2024-01-01 as a date: show it as written
+        return str(value)
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 

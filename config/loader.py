@@ -6,6 +6,7 @@ a file can contain (other encodings, deep nesting, alias bombs, odd keys) gets p
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -213,6 +214,23 @@ def _field(loc: tuple[Any, ...]) -> FieldInfo | None:
     return field
 
 
+def _description(field: FieldInfo | None) -> str:
+    """What the schema says about a field: its own description, or the one of a ``Field`` inside its annotation
+    (``Annotated[list[str], Field(max_length=6, description=...)] | None`` keeps it there)."""
+    if field is None:
+        return ""
+    if field.description:
+        return field.description
+    pending = [field.annotation]
+    while pending:
+        annotation = pending.pop()
+        inner = [m.description for m in getattr(annotation, "__metadata__", ()) if isinstance(m, FieldInfo)]
+        if any(inner):
+            return next(d for d in inner if d)
+        pending.extend(getattr(annotation, "__args__", ()))
+    return ""
+
+
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     parent = loc[:-1]
     field = _field(parent) if parent else None
@@ -236,7 +254,14 @@ def _kind(value: Any) -> str:
         return "empty (null)"
     if isinstance(value, dict | list):
         return "a mapping" if isinstance(value, dict) else "a list"
-    words = {bool: "true/false", int: "a number", float: "a decimal number", str: "text"}
+    words = {
+        bool: "true/false",
+        int: "a number",
+        float: "a decimal number",
+        str: "text",
+        datetime.date: "a date",
+        datetime.datetime: "a date and time",
+    }
     return f"{show(value)} ({words.get(type(value), type(value).__name__)})"
 
 
@@ -254,8 +279,8 @@ def _from_validation(error: ValidationError) -> ConfigError:
     kind = first["type"]
     value = first.get("input")
     ctx = first.get("ctx") or {}
-    field = _field(loc)
-    why = f" ({field.description})" if field is not None and field.description else ""
+    description = _description(_field(loc))
+    why = f" ({description})" if description else ""
     if kind == REFUSED:
         problem, fix = str(ctx["problem"]), str(ctx["fix"])
     elif kind == "extra_forbidden":

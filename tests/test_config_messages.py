@@ -63,7 +63,11 @@ def _refusal(overrides: dict[str, Any]) -> str:
                                                   "aaaaaaaaaaaaaaaaa'... (81 characters) (text): string should have at "
                                                   "most 80 characters; correct the value"),
         ({"backend": {"image_tag": datetime.date(2024, 1, 1)}},
-         f"backend.image_tag: is datetime.date(2024, 1, 1) (date), not text; {TEXT_FIX}"),
+         f"backend.image_tag: is 2024-01-01 (a date), not text; {TEXT_FIX}"),
+        ({"backend": {"image_tag": datetime.datetime(2024, 1, 1, 10, 30)}},
+         f"backend.image_tag: is 2024-01-01 10:30:00 (a date and time), not text; {TEXT_FIX}"),
+        ({"aws": {"availability_zones": [f"eu-west-1{z}" for z in "abcdefg"]}},
+         "aws.availability_zones: has 7 items, more than 6 (no region has more than six); remove the extra items"),
         ({"state": {"backend": "cloud", "cloud": {"project": "x"}}},
          "state.cloud.organization: required key is missing; add it"),
         ({"state": {"backend": "cloud", "cloud": {"organization": "o", "project": "x", "bogus": 1}}},

@@ -333,8 +333,8 @@ SCHEMA_REFUSALS = {
                                "network.public_subnets[0]: 'x' is not an IPv4 CIDR block; write it like 10.0.0.0/16"),
     "number-in-a-list-of-text": ({"network": {"public_subnets": [1]}}, "network.public_subnets[0]: is 1 (a number), "
                                  "not text; write text; quote it if it looks like a number, date or true/false"),
-    "date-for-a-number": ({"backend": {"cpu": datetime.date(2024, 1, 2)}}, "backend.cpu: is datetime.date(2024, 1, 2) "
-                          "(date), not a whole number; write a whole number without quotes"),
+    "date-for-a-number": ({"backend": {"cpu": datetime.date(2024, 1, 2)}}, "backend.cpu: is 2024-01-02 "
+                          "(a date), not a whole number; write a whole number without quotes"),
     "mapping-for-a-number": ({"backend": {"cpu": {"a": 1}}},
                              "backend.cpu: is a mapping, not a whole number; write a whole number without quotes"),
     "list-for-a-number": ({"logs": {"retention_days": []}},
@@ -376,7 +376,7 @@ def test_a_value_is_described_by_its_yaml_kind() -> None:
     values: list[Any] = [None, {}, [], True, 3, 1.5, "x", datetime.date(2024, 1, 2), b"x"]
     assert [_kind(v) for v in values] == [
         "empty (null)", "a mapping", "a list", "true (true/false)", "3 (a number)", "1.5 (a decimal number)",
-        "'x' (text)", "datetime.date(2024, 1, 2) (date)", "b'x' (bytes)",
+        "'x' (text)", "2024-01-02 (a date)", "b'x' (bytes)",
     ]  # fmt: skip
 
 
