@@ -111,10 +111,11 @@ def repository_url(env: str) -> str:
     return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{env}-viberglass-backend"
 
 
-def terraform_revision(stacks: Stacks, *, memory: int | None = None) -> str:
+def terraform_revision(stacks: Stacks, *, memory: int | None = None, publish: bool = True) -> str:
     """Stand-in for a platform apply: registers the backend task definition exactly as the synthesized stack
     defines it (both containers, volumes, cpu, memory, environment, secrets; Terraform references replaced by
-    plain values) and publishes its ARN as /viberglass/<env>/ecs/taskDefinition, as the stack does."""
+    plain values) and publishes its ARN as /viberglass/<env>/ecs/taskDefinition, as the stack does (``publish``
+    False: a history of applies whose last one publishes)."""
     body = one(stacks["platform"], "aws_ecs_task_definition")
     env = body["family"].split("-")[1]
     containers = json.loads(body["container_definitions"])
@@ -131,8 +132,9 @@ def terraform_revision(stacks: Stacks, *, memory: int | None = None) -> str:
         taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-backend-task",
         volumes=[{"name": v["name"]} for v in body["volume"]], containerDefinitions=json.loads(text),
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
-    ssm = aws_client("ssm")
-    ssm.put_parameter(Name=f"/viberglass/{env}/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
+    if publish:
+        ssm = aws_client("ssm")
+        ssm.put_parameter(Name=f"/viberglass/{env}/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
     return str(arn)
 
 
@@ -179,8 +181,8 @@ def build_prod_history(prod: Stacks, api_url: str) -> dict[str, str]:
     and of SHA_V2 (42, running)."""
     digests = build_platform("prod", prod, api_url, "prod-latest")
     put_image(DOC_SHA, "5", "prod-viberglass-backend")
-    for _ in range(38):
-        terraform_revision(prod)
+    for applied in range(2, 40):
+        terraform_revision(prod, publish=applied == 39)
     for image in (DOC_SHA, SHA_V1, SHA_V2):
         output = io.StringIO()
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
@@ -235,12 +237,21 @@ class SharedPlatforms:
             self.clients[service, env] = make(service, endpoint_url=self.url)
         return self.clients[service, env]
 
+    @staticmethod
+    def session(key: str, secret: str, token: str | None = None) -> boto3.session.Session:
+        """A boto3 session with these credentials that reads the service models through the loader of boto3's
+        default session: each session would otherwise parse the JSON models of ECS, ECR, SSM... again."""
+        session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                        aws_session_token=token, region_name=REGION)  # fmt: skip
+        loader = boto3._get_default_session()._session.get_component("data_loader")
+        session._session.register_component("data_loader", loader)
+        return session
+
     def make(self) -> None:
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"))
         self.clients.clear()
         self.credentials = {"dev": {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}}
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
-        sts = session.client("sts", region_name=REGION, endpoint_url=self.url)
+        sts = self.session("testing", "testing").client("sts", region_name=REGION, endpoint_url=self.url)
         for env, account in self.accounts.items():
             if env not in self.credentials:  # credentials of a role assumed there: moto puts its calls in that account
                 found = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="operator")
@@ -250,11 +261,8 @@ class SharedPlatforms:
                     "AWS_SESSION_TOKEN": found["Credentials"]["SessionToken"],
                 }
         self.sessions = {
-            env: boto3.session.Session(
-                region_name=REGION,
-                aws_access_key_id=found["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=found["AWS_SECRET_ACCESS_KEY"],
-                aws_session_token=found.get("AWS_SESSION_TOKEN"),
+            env: self.session(
+                found["AWS_ACCESS_KEY_ID"], found["AWS_SECRET_ACCESS_KEY"], found.get("AWS_SESSION_TOKEN")
             )
             for env, found in self.credentials.items()
         }
