@@ -351,6 +351,7 @@ def platform(shared: SharedPlatforms, site: Site, monkeypatch: pytest.MonkeyPatc
     """The dev platform in moto (build_platform), shared by the module's tests: restored after each."""
     shared.use(monkeypatch, "dev")
     yield shared.digests["dev"]
+    site.status = 200  # what the platforms were built with (a restore that cannot undo builds them again)
     shared.restore("dev")
 
 
@@ -1207,6 +1208,7 @@ def prod_history(shared: SharedPlatforms, site: Site, monkeypatch: pytest.Monkey
     monkeypatch.setenv("AWS_ENDPOINT_URL_AMPLIFY", stand_in.url)
     yield stand_in.url
     stand_in.server.shutdown()
+    site.status = 200  # what the platforms were built with (a restore that cannot undo builds them again)
     shared.restore("prod")
 
 
