@@ -23,7 +23,7 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import Stacks, standin_path, use_account
+from tests.conftest import Stacks, session_sharing_models, standin_path, use_account
 from tests.test_runbook import COMMANDS as DOC_COMMANDS
 from tests.tf import one
 
@@ -240,11 +240,10 @@ class SharedPlatforms:
     @staticmethod
     def session(key: str, secret: str, token: str | None = None) -> boto3.session.Session:
         """A boto3 session with these credentials that reads the service models through the loader of boto3's
-        default session: each session would otherwise parse the JSON models of ECS, ECR, SSM... again."""
-        session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
-                                        aws_session_token=token, region_name=REGION)  # fmt: skip
-        loader = boto3._get_default_session()._session.get_component("data_loader")
-        session._session.register_component("data_loader", loader)
+        default session (``session_sharing_models``): each session would otherwise parse them again."""
+        session: boto3.session.Session = session_sharing_models()
+        session._session.set_credentials(key, secret, token)
+        session._session.set_config_variable("region", REGION)
         return session
 
     def make(self) -> None:
