@@ -303,10 +303,21 @@ def only_used_managed_policies() -> None:
     setattr(moto.iam.models, "aws_managed_policies_data", subset)  # noqa: B010 (moto does not export the name)
 
 
+def cache_moto_module_list() -> None:
+    """moto's server lists its own package folder (~180 stat calls) on every request to find the service
+    (moto 5.2 ``werkzeug_app.get_backend_for_host``), about a quarter of the CPU a request costs; the list
+    cannot change while the server runs, so it is read once."""
+    import moto.backends
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    setattr(moto.backends, "list_of_moto_modules", lambda: modules)  # noqa: B010 (moto does not export the name)
+
+
 def _moto_server() -> Any:
     from moto.server import ThreadedMotoServer
 
     only_used_managed_policies()
+    cache_moto_module_list()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     return server
@@ -332,6 +343,9 @@ import json, moto.iam.models
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 bundled = json.loads(aws_managed_policies_data)
 moto.iam.models.aws_managed_policies_data = json.dumps({name: bundled[name] for name in sys.argv[1:]})
+import moto.backends  # the package's folder listed once, not on every request (cache_moto_module_list)
+modules = tuple(moto.backends.list_of_moto_modules())
+moto.backends.list_of_moto_modules = lambda: modules
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
 print("%s:%d" % server.get_host_and_port(), flush=True)
@@ -400,4 +414,17 @@ def use_account(monkeypatch: pytest.MonkeyPatch, account: str) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
     monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # boto3 caches the credentials it first resolved
+    # boto3 caches the credentials it first resolved: a new default session, reading the service models
+    # through the old one's loader (a session of its own parses ECR's or S3's JSON model again, ~0.1 s each).
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session_sharing_models())
+
+
+def session_sharing_models() -> Any:
+    """A new boto3 session (credentials and region from the environment, as boto3's default one) that reads the
+    service models through the loader of boto3's current default session, which keeps those it has parsed."""
+    import boto3
+
+    loader = boto3._get_default_session()._session.get_component("data_loader")
+    session = boto3.session.Session()
+    session._session.register_component("data_loader", loader)
+    return session

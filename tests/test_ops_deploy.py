@@ -4,6 +4,7 @@ STAND-IN for the Docker CLI (tests/standin/docker: no Docker daemon here) that p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -11,7 +12,8 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,12 +23,13 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import Stacks, standin_path, use_account
+from tests.conftest import Stacks, session_sharing_models, standin_path, use_account
 from tests.test_runbook import COMMANDS as DOC_COMMANDS
 from tests.tf import one
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 DEV_ACCOUNT = "111122223333"  # config/dev.yaml aws.account_id
+PROD_ACCOUNT = "444455556666"  # config/prod.yaml aws.account_id
 REPO = "dev-viberglass-backend"
 REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
 FAST = ["--timeout", "5", "--interval", "0.05"]
@@ -56,11 +59,33 @@ class Site:
         self.server.shutdown()
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
+@pytest.fixture(scope="module")
+def _site() -> Iterator[Site]:
     server = Site()
     yield server
     server.close()
+
+
+@pytest.fixture
+def site(_site: Site) -> Iterator[Site]:
+    """The backend's /health stand-in (the module's one: the shared platform's apiUrl names it), answering 200
+    when the test starts whatever an earlier test flipped it to."""
+    _site.status = 200
+    yield _site
+    _site.status = 200
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client of the server and credentials the environment names now. Clients are cached by those
+    (making one costs more than most calls the tests make with it)."""
+    key = (service, *(os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN")))
+    if key not in _CLIENTS:
+        make: Any = boto3.client  # service names are dynamic here; the stubs only type literal names
+        _CLIENTS[key] = make(service, region_name=REGION)
+    return _CLIENTS[key]
+
+
+_CLIENTS: dict[tuple[str | None, ...], Any] = {}
 
 
 def _manifest(config_digest: str) -> str:
@@ -73,7 +98,7 @@ def put_image(tag: str, seed: str, repository: str = REPO) -> str:
     """An image in a backend repository, with the digest a registry gives it (SHA-256 of the manifest)."""
     manifest = _manifest(seed)
     digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
-    boto3.client("ecr", region_name=REGION).put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag,
+    aws_client("ecr").put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag,
                                                       imageDigest=digest)  # fmt: skip
     return digest
 
@@ -86,10 +111,11 @@ def repository_url(env: str) -> str:
     return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{env}-viberglass-backend"
 
 
-def terraform_revision(stacks: Stacks, *, memory: int | None = None) -> str:
+def terraform_revision(stacks: Stacks, *, memory: int | None = None, publish: bool = True) -> str:
     """Stand-in for a platform apply: registers the backend task definition exactly as the synthesized stack
     defines it (both containers, volumes, cpu, memory, environment, secrets; Terraform references replaced by
-    plain values) and publishes its ARN as /viberglass/<env>/ecs/taskDefinition, as the stack does."""
+    plain values) and publishes its ARN as /viberglass/<env>/ecs/taskDefinition, as the stack does (``publish``
+    False: a history of applies whose last one publishes)."""
     body = one(stacks["platform"], "aws_ecs_task_definition")
     env = body["family"].split("-")[1]
     containers = json.loads(body["container_definitions"])
@@ -97,7 +123,7 @@ def terraform_revision(stacks: Stacks, *, memory: int | None = None) -> str:
         container["image"] = re.sub(r"^\$\{aws_ecr_repository\.[^}]+\.repository_url\}", repository_url(env),
                                     container["image"])  # fmt: skip
     text = re.sub(r"\$\{[^}]+\}", "resolved-by-terraform", json.dumps(containers))
-    ecs = boto3.client("ecs", region_name=REGION)
+    ecs = aws_client("ecs")
     arn = ecs.register_task_definition(
         family=body["family"], networkMode=body["network_mode"],
         requiresCompatibilities=body["requires_compatibilities"], cpu=body["cpu"],
@@ -106,8 +132,9 @@ def terraform_revision(stacks: Stacks, *, memory: int | None = None) -> str:
         taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/viberglass-{env}-backend-task",
         volumes=[{"name": v["name"]} for v in body["volume"]], containerDefinitions=json.loads(text),
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
-    ssm = boto3.client("ssm", region_name=REGION)
-    ssm.put_parameter(Name=f"/viberglass/{env}/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
+    if publish:
+        ssm = aws_client("ssm")
+        ssm.put_parameter(Name=f"/viberglass/{env}/ecs/taskDefinition", Value=arn, Type="String", Overwrite=True)
     return str(arn)
 
 
@@ -115,9 +142,9 @@ def build_platform(env: str, stacks: Stacks, api_url: str, moving_tag: str) -> d
     """What the platform stack of ``env`` would have created, in moto: the backend repository (commit tags
     immutable, the moving tag mutable) holding two commit images, Terraform's task definition, the service
     running it and the discovery parameters. Returns tag -> digest."""
-    ecr = boto3.client("ecr", region_name=REGION)
-    ecs = boto3.client("ecs", region_name=REGION)
-    ssm = boto3.client("ssm", region_name=REGION)
+    ecr = aws_client("ecr")
+    ecs = aws_client("ecs")
+    ssm = aws_client("ssm")
     repository = f"{env}-viberglass-backend"
     moving: Any = [{"filterType": "WILDCARD", "filter": moving_tag}]
     ecr.create_repository(repositoryName=repository, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
@@ -149,11 +176,182 @@ def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "docker-calls.jsonl"
 
 
+def build_prod_history(prod: Stacks, api_url: str) -> dict[str, str]:
+    """prod with a history: Terraform's revisions 1-39, then deploys of the docs' commit (40), of SHA_V1 (41)
+    and of SHA_V2 (42, running)."""
+    digests = build_platform("prod", prod, api_url, "prod-latest")
+    put_image(DOC_SHA, "5", "prod-viberglass-backend")
+    for applied in range(2, 40):
+        terraform_revision(prod, publish=applied == 39)
+    for image in (DOC_SHA, SHA_V1, SHA_V2):
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            status = main(["deploy", "backend", "--env", "prod", "--image", image, *FAST])
+        assert status == 0, output.getvalue()
+    return digests
+
+
+Snapshot = dict[str, Any]
+
+
+class SharedPlatforms:
+    """The dev platform (build_platform) and prod with its history (build_prod_history), built once per module
+    on a moto server of the module's own (``moto_url``: the function-scoped ``aws`` fixture resets the session's
+    server, not this one), each test then restoring what it changed. dev is in moto's default account, as on
+    the ``aws`` server; prod in an account of its own (config/prod.yaml's), so that neither sees the other's
+    revisions, images or parameters.
+
+    After each test, :meth:`restore` puts the environment back as it was built: task-definition revisions
+    registered since are deregistered and deleted (moto then numbers the next one as after the build), the
+    service points at its revision again, images and tags added since are deleted, discovery parameters are
+    put back. Whatever that cannot undo (e.g. a revision of the build deregistered) fails the test that did
+    it and the platforms are built again, so no test ever starts from another test's leftovers."""
+
+    def __init__(self, url: str, build: dict[str, Callable[[], dict[str, str]]]) -> None:
+        self.url = url
+        self.build = build
+        self.accounts = {"dev": ACCOUNT, "prod": PROD_ACCOUNT}
+        self.credentials: dict[str, dict[str, str]] = {}
+        self.sessions: dict[str, boto3.session.Session] = {}
+        self.clients: dict[tuple[str, str], Any] = {}
+        self.digests: dict[str, dict[str, str]] = {}
+        self.snapshots: dict[str, Snapshot] = {}
+        self.manifests: dict[str, dict[str, str]] = {}
+        self.make()
+
+    def use(self, patch: pytest.MonkeyPatch, env: str) -> None:
+        """Point boto3 (and the processes a test starts) at this server, in ``env``'s account, as the ``aws``
+        fixture (and ``use_account``) do at the session's. boto3's default session is one of this module's
+        per account: a new one would read the service models again (~0.1 s a test)."""
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            patch.delenv(name, raising=False)
+        for name, value in self.credentials[env].items():
+            patch.setenv(name, value)
+        patch.setenv("AWS_ENDPOINT_URL", self.url)
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        patch.setattr(boto3, "DEFAULT_SESSION", self.sessions[env])
+
+    def client(self, service: str, env: str) -> Any:
+        if (service, env) not in self.clients:
+            make: Any = self.sessions[env].client
+            self.clients[service, env] = make(service, endpoint_url=self.url)
+        return self.clients[service, env]
+
+    @staticmethod
+    def session(key: str, secret: str, token: str | None = None) -> boto3.session.Session:
+        """A boto3 session with these credentials that reads the service models through the loader of boto3's
+        default session (``session_sharing_models``): each session would otherwise parse them again."""
+        session: boto3.session.Session = session_sharing_models()
+        session._session.set_credentials(key, secret, token)
+        session._session.set_config_variable("region", REGION)
+        return session
+
+    def make(self) -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"))
+        self.clients.clear()
+        self.credentials = {"dev": {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}}
+        sts = self.session("testing", "testing").client("sts", region_name=REGION, endpoint_url=self.url)
+        for env, account in self.accounts.items():
+            if env not in self.credentials:  # credentials of a role assumed there: moto puts its calls in that account
+                found = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="operator")
+                self.credentials[env] = {
+                    "AWS_ACCESS_KEY_ID": found["Credentials"]["AccessKeyId"],
+                    "AWS_SECRET_ACCESS_KEY": found["Credentials"]["SecretAccessKey"],
+                    "AWS_SESSION_TOKEN": found["Credentials"]["SessionToken"],
+                }
+        self.sessions = {
+            env: self.session(
+                found["AWS_ACCESS_KEY_ID"], found["AWS_SECRET_ACCESS_KEY"], found.get("AWS_SESSION_TOKEN")
+            )
+            for env, found in self.credentials.items()
+        }
+        for env, build in self.build.items():
+            with pytest.MonkeyPatch.context() as patch:
+                self.use(patch, env)
+                self.digests[env] = build()
+        for env in self.build:
+            self.snapshots[env] = built = self.state(env)
+            wanted = [{"imageTag": tag} for tags in built["images"].values() for tag in tags]
+            images = self.client("ecr", env).batch_get_image(repositoryName=f"{env}-viberglass-backend",
+                                                             imageIds=wanted)["images"]  # fmt: skip
+            self.manifests[env] = {i["imageId"]["imageTag"]: i["imageManifest"] for i in images}
+            assert built["service"][1:] == (1, 1), "moto_url started without MOTO_ECS_SERVICE_RUNNING"
+
+    def state(self, env: str) -> Snapshot:
+        """What the tests of ``env`` read and change: the service, the backend's revisions, the discovery
+        parameters, the backend repository's images."""
+        ecs, ecr, ssm = (self.client(service, env) for service in ("ecs", "ecr", "ssm"))
+        family = f"viberglass-{env}-backend"
+        service = ecs.describe_services(cluster=family, services=[family])["services"][0]
+        listed = ecs.get_paginator("list_task_definitions")
+        revisions = {
+            arn: status
+            for status in ("ACTIVE", "INACTIVE")
+            for page in listed.paginate(familyPrefix=family, status=status)
+            for arn in page["taskDefinitionArns"]
+        }
+        pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=f"/viberglass/{env}", Recursive=True)
+        parameters = {p["Name"]: (p["Type"], p["Value"]) for page in pages for p in page["Parameters"]}
+        pages = ecr.get_paginator("describe_images").paginate(repositoryName=f"{env}-viberglass-backend")
+        images = {i["imageDigest"]: sorted(i.get("imageTags", [])) for page in pages for i in page["imageDetails"]}
+        return {"service": (service["taskDefinition"], service["desiredCount"], service["runningCount"]),
+                "revisions": revisions, "parameters": parameters, "images": images}  # fmt: skip
+
+    def restore(self, env: str) -> None:
+        now, built = self.state(env), self.snapshots[env]
+        if now == built:
+            return
+        ecs, ecr, ssm = (self.client(service, env) for service in ("ecs", "ecr", "ssm"))
+        added = [arn for arn in now["revisions"] if arn not in built["revisions"]]
+        for arn in added:
+            if now["revisions"][arn] == "ACTIVE":
+                ecs.deregister_task_definition(taskDefinition=arn)
+        for start in range(0, len(added), 10):
+            ecs.delete_task_definitions(taskDefinitions=added[start : start + 10])
+        if now["service"][0] != built["service"][0]:
+            family = f"viberglass-{env}-backend"
+            ecs.update_service(cluster=family, service=family, taskDefinition=built["service"][0])
+        for name in now["parameters"].keys() - built["parameters"].keys():
+            ssm.delete_parameter(Name=name)
+        for name, (kind, value) in built["parameters"].items():
+            if now["parameters"].get(name) != (kind, value):
+                ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True)
+        repository = f"{env}-viberglass-backend"
+        built_tags = {tag: digest for digest, tags in built["images"].items() for tag in tags}
+        now_tags = {tag: digest for digest, tags in now["images"].items() for tag in tags}
+        stale = [{"imageTag": tag} for tag, digest in now_tags.items() if built_tags.get(tag) != digest]
+        stale += [{"imageDigest": digest} for digest in now["images"].keys() - built["images"].keys()]
+        if stale:
+            ecr.batch_delete_image(repositoryName=repository, imageIds=stale)
+        for tag, digest in built_tags.items():
+            if now_tags.get(tag) != digest:
+                manifest = self.manifests[env][tag]
+                ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag, imageDigest=digest)
+        after = self.state(env)
+        if after != built:
+            self.make()
+            changed = {key: value for key, value in after.items() if value != built[key]}
+            pytest.fail(f"the test left {env}'s shared platform changed beyond what restore undoes: {changed}")
+
+
+@pytest.fixture(scope="module")
+def shared(request: pytest.FixtureRequest, _site: Site, dev: Stacks, prod: Stacks) -> SharedPlatforms:
+    with pytest.MonkeyPatch.context() as patch:
+        # moto reads it (in the server's process) when a service is created: one task running, as ECS reports
+        # a healthy service. The module's server inherits it when it starts.
+        patch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+        url: str = request.getfixturevalue("moto_url")
+    return SharedPlatforms(url, {"dev": lambda: build_platform("dev", dev, _site.url, "latest"),
+                                 "prod": lambda: build_prod_history(prod, _site.url)})  # fmt: skip
+
+
 @pytest.fixture
-def platform(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch, dev: Stacks, docker: Path) -> dict[str, str]:
-    """The dev platform in moto (build_platform)."""
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
-    return build_platform("dev", dev, site.url, "latest")
+def platform(shared: SharedPlatforms, site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The dev platform in moto (build_platform), shared by the module's tests: restored after each."""
+    shared.use(monkeypatch, "dev")
+    yield shared.digests["dev"]
+    site.status = 200  # what the platforms were built with (a restore that cannot undo builds them again)
+    shared.restore("dev")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -163,13 +361,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def service_revision() -> str:
-    ecs = boto3.client("ecs", region_name=REGION)
+    ecs = aws_client("ecs")
     service = ecs.describe_services(cluster="viberglass-dev-backend", services=["viberglass-dev-backend"])
     return str(service["services"][0]["taskDefinition"].rsplit("/", 1)[-1])
 
 
 def definition(revision: str) -> dict[str, Any]:
-    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    found = aws_client("ecs").describe_task_definition(taskDefinition=revision)
     return dict(found["taskDefinition"])
 
 
@@ -246,7 +444,7 @@ def test_a_rerun_of_the_same_deploy_registers_nothing(platform: dict[str, str],
     status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 0, output
     assert "nothing to register" in output
-    arns = boto3.client("ecs", region_name=REGION).list_task_definitions()["taskDefinitionArns"]
+    arns = aws_client("ecs").list_task_definitions()["taskDefinitionArns"]
     assert len(arns) == 2 and service_revision() == "viberglass-dev-backend:2"
 
 
@@ -272,7 +470,7 @@ def test_deploy_shows_progress(platform: dict[str, str], capsys: pytest.CaptureF
 def test_missing_discovery_parameter_names_the_stack(
     platform: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    boto3.client("ssm", region_name=REGION).delete_parameter(Name="/viberglass/dev/ecs/taskDefinition")
+    aws_client("ssm").delete_parameter(Name="/viberglass/dev/ecs/taskDefinition")
     status, output = deploy(capsys, "--image", SHA_V2)
     assert status == 1
     assert "/viberglass/dev/ecs/taskDefinition not found" in output and "cdktf deploy base platform workers" in output
@@ -331,7 +529,7 @@ def docker_build(tag: str, salt: str = "") -> None:
 
 
 def ecr_tags() -> dict[str, str]:
-    images = boto3.client("ecr", region_name=REGION).describe_images(repositoryName=REPO)["imageDetails"]
+    images = aws_client("ecr").describe_images(repositoryName=REPO)["imageDetails"]
     return {tag: i["imageDigest"] for i in images for tag in i.get("imageTags", [])}
 
 
@@ -602,7 +800,7 @@ def worker_repositories(aws: str, docker: Path, monkeypatch: pytest.MonkeyPatch)
     from core import app_contract
 
     use_account(monkeypatch, DEV_ACCOUNT)
-    ecr = boto3.client("ecr", region_name=REGION)
+    ecr = aws_client("ecr")
     names = [f"dev/{i.repository}" for i in app_contract.WORKER_IMAGES]
     for name in names:
         ecr.create_repository(
@@ -614,7 +812,7 @@ def worker_repositories(aws: str, docker: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def _worker_tags() -> dict[str, dict[str, str]]:
-    ecr = boto3.client("ecr", region_name=REGION)
+    ecr = aws_client("ecr")
     found = {}
     for repository in ecr.describe_repositories()["repositories"]:
         details = ecr.describe_images(repositoryName=repository["repositoryName"])["imageDetails"]
@@ -690,7 +888,7 @@ def test_a_worker_tag_holding_another_image_is_an_error_naming_both(
 
 @pytest.fixture
 def key(aws: str) -> str:
-    kms = boto3.client("kms", region_name=REGION)
+    kms = aws_client("kms")
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/viberglass-dev-ssm", TargetKeyId=key_id)
     return str(key_id)
@@ -702,9 +900,9 @@ def test_secrets_set_reads_stdin_and_writes_a_secure_string(key: str, capsys: py
     assert run(capsys, "secrets", "init", "--env", "dev")[0] == 0  # not-configured until now
     monkeypatch.setattr("sys.stdin", io.StringIO(fake + "\n"))
     status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
-    parameter = boto3.client("ssm", region_name=REGION).get_parameter(
-        Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True
-    )["Parameter"]
+    parameter = aws_client("ssm").get_parameter(Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True)[
+        "Parameter"
+    ]
     assert status == 0
     assert (parameter["Type"], parameter["Value"]) == ("SecureString", fake)
     assert fake not in output
@@ -733,7 +931,7 @@ def test_secrets_init_creates_every_backend_secret_once(key: str, capsys: pytest
     """Generated keys get 64 random letters and digits, operator-held ones the application's placeholder; a
     second run reads and changes nothing; no value is printed."""
     status, output = run(capsys, "secrets", "init", "--env", "dev")
-    ssm = boto3.client("ssm", region_name=REGION)
+    ssm = aws_client("ssm")
     stored = {
         name: ssm.get_parameter(Name=f"/viberglass/dev/backend/{name}", WithDecryption=True)["Parameter"]
         for name in ("webhookSecretEncryptionKey", "secretsEncryptionKey", "slackSigningSecret", "slackBotToken")
@@ -755,16 +953,16 @@ def test_secrets_init_keeps_a_value_an_operator_set(key: str, capsys: pytest.Cap
     monkeypatch.setattr("sys.stdin", io.StringIO("xoxb-set-before-init\n"))
     assert run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")[0] == 0
     status, output = run(capsys, "secrets", "init", "--env", "dev")
-    value = boto3.client("ssm", region_name=REGION).get_parameter(
-        Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True
-    )["Parameter"]["Value"]
+    value = aws_client("ssm").get_parameter(Name="/viberglass/dev/backend/slackBotToken", WithDecryption=True)[
+        "Parameter"
+    ]["Value"]
     assert (status, value) == (0, "xoxb-set-before-init") and "Done: 3 change(s) made." in output
 
 
 def test_secrets_init_before_base_changes_nothing(aws: str, capsys: pytest.CaptureFixture[str]) -> None:
     status, output = run(capsys, "secrets", "init", "--env", "dev")
     assert status == 2 and "deploy base first" in output
-    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+    assert aws_client("ssm").describe_parameters()["Parameters"] == []
 
 
 def test_the_github_token_is_no_secret_to_store(key: str, capsys: pytest.CaptureFixture[str],
@@ -772,7 +970,7 @@ def test_the_github_token_is_no_secret_to_store(key: str, capsys: pytest.Capture
     monkeypatch.setattr("sys.stdin", io.StringIO("token\n"))
     status, output = run(capsys, "secrets", "set", "github-token", "--env", "dev")
     assert status == 2 and "connect frontend --env dev" in output
-    assert boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"] == []
+    assert aws_client("ssm").describe_parameters()["Parameters"] == []
 
 
 def test_generated_keys_cannot_be_overwritten_by_hand(key: str, capsys: pytest.CaptureFixture[str],
@@ -788,7 +986,7 @@ def test_secrets_set_before_base_says_to_deploy_base_first(aws: str, capsys: pyt
     monkeypatch.setattr("sys.stdin", io.StringIO("value\n"))
     status, output = run(capsys, "secrets", "set", "slackBotToken", "--env", "dev")
     assert status == 2 and "alias/viberglass-dev-ssm does not exist yet" in output and "cdktf deploy base" in output
-    names = boto3.client("ssm", region_name=REGION).describe_parameters()["Parameters"]
+    names = aws_client("ssm").describe_parameters()["Parameters"]
     assert names == []
 
 
@@ -1001,19 +1199,16 @@ def test_the_docs_show_rollbacks_of_backend_and_frontend() -> None:
 
 
 @pytest.fixture
-def prod_history(aws: str, site: Site, monkeypatch: pytest.MonkeyPatch, prod: Stacks, docker: Path) -> str:
-    """prod in moto with a history: Terraform's revisions 1-39, then deploys of the docs' commit (40), of
-    SHA_V1 (41) and of SHA_V2 (42, running); an Amplify branch whose job 3 built the docs' commit."""
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
-    build_platform("prod", prod, site.url, "prod-latest")
-    put_image(DOC_SHA, "5", "prod-viberglass-backend")
-    for _ in range(38):
-        terraform_revision(prod)
-    for image in (DOC_SHA, SHA_V1, SHA_V2):
-        assert main(["deploy", "backend", "--env", "prod", "--image", image, *FAST]) == 0
+def prod_history(shared: SharedPlatforms, site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """prod in moto with a history (build_prod_history, shared by the module's tests: restored after each): an
+    Amplify branch whose job 3 built the docs' commit."""
+    shared.use(monkeypatch, "prod")
     stand_in = AmplifyStandIn(good=DOC_SHA)
     monkeypatch.setenv("AWS_ENDPOINT_URL_AMPLIFY", stand_in.url)
-    return stand_in.url
+    yield stand_in.url
+    stand_in.server.shutdown()
+    site.status = 200  # what the platforms were built with (a restore that cannot undo builds them again)
+    shared.restore("prod")
 
 
 @pytest.mark.parametrize("command", ROLLBACKS, ids=str)
@@ -1046,18 +1241,18 @@ def test_every_documented_rollback_command_works_as_written(
 
 
 def service_revision_of(env: str) -> str:
-    ecs = boto3.client("ecs", region_name=REGION)
+    ecs = aws_client("ecs")
     service = ecs.describe_services(cluster=f"viberglass-{env}-backend", services=[f"viberglass-{env}-backend"])
     return str(service["services"][0]["taskDefinition"].rsplit("/", 1)[-1])
 
 
 def container_of(env: str, revision: str) -> dict[str, Any]:
-    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    found = aws_client("ecs").describe_task_definition(taskDefinition=revision)
     return dict(next(c for c in found["taskDefinition"]["containerDefinitions"] if c["name"] == "backend"))
 
 
 def put_image_digest(tag: str) -> str:
-    images = boto3.client("ecr", region_name=REGION).describe_images(repositoryName="prod-viberglass-backend",
+    images = aws_client("ecr").describe_images(repositoryName="prod-viberglass-backend",
                                                                      imageIds=[{"imageTag": tag}])  # fmt: skip
     return str(images["imageDetails"][0]["imageDigest"])
 
@@ -1069,7 +1264,7 @@ MARKER = "/viberglass/dev/amplify/connection/repository"
 
 
 def _marker() -> dict[str, Any] | None:
-    found = boto3.client("ssm", region_name=REGION).get_parameters(Names=[MARKER])["Parameters"]
+    found = aws_client("ssm").get_parameters(Names=[MARKER])["Parameters"]
     return dict(found[0]) if found else None
 
 
@@ -1086,9 +1281,9 @@ def test_connect_frontend_hands_amplify_the_token_from_stdin_and_keeps_it_nowher
     assert amplify.updates == [{"repository": "https://github.com/Ilities/viberglass", "accessToken": token}]
     assert token not in output and "deploy frontend --env dev" in output
     assert (
-        boto3.client("ssm", region_name=REGION).describe_parameters(
-            ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}]
-        )["Parameters"]
+        aws_client("ssm").describe_parameters(ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}])[
+            "Parameters"
+        ]
         == []
     )
 
