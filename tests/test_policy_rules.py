@@ -5,11 +5,14 @@ rule's decision, not the shipped stacks (tests/test_policy.py runs those)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from policy import rules
+from tests.conftest import ROOT
 
 Json = dict[str, Any]
 GITHUB = "token.actions.githubusercontent.com"
@@ -379,3 +382,90 @@ def test_check_holds_a_production_environment_to_the_production_rules() -> None:
         "[production-state-is-protected] base: aws_s3_bucket.x needs prevent_destroy in production"
     ]
     assert rules.check(stack("aws_s3_bucket", x={}), "dev") == []
+
+
+# -- trust-is-pinned for HCP Terraform: dev on HCP Terraform (organization ilities, project viberglass-dev) ---
+
+HCP_OIDC = "arn:aws:iam::123456789012:oidc-provider/app.terraform.io"
+HCP_PREFIX = "organization:ilities:project:viberglass-dev:workspace:viberglass-dev-"
+NOT_EXACT = "HCP Terraform trust without exact run_phase subjects"
+TWO_PHASES = "HCP Terraform trust for more than one run phase (a plan may never take the apply role)"
+
+
+@pytest.fixture
+def dev_on_hcp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """config/ with dev on HCP Terraform: the rule reads the environment's organization, project and workspaces."""
+    for env in ("dev", "prod"):
+        (tmp_path / f"{env}.yaml").write_text((ROOT / "config" / f"{env}.yaml").read_text())
+    raw = yaml.safe_load((tmp_path / "dev.yaml").read_text())
+    raw["state"] = {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
+
+
+def hcp_trust(sub: Any = None, aud: Any = "aws.workload.identity", **extra: Json) -> dict[str, Json]:
+    """A role trusting HCP Terraform; by default the plan phase of dev's three workspaces."""
+    if sub is None:
+        sub = [f"{HCP_PREFIX}{stack}:run_phase:plan" for stack in ("base", "workers", "platform")]
+    equals = {k: v for k, v in {"app.terraform.io:aud": aud, "app.terraform.io:sub": sub}.items() if v is not None}
+    return trust({"Federated": HCP_OIDC}, {"StringEquals": equals, **extra})
+
+
+HCP_CASES: list[tuple[str, dict[str, Json], str]] = [
+    # (id, failing stacks, the one line after "base: aws_iam_role.r: ")
+    ("another-condition-operator", hcp_trust(StringLike={"app.terraform.io:sub": f"{HCP_PREFIX}*"}),
+     "HCP Terraform trust with a condition other than StringEquals (patterns match other workspaces)"),
+    ("no-audience", hcp_trust(aud=None), "HCP Terraform trust without aud = aws.workload.identity"),
+    ("another-audience", hcp_trust(aud="sts.amazonaws.com"), "HCP Terraform trust without aud = aws.workload.identity"),
+    ("no-subject", hcp_trust(sub=[]), NOT_EXACT),
+    ("subject-not-a-string", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:plan", 7]), NOT_EXACT),
+    ("subject-a-mapping", hcp_trust(sub={"s": f"{HCP_PREFIX}base:run_phase:plan"}), NOT_EXACT),
+    ("wildcard-subject", hcp_trust(sub=f"{HCP_PREFIX}*:run_phase:plan"), NOT_EXACT),
+    ("question-mark-subject", hcp_trust(sub=f"{HCP_PREFIX}bas?:run_phase:plan"), NOT_EXACT),
+    ("one-subject-twice", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:plan"] * 2), NOT_EXACT),
+    ("plan-and-apply", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:plan", f"{HCP_PREFIX}base:run_phase:apply"]),
+     TWO_PHASES),
+    ("a-phase-hcp-does-not-have", hcp_trust(sub=f"{HCP_PREFIX}base:run_phase:destroy"), TWO_PHASES),
+    ("no-phase-at-all", hcp_trust(sub=f"{HCP_PREFIX}base"), TWO_PHASES),
+    ("another-workspace", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:apply", f"{HCP_PREFIX}x:run_phase:apply"]),
+     f"HCP Terraform trust for {HCP_PREFIX}x:run_phase:apply, not a workspace of this environment"),
+    ("another-project", hcp_trust(sub="organization:ilities:project:p:workspace:viberglass-dev-base:run_phase:plan"),
+     "HCP Terraform trust for organization:ilities:project:p:workspace:viberglass-dev-base:run_phase:plan, not a "
+     "workspace of this environment"),
+]  # fmt: skip
+
+
+@pytest.mark.usefixtures("dev_on_hcp")
+@pytest.mark.parametrize(("bad", "line"), [c[1:] for c in HCP_CASES], ids=[c[0] for c in HCP_CASES])
+def test_an_hcp_terraform_trust_that_is_not_pinned_fails(bad: dict[str, Json], line: str) -> None:
+    assert rules.trust_is_pinned(bad, "dev") == [f"base: aws_iam_role.r: {line}"]
+
+
+@pytest.mark.usefixtures("dev_on_hcp")
+@pytest.mark.parametrize(
+    "sub",
+    [
+        None,  # the plan phase of all three workspaces
+        [f"{HCP_PREFIX}{stack}:run_phase:apply" for stack in ("base", "workers", "platform")],
+        f"{HCP_PREFIX}workers:run_phase:apply",  # one exact subject given as a string
+    ],
+    ids=["plan", "apply", "one-subject"],
+)
+def test_an_hcp_terraform_trust_pinned_to_one_phase_of_the_environments_workspaces_passes(sub: Any) -> None:
+    assert rules.trust_is_pinned(hcp_trust(sub=sub), "dev") == []
+
+
+def test_an_hcp_terraform_trust_in_an_environment_not_on_hcp_terraform_fails() -> None:
+    """prod keeps its state in S3: no HCP Terraform run may assume its roles, whatever the subject."""
+    assert rules.trust_is_pinned(hcp_trust(), "prod") == [
+        "base: aws_iam_role.r: HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
+    ]
+
+
+def test_an_environment_whose_configuration_cannot_be_read_trusts_no_hcp_run_and_no_repository() -> None:
+    """No configuration: no HCP workspace is this environment's, and a GitHub subject of any repository is
+    only checked for being exact (the repository cannot be known)."""
+    assert rules.trust_is_pinned(hcp_trust(), "no-such-environment") == [
+        "base: aws_iam_role.r: HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
+    ]
+    assert rules.trust_is_pinned(trust({"Federated": OIDC}, github(sub="repo:o/r:environment:x")), "nope") == []
