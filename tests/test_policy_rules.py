@@ -469,3 +469,108 @@ def test_an_environment_whose_configuration_cannot_be_read_trusts_no_hcp_run_and
         "base: aws_iam_role.r: HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
     ]
     assert rules.trust_is_pinned(trust({"Federated": OIDC}, github(sub="repo:o/r:environment:x")), "nope") == []
+
+
+def _config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **changes: dict[str, Any]) -> None:
+    """config/ with dev and prod, each changed at the top level as given (``prod={"state": ...}``)."""
+    for env in ("dev", "prod"):
+        raw = yaml.safe_load((ROOT / "config" / f"{env}.yaml").read_text())
+        raw.update(changes.get(env, {}))
+        (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
+    monkeypatch.delenv("VIBERGLASS_ENV", raising=False)
+
+
+def test_the_application_repository_is_read_from_the_checked_environments_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dev deploys a fork: a role trusting the main repository is right for prod and wrong for dev."""
+    raw = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    _config_dir(tmp_path, monkeypatch, dev={"github": {**raw["github"], "app_repository": "Ilities/fork"}})
+    role = trust({"Federated": OIDC}, github())
+    assert rules.trust_is_pinned(role, "prod") == []
+    assert rules.trust_is_pinned(role, "dev") == [
+        f"base: {ROLE}GitHub OIDC trust for Ilities/viberglass, not Ilities/fork"
+    ]
+
+
+def test_the_hcp_workspaces_are_read_from_the_checked_environments_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prod on HCP Terraform, dev on S3: prod's run roles pass, the same trust in dev fails."""
+    cloud = {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-prod"}}
+    _config_dir(tmp_path, monkeypatch, prod={"state": cloud})
+    prefix = "organization:ilities:project:viberglass-prod:workspace:viberglass-prod-"
+    role = hcp_trust(sub=[f"{prefix}{stack}:run_phase:apply" for stack in ("base", "workers", "platform")])
+    assert rules.trust_is_pinned(role, "prod") == []
+    assert rules.trust_is_pinned(role, "dev") == [
+        "base: aws_iam_role.r: HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
+    ]
+
+
+def test_a_github_trust_with_only_a_pattern_condition_has_no_audience() -> None:
+    role = trust({"Federated": OIDC}, {"StringLike": {f"{GITHUB}:sub": "repo:Ilities/viberglass:*"}})
+    assert rules.trust_is_pinned(role, "prod") == [f"base: {ROLE}{NO_AUDIENCE}"]
+
+
+def test_a_trust_of_everyone_is_neither_a_service_nor_an_identity_provider() -> None:
+    """`"Principal": "*"` (a string, not a mapping) trusts any AWS account."""
+    assert rules.trust_is_pinned(trust("*"), "prod") == [f"base: {ROLE}{NEITHER}"]  # type: ignore[arg-type]
+
+
+def test_cdktf_comments_are_skipped_and_the_arguments_after_them_are_checked() -> None:
+    """cdktf writes a `//` block first in every resource: it is not an argument, and what follows it is."""
+    body = {"//": {"metadata": {"path": "viberglass-prod-platform/db"}, "secret_note": "x"}, "password": "hunter2"}
+    assert rules.no_secret_in_state(stack("aws_db_instance", d=body), "prod") == [
+        "base: aws_db_instance.d: " + SECRET_ARGUMENT.format("password")
+    ]
+
+
+def test_a_managed_password_switch_does_not_hide_the_arguments_after_it() -> None:
+    body = {"manage_master_user_password": True, "password": "hunter2"}
+    assert rules.no_secret_in_state(stack("aws_db_instance", d=body), "prod") == [
+        "base: aws_db_instance.d: " + SECRET_ARGUMENT.format("password")
+    ]
+
+
+def test_a_block_named_like_a_secret_is_not_a_secret_argument() -> None:
+    """Cognito's `password_policy { minimum_length }` holds a length; only the argument's own name counts."""
+    body = {"password_policy": [{"minimum_length": 12}], "config": [{"token_policy": [{"lifetime": 3}]}]}
+    assert rules.no_secret_in_state(stack("aws_cognito_user_pool", p=body), "prod") == []
+
+
+def test_a_secret_given_as_a_list_is_reported_with_its_index() -> None:
+    assert rules.no_secret_in_state(stack("aws_x", x={"password": ["hunter2"], "secret_id": ["s-1"]}), "prod") == [
+        "base: aws_x.x: " + SECRET_ARGUMENT.format("password[0]")
+    ]
+
+
+def test_a_switch_that_generates_a_secret_is_reported_only_when_on() -> None:
+    """Cognito's `generate_secret = true` keeps the client secret in state; `false` holds nothing."""
+    assert rules.no_secret_in_state(stack("aws_cognito_user_pool_client", c={"generate_secret": False}), "prod") == []
+    assert rules.no_secret_in_state(stack("aws_cognito_user_pool_client", c={"generate_secret": True}), "prod") == [
+        "base: aws_cognito_user_pool_client.c: " + SECRET_ARGUMENT.format("generate_secret")
+    ]
+
+
+def test_every_resource_with_a_secret_is_reported() -> None:
+    stacks = stack("aws_db_instance", a={"password": "1"}, b={"password": "2"})
+    assert rules.no_secret_in_state(stacks, "prod") == [
+        f"base: aws_db_instance.{k}: " + SECRET_ARGUMENT.format("password") for k in ("a", "b")
+    ]
+
+
+def test_only_an_ssm_read_without_decryption_keeps_a_secret_out_of_state() -> None:
+    """`with_decryption = false` leaves an SSM SecureString ciphertext; Secrets Manager has no such switch."""
+    ssm = {"base": {"data": {"aws_ssm_parameter": {"t": {"name": "/x", "with_decryption": False}}}}}
+    assert rules.no_secret_in_state(ssm, "prod") == []
+    ssm["base"]["data"]["aws_ssm_parameter"]["t"]["with_decryption"] = True
+    assert rules.no_secret_in_state(ssm, "prod") == [
+        "base: data.aws_ssm_parameter.t reads a secret into plan and state"
+    ]
+    version = {
+        "base": {"data": {"aws_secretsmanager_secret_version": {"v": {"secret_id": "s", "with_decryption": False}}}}
+    }
+    assert rules.no_secret_in_state(version, "prod") == [
+        "base: data.aws_secretsmanager_secret_version.v reads a secret into plan and state"
+    ]
