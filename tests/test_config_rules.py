@@ -212,6 +212,17 @@ REFUSALS = [
      "(Terraform >= 1.10)"),
     ("cloud-without-settings", dev(state={"backend": "cloud"}),
      "state.cloud: backend is cloud but there are no cloud settings; add state.cloud.organization"),
+    ("cloud-without-project", dev(state={"backend": "cloud", "cloud": {"organization": "ilities"}}),
+     "state.cloud.project: is missing: the hcp stack creates the environment's workspaces in their own project, "
+     "and the AWS roles trust runs by project name; add state.cloud.project, e.g. viberglass-dev (one project per "
+     "environment)"),
+    ("agent-without-pool", dev(state={"backend": "cloud", "cloud": {"organization": "ilities", "project": "p",
+                                                                    "execution_mode": "agent"}}),
+     "state.cloud.agent_pool: is missing: execution_mode agent runs on an agent pool; name the pool"),
+    ("remote-with-pool", dev(state={"backend": "cloud", "cloud": {"organization": "ilities", "project": "p",
+                                                                  "agent_pool": "pool"}}),
+     "state.cloud.agent_pool: pool is set but execution_mode is remote (HCP Terraform's own workers); set "
+     "execution_mode: agent, or remove agent_pool"),
     ("min-above-desired", dev(backend={"min_count": 2, "desired_count": 1, "max_count": 2}),
      "backend.min_count: 2 is above backend.desired_count (1); lower min_count or raise desired_count"),
     ("desired-above-max", dev(backend={"desired_count": 3, "max_count": 2}),
@@ -241,6 +252,26 @@ def test_a_development_tier_under_a_production_name_is_refused_with_the_fix() ->
 
 
 # -- the accepted side of each bound --------------------------------------------------------------------------
+
+
+def test_each_complete_state_backend_is_accepted() -> None:
+    """HCP Terraform on its own workers or on a named agent pool; S3 locked by its lock file alone."""
+    cloud = {"organization": "ilities", "project": "p"}
+    assert parse(dev(state={"backend": "cloud", "cloud": cloud}), "x").state.cloud is not None
+    agent = parse(
+        dev(state={"backend": "cloud", "cloud": {**cloud, "execution_mode": "agent", "agent_pool": "a"}}), "x"
+    )
+    assert agent.state.cloud is not None and agent.state.cloud.agent_pool == "a"
+    s3 = {"bucket": "viberglass-terraform-state", "region": "eu-west-1", "use_lockfile": True}
+    assert parse(dev(state={"backend": "s3", "s3": s3}), "x").state.s3 is not None
+
+
+def test_cloud_settings_left_beside_another_backend_are_not_checked() -> None:
+    """Moving from HCP Terraform back to S3 may leave an incomplete `state.cloud` behind: only the chosen backend's
+    settings have to be complete."""
+    s3 = {"bucket": "viberglass-terraform-state", "region": "eu-west-1", "dynamodb_table": "viberglass-terraform-locks"}
+    leftover = {"organization": "ilities", "execution_mode": "agent"}
+    assert parse(dev(state={"backend": "s3", "s3": s3, "cloud": leftover}), "x").state.backend == "s3"
 
 
 def test_a_deploy_that_just_fits_its_subnets_is_accepted() -> None:
