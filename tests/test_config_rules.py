@@ -7,13 +7,14 @@ Every test names the bug it exists to catch; ``make mutation`` (docs/testing.md)
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config.defaults import merge
 from config.errors import ConfigError
-from config.loader import parse
+from config.loader import MAX_VALUES, account_peers, check_document, parse
 
 # The least a file must say: its tier and its own AWS account.
 DEV: dict[str, Any] = {"tier": "development", "aws": {"account_id": "111122223333"}, "state": {"backend": "local"}}
@@ -438,3 +439,39 @@ def test_the_known_keys_of_an_unknown_key_are_its_sections_keys() -> None:
     assert _known_keys(("nope", "x")) == []
     assert _known_keys(("network", "vpc_cidr", "x")) == []
     assert _known_keys(("aws", "availability_zones", "x")) == []
+
+
+# -- the size of a document (YAML aliases can make a small file huge) ----------------------------------------
+
+TOO_MANY = (
+    "expands to more than 10,000 values (YAML aliases repeat what they point at); write the settings out; a "
+    "configuration needs a few hundred values at most"
+)
+
+
+def test_a_document_of_exactly_the_most_values_is_read() -> None:
+    """Every mapping, list and scalar counts once: 1 mapping + 1 list + 9,998 strings = 10,000."""
+    assert MAX_VALUES == 10_000
+    check_document({"a": ["v"] * 9_998})
+
+
+def test_one_value_more_in_a_mapping_is_refused_however_it_is_spread() -> None:
+    for document in ({"a": ["v"] * 9_998, "b": "w"}, {"a": ["v"] * 9_998, "b": "w", "c": "x"}):
+        with pytest.raises(ConfigError) as caught:
+            check_document(document)
+        assert str(caught.value) == TOO_MANY
+
+
+def test_values_after_a_list_reached_the_most_are_counted_too() -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_document([["v"] * 9_998, "w", "x"])
+    assert str(caught.value) == TOO_MANY
+
+
+def test_a_peer_file_that_is_not_a_mapping_shares_no_account(tmp_path: Path) -> None:
+    """Another environment's file holding a list names no account: it is reported by its own load, not here."""
+    (tmp_path / "sandbox.yaml").write_text("tier: development\naws: {account_id: '111122223333'}\n")
+    (tmp_path / "broken.yaml").write_text("- tier\n- aws\n")
+    (tmp_path / "twin.yaml").write_text("aws: {account_id: '111122223333'}\n")
+    cfg = parse(DEV, "sandbox")
+    assert account_peers(cfg, tmp_path) == ["twin"]
