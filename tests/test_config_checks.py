@@ -10,6 +10,7 @@ import pytest
 from pydantic_core import PydanticCustomError
 
 from config import checks
+from core import aws_limits
 
 BUCKET = "is not an S3 bucket name: it {}; use a name like viberglass-terraform-state"
 KEY = "{}; use plain words joined by '/', like viberglass or teams/viberglass"
@@ -150,7 +151,7 @@ def test_an_unknown_region_names_the_closest_known_one() -> None:
     with pytest.raises(PydanticCustomError) as far:
         checks.aws_region("zzzzzzzz")
     assert far.value.message().endswith(
-        " is not an AWS region (the installed AWS SDK knows " + str(len(checks.aws_limits.regions()))
+        " is not an AWS region (the installed AWS SDK knows " + str(len(aws_limits.regions()))
         + "); use a region such as eu-west-1, us-east-1 or ap-southeast-2"
     )  # fmt: skip
     assert checks.aws_region("eu-west-1") == "eu-west-1"
