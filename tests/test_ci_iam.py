@@ -25,7 +25,7 @@ from config import parse
 from config.defaults import merge
 from core import ci_iam
 from tests import iam_eval
-from tests.conftest import ROOT, SynthFn, raw_config
+from tests.conftest import ROOT, SynthFn, per_test_under_mutation, raw_config
 from tests.iam_eval import ACCOUNT, REGION, Resolver, always_allowed, any_allowed, identity, never_allowed
 from tests.tf import items
 
@@ -74,13 +74,13 @@ def stack_identities(stacks: dict[str, Any], boundary: dict[str, Any]) -> dict[s
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutation("module"))
 def own() -> dict[str, Principal]:
     """dev's CI roles in dev's own account (the default layout)."""
     return ci_identities("dev", [], SEPARATE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutation("module"))
 def dev_place() -> ci_iam.Place:
     return place("dev", SEPARATE)
 
@@ -683,7 +683,7 @@ def prod_requests(prod: ci_iam.Place) -> list[tuple[str, str, dict[str, str]]]:
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutation("module"))
 def shared_dev(synth: SynthFn) -> dict[str, Principal]:
     """Every identity dev's workflows and workloads can act as, in an account shared with prod."""
     here, peers = place("dev", SHARED), [place("prod", SHARED)]
