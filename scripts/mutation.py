@@ -28,6 +28,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,6 +156,11 @@ def run_group(group: Group, base: dict[str, Any], max_children: int) -> dict[str
     (`minutes` is for two children: with one, twice as long)."""
     work = prepare(group, base)
     budget = group.minutes * max(1.0, 2 / max_children)
+    # The run's own temporary folder: the stacks the tests synthesize once per run (tests/conftest.py) never
+    # outlive it, so a later run never reads stacks of older code.
+    tmp = work / "tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
     log = WORK / f"{group.name}.log"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
@@ -164,7 +170,7 @@ def run_group(group: Group, base: dict[str, Any], max_children: int) -> dict[str
         process = subprocess.Popen(  # noqa: S603 - our own venv's mutmut, fixed arguments
             [str(MUTMUT), "run", "--max-children", str(max_children)],
             cwd=work, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+            env={**os.environ, "CHECKPOINT_DISABLE": "1", "TMPDIR": str(tmp)},
         )  # fmt: skip
         try:
             status: int | str = process.wait(timeout=budget * 60)
@@ -173,6 +179,7 @@ def run_group(group: Group, base: dict[str, Any], max_children: int) -> dict[str
             process.wait()
             status = "over budget"
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    shutil.rmtree(tmp, ignore_errors=True)
     wall = time.monotonic() - start
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     record = {"group": group.name, "status": status, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1)}

@@ -110,7 +110,7 @@ def test_a_group_over_its_budget_is_stopped_and_reported_as_failed(
     """A STAND-IN for mutmut (a script that never finishes, as mutmut did when it stalled on a module glob):
     the run is stopped at the group's budget, said on stderr, recorded, and the group counts as failed."""
     standin = tmp_path / "mutmut"
-    standin.write_text("#!/bin/sh\necho started\nexec sleep 60\n")
+    standin.write_text('#!/bin/sh\necho "started in $TMPDIR"\nexec sleep 60\n')
     standin.chmod(standin.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setattr(mutation, "MUTMUT", standin)
     monkeypatch.setattr(mutation, "WORK", tmp_path / "work")
@@ -121,7 +121,9 @@ def test_a_group_over_its_budget_is_stopped_and_reported_as_failed(
     assert "error: mutation group policy went over its 0.00833333-minute budget and was stopped" in (
         capsys.readouterr().err
     )
-    assert (tmp_path / "work" / "policy.log").read_text() == "started\n"
+    # the run had a temporary folder of its own, removed after it
+    assert (tmp_path / "work" / "policy.log").read_text() == f"started in {tmp_path}/work/policy/tmp\n"
+    assert not (tmp_path / "work" / "policy" / "tmp").exists()
     work = tmp_path / "work" / "policy"
     assert tomllib.loads((work / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"] == ["policy/rules.py"]
     assert os.readlink(work / "mutants" / ".venv") == "../.venv"
