@@ -45,7 +45,7 @@ MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
 WORK = ROOT / "mutants"
 # Left out of a group's working copy: the repository's own state, caches, and the working copies themselves.
 NOT_LINKED = {".git", "mutants", "pyproject.toml", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
-              "__pycache__", "cdktf.out", "bench"}  # fmt: skip
+              "__pycache__", "cdktf.out"}  # fmt: skip
 LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
 DETECTED = {"killed", "timeout"}
 MISSED = {"survived", "no tests"}
