@@ -63,7 +63,7 @@ test: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 ## second run re-tests only changed functions (rm -rf mutants to start over).
 MUTATION_CHILDREN ?= $(shell nproc)
 MUTATION_GROUPS ?=
-mutation: $(VENV)/.installed node_modules/.installed
+mutation: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	$(PY) scripts/mutation.py run --max-children $(MUTATION_CHILDREN) $(MUTATION_GROUPS)
 
 ## check: the quality gate (format, lint, types, tests, checkov, workflow linters); CI runs exactly this.

@@ -131,7 +131,8 @@ def _toml(value: Any) -> str:
 
 def prepare(group: Group, base: dict[str, Any]) -> Path:
     """The group's working copy: links to the repository's files, its own pyproject.toml, and the links its
-    mutmut copy needs (the workflow tests call `.venv/bin/python`, the synth fixtures need node_modules)."""
+    mutmut copy needs (the workflow tests call `.venv/bin/python`, the synth fixtures need node_modules, the
+    checkov gate's tests `.tools/checkov`)."""
     work = WORK / group.name
     work.mkdir(parents=True, exist_ok=True)
     for entry in ROOT.iterdir():
@@ -144,7 +145,7 @@ def prepare(group: Group, base: dict[str, Any]) -> Path:
     if not (work / "pyproject.toml").is_file() or (work / "pyproject.toml").read_text(encoding="utf-8") != text:
         (work / "pyproject.toml").write_text(text, encoding="utf-8")
     (work / "mutants").mkdir(exist_ok=True)
-    for name in (".venv", "node_modules"):
+    for name in (".venv", "node_modules", ".tools"):
         link = work / "mutants" / name
         if not link.is_symlink():
             link.symlink_to(Path("..") / name)
