@@ -147,6 +147,8 @@ def prepare(group: Group, base: dict[str, Any]) -> Path:
     (work / "mutants").mkdir(exist_ok=True)
     for name in (".venv", "node_modules", ".tools"):
         link = work / "mutants" / name
+        if link.is_dir() and not link.is_symlink():  # left by a test that ran without the link
+            shutil.rmtree(link)
         if not link.is_symlink():
             link.symlink_to(Path("..") / name)
     return work
