@@ -815,3 +815,44 @@ def test_named_resources_cover_every_name_the_stacks_give(synth: SynthFn) -> Non
         "postgres16",  # a parameter group's engine family, not a name
     }  # fmt: skip
     assert unnamed == explained
+
+
+# One resource of each kind prod names, in a region other than prod's own (a stack or an operator may create it
+# there; the shared-account denial must still cover it). `{env}` is the environment named.
+NAMED_KINDS = [
+    "arn:aws:s3:::viberglass-{env}-terraform-state/viberglass/{env}/base/terraform.tfstate",
+    "arn:aws:iam::123456789012:role/viberglass-{env}-backend-task",
+    "arn:aws:iam::123456789012:policy/viberglass-{env}-boundary",
+    "arn:aws:s3:::{env}-viberglass-uploads",
+    "arn:aws:ssm:us-east-2:123456789012:parameter/viberglass/{env}/backend/x",
+    "arn:aws:ecr:us-east-2:123456789012:repository/{env}-viberglass-backend",
+    "arn:aws:ecr:us-east-2:123456789012:repository/{env}/worker",
+    "arn:aws:lambda:us-east-2:123456789012:function:viberglass-{env}-worker",
+    "arn:aws:states:us-east-2:123456789012:stateMachine:viberglass-{env}-restart",
+    "arn:aws:states:us-east-2:123456789012:execution:viberglass-{env}-restart:1",
+    "arn:aws:events:us-east-2:123456789012:rule/viberglass-{env}-restart",
+    "arn:aws:ecs:us-east-2:123456789012:cluster/viberglass-{env}-backend",
+    "arn:aws:ecs:us-east-2:123456789012:service/viberglass-{env}-backend/viberglass-{env}-backend",
+    "arn:aws:ecs:us-east-2:123456789012:task-definition/viberglass-{env}-backend:3",
+    "arn:aws:ecs:us-east-2:123456789012:task-definition/viberator-worker-viberglass-{env}:3",
+    "arn:aws:ecs:us-east-2:123456789012:task/viberglass-{env}-backend/0123456789abcdef",
+    "arn:aws:logs:us-east-2:123456789012:log-group:/ecs/viberglass-{env}-backend",
+    "arn:aws:logs:us-east-2:123456789012:log-group:/aws/vpc/viberglass-{env}-flow",
+    "arn:aws:rds:us-east-2:123456789012:db:viberglass-{env}-db",
+    "arn:aws:rds:us-east-2:123456789012:snapshot:viberglass-{env}-final",
+    "arn:aws:rds:us-east-2:123456789012:pg:viberglass-{env}-pg",
+    "arn:aws:rds:us-east-2:123456789012:subgrp:viberglass-{env}-db",
+    "arn:aws:sns:us-east-2:123456789012:viberglass-{env}-alarms",
+    "arn:aws:cloudwatch:us-east-2:123456789012:alarm:viberglass-{env}-cpu",
+    "arn:aws:kms:us-east-2:123456789012:alias/viberglass-{env}-logs",
+]
+
+
+@pytest.mark.parametrize("kind", NAMED_KINDS, ids=[k.split(":")[2] + ":" + k.rsplit(":", 1)[-1] for k in NAMED_KINDS])
+def test_the_shared_account_denial_names_each_kind_of_prod_resource_in_any_region_and_no_dev_one(kind: str) -> None:
+    """What `named_resources` lists is what dev's identities are denied in an account shared with prod: each kind
+    of prod resource, wherever it lives, matches one of prod's patterns; dev's own resource of that kind matches
+    none (dev keeps working on its own)."""
+    patterns = place("prod", SHARED).named_resources()
+    assert any(iam_eval._matches(kind.format(env="prod"), pattern) for pattern in patterns), kind
+    assert not any(iam_eval._matches(kind.format(env="dev"), pattern) for pattern in patterns), kind
