@@ -427,6 +427,11 @@ HCP_CASES: list[tuple[str, dict[str, Json], str]] = [
      TWO_PHASES),
     ("a-phase-hcp-does-not-have", hcp_trust(sub=f"{HCP_PREFIX}base:run_phase:destroy"), TWO_PHASES),
     ("no-phase-at-all", hcp_trust(sub=f"{HCP_PREFIX}base"), TWO_PHASES),
+    ("only-a-pattern-condition",
+     trust({"Federated": HCP_OIDC}, {"StringLike": {"app.terraform.io:sub": f"{HCP_PREFIX}*"}}),
+     "HCP Terraform trust with a condition other than StringEquals (patterns match other workspaces)"),
+    ("a-phase-named-twice", hcp_trust(sub=f"{HCP_PREFIX}base:run_phase:plan:run_phase:apply"),
+     f"HCP Terraform trust for {HCP_PREFIX}base:run_phase:plan:run_phase:apply, not a workspace of this environment"),
     ("another-workspace", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:apply", f"{HCP_PREFIX}x:run_phase:apply"]),
      f"HCP Terraform trust for {HCP_PREFIX}x:run_phase:apply, not a workspace of this environment"),
     ("another-project", hcp_trust(sub="organization:ilities:project:p:workspace:viberglass-dev-base:run_phase:plan"),
@@ -535,7 +540,10 @@ def test_a_managed_password_switch_does_not_hide_the_arguments_after_it() -> Non
 
 def test_a_block_named_like_a_secret_is_not_a_secret_argument() -> None:
     """Cognito's `password_policy { minimum_length }` holds a length; only the argument's own name counts."""
-    body = {"password_policy": [{"minimum_length": 12}], "config": [{"token_policy": [{"lifetime": 3}]}]}
+    body = {
+        "password_policy": [{"minimum_length": 12, "require_numbers": True}],
+        "outer": [{"token_validity": [{"units": "hours"}]}],
+    }
     assert rules.no_secret_in_state(stack("aws_cognito_user_pool", p=body), "prod") == []
 
 
@@ -574,3 +582,10 @@ def test_only_an_ssm_read_without_decryption_keeps_a_secret_out_of_state() -> No
     assert rules.no_secret_in_state(version, "prod") == [
         "base: data.aws_secretsmanager_secret_version.v reads a secret into plan and state"
     ]
+
+
+def test_a_rotation_trigger_in_lifecycle_is_not_a_value_in_state() -> None:
+    """`lifecycle.replace_triggered_by` names a generated value to follow, it does not store it."""
+    body = {"password_wo": "${ephemeral.random_password.p.result}",
+            "lifecycle": {"replace_triggered_by": ["${random_password.p.id}"]}}  # fmt: skip
+    assert rules.no_secret_in_state(stack("aws_db_instance", d=body), "prod") == []
