@@ -856,3 +856,23 @@ def test_the_shared_account_denial_names_each_kind_of_prod_resource_in_any_regio
     patterns = place("prod", SHARED).named_resources()
     assert any(iam_eval._matches(kind.format(env="prod"), pattern) for pattern in patterns), kind
     assert not any(iam_eval._matches(kind.format(env="dev"), pattern) for pattern in patterns), kind
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("lambda:UpdateFunctionCode", "arn:aws:lambda:us-east-2:123456789012:function:viberator-clanker"),
+        ("logs:DeleteLogGroup", "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/viberator-clanker"),
+        ("ssm:GetParameter", "arn:aws:ssm:us-east-2:123456789012:parameter/viberator/secrets/openai"),
+        ("ssm:PutParameter", "arn:aws:ssm:us-east-2:123456789012:parameter/viberator/tenants"),
+        ("ssm:PutParameter", "arn:aws:ssm:us-east-2:123456789012:parameter/viberator/tenants/t/api-key"),
+    ],
+    ids=["function", "function-logs", "secret", "tenants", "tenant-credential"],
+)
+def test_the_apply_role_touches_none_of_the_applications_data_in_any_region(
+    own: dict[str, Principal], action: str, resource: str
+) -> None:
+    """The application's clankers, their logs, worker secrets and tenant credentials are the backend's own in
+    every region the account uses, not only the environment's; PowerUserAccess alone would allow each call."""
+    assert always_allowed(identity("power-user", POWER_USER), action, resource)
+    assert never_allowed(own[ci_iam.APPLY], action, resource), (action, resource)
