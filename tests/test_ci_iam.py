@@ -876,3 +876,24 @@ def test_the_apply_role_touches_none_of_the_applications_data_in_any_region(
     every region the account uses, not only the environment's; PowerUserAccess alone would allow each call."""
     assert always_allowed(identity("power-user", POWER_USER), action, resource)
     assert never_allowed(own[ci_iam.APPLY], action, resource), (action, resource)
+
+
+@pytest.mark.parametrize("layout", ["separate", "shared"])
+def test_every_ci_document_is_one_iam_accepts(layout: str) -> None:
+    """IAM refuses a document whose Version is not 2012-10-17, whose statement ids are not unique and
+    alphanumeric, or whose effect is not exactly Allow or Deny (the evaluator in these tests is more lenient)."""
+    overrides = SHARED if layout == "shared" else SEPARATE
+    peers = [place("prod", overrides)] if layout == "shared" else []
+    here = place("dev", overrides)
+    documents = {
+        "boundary": ci_iam.boundary_document(here, peers),
+        "plan": ci_iam.plan_document(here),
+        "apply": ci_iam.apply_document(here),
+    }
+    for name, document in documents.items():
+        assert document["Version"] == "2012-10-17", name
+        sids = [statement["Sid"] for statement in document["Statement"]]
+        assert all(isinstance(sid, str) and sid.isalnum() for sid in sids), (name, sids)
+        assert len(set(sids)) == len(sids), (name, sids)
+        assert {statement["Effect"] for statement in document["Statement"]} <= {"Allow", "Deny"}, name
+        assert all({"Action", "Resource"} & set(statement) for statement in document["Statement"]), name
