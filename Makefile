@@ -55,15 +55,16 @@ synth: $(VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest $(if $(CI),--strict-home,)
 
-## mutation: mutation testing (mutmut) of the project's own decisions: config rules and schema checks, core/,
-## the plan comment, the policy rules, the bootstrap and deploy decisions (ops/). Prints the score per module;
-## docs/testing.md records it, the surviving mutants accepted and how long each part takes (the moto-backed
-## ops modules take hours; `.venv/bin/mutmut run "core.iam*"` runs chosen modules). Incremental: a second run
-## re-tests only changed functions (rm -rf mutants to start over).
-mutation: $(VENV)/.installed node_modules/.installed
-	mkdir -p mutants && ln -sfn ../node_modules mutants/node_modules && ln -sfn ../.venv mutants/.venv
-	$(VENV)/bin/mutmut run --max-children $$(nproc)
-	$(PY) scripts/mutation_report.py
+## mutation: mutation testing (mutmut) of the project's own decisions, in the groups of [tool.mutation.groups] in
+## pyproject.toml (config rules and schema, core/, the plan comment, the HCP runs, the policy rules, the bootstrap and
+## deploy decisions): one mutmut run per group, one after another, each with its own mutated files, its own tests and
+## a time budget that stops it loudly; then the score per module (scripts/mutation.py report; docs/testing.md).
+## MUTATION_GROUPS="config core" runs chosen groups; MUTATION_CHILDREN=1 leaves a core to others. Incremental: a
+## second run re-tests only changed functions (rm -rf mutants to start over).
+MUTATION_CHILDREN ?= $(shell nproc)
+MUTATION_GROUPS ?=
+mutation: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
+	$(PY) scripts/mutation.py run --max-children $(MUTATION_CHILDREN) $(MUTATION_GROUPS)
 
 ## check: the quality gate (format, lint, types, tests, checkov, workflow linters); CI runs exactly this.
 check: setup

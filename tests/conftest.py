@@ -20,7 +20,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import yaml
@@ -232,6 +232,21 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> SynthFn:
 
 # mutmut (`make mutation`) sets this in the processes it runs the tests in: the name of the active mutant.
 MUTANT = "MUTANT_UNDER_TEST"
+ScopeName = Literal["session", "package", "module", "class", "function"]
+
+
+def per_test_under_mutation(scope: ScopeName) -> Callable[[str, pytest.Config], ScopeName]:
+    """The scope of a shared fixture that calls the code under test: ``scope`` in a normal run, one set-up per test
+    under mutmut. mutmut records which functions each test reaches at the test's teardown, so a shared fixture's
+    calls count only for the first test that set it up, and a mutant of what the fixture computes would be
+    judged by that one test alone (docs/testing.md, "Mutation testing")."""
+
+    def pick(fixture_name: str, config: pytest.Config) -> ScopeName:
+        return "function" if MUTANT in os.environ else scope
+
+    return pick
+
+
 _SYNTH_ONE = """
 import json, sys
 from config.defaults import merge

@@ -22,7 +22,7 @@ from core import app_contract as app
 from core.naming import Naming
 from stacks.workers import prebuilt_family
 from tests import iam_eval
-from tests.conftest import Stacks
+from tests.conftest import Stacks, per_test_under_mutation
 from tests.iam_eval import ACCOUNT, REGION, Resolver
 from tests.tf import Json, container, containers, init_container, items, one, resources
 
@@ -41,7 +41,7 @@ def _stacks(stacks: Stacks) -> dict[str, Json]:
     return {name: doc for name, doc in stacks.items() if name != "manifest"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=per_test_under_mutation("session"))
 def resolved(each_env: Env) -> tuple[str, Resolver, dict[str, Any]]:
     env, stacks = each_env
     resolver = Resolver(_stacks(stacks))

@@ -25,7 +25,7 @@ from config import parse
 from config.defaults import merge
 from core import ci_iam
 from tests import iam_eval
-from tests.conftest import ROOT, SynthFn, raw_config
+from tests.conftest import ROOT, SynthFn, per_test_under_mutation, raw_config
 from tests.iam_eval import ACCOUNT, REGION, Resolver, always_allowed, any_allowed, identity, never_allowed
 from tests.tf import items
 
@@ -74,13 +74,13 @@ def stack_identities(stacks: dict[str, Any], boundary: dict[str, Any]) -> dict[s
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutation("module"))
 def own() -> dict[str, Principal]:
     """dev's CI roles in dev's own account (the default layout)."""
     return ci_identities("dev", [], SEPARATE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutation("module"))
 def dev_place() -> ci_iam.Place:
     return place("dev", SEPARATE)
 
@@ -683,7 +683,7 @@ def prod_requests(prod: ci_iam.Place) -> list[tuple[str, str, dict[str, str]]]:
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=per_test_under_mutation("module"))
 def shared_dev(synth: SynthFn) -> dict[str, Principal]:
     """Every identity dev's workflows and workloads can act as, in an account shared with prod."""
     here, peers = place("dev", SHARED), [place("prod", SHARED)]
@@ -815,3 +815,85 @@ def test_named_resources_cover_every_name_the_stacks_give(synth: SynthFn) -> Non
         "postgres16",  # a parameter group's engine family, not a name
     }  # fmt: skip
     assert unnamed == explained
+
+
+# One resource of each kind prod names, in a region other than prod's own (a stack or an operator may create it
+# there; the shared-account denial must still cover it). `{env}` is the environment named.
+NAMED_KINDS = [
+    "arn:aws:s3:::viberglass-{env}-terraform-state/viberglass/{env}/base/terraform.tfstate",
+    "arn:aws:iam::123456789012:role/viberglass-{env}-backend-task",
+    "arn:aws:iam::123456789012:policy/viberglass-{env}-boundary",
+    "arn:aws:s3:::{env}-viberglass-uploads",
+    "arn:aws:ssm:us-east-2:123456789012:parameter/viberglass/{env}/backend/x",
+    "arn:aws:ecr:us-east-2:123456789012:repository/{env}-viberglass-backend",
+    "arn:aws:ecr:us-east-2:123456789012:repository/{env}/worker",
+    "arn:aws:lambda:us-east-2:123456789012:function:viberglass-{env}-worker",
+    "arn:aws:states:us-east-2:123456789012:stateMachine:viberglass-{env}-restart",
+    "arn:aws:states:us-east-2:123456789012:execution:viberglass-{env}-restart:1",
+    "arn:aws:events:us-east-2:123456789012:rule/viberglass-{env}-restart",
+    "arn:aws:ecs:us-east-2:123456789012:cluster/viberglass-{env}-backend",
+    "arn:aws:ecs:us-east-2:123456789012:service/viberglass-{env}-backend/viberglass-{env}-backend",
+    "arn:aws:ecs:us-east-2:123456789012:task-definition/viberglass-{env}-backend:3",
+    "arn:aws:ecs:us-east-2:123456789012:task-definition/viberator-worker-viberglass-{env}:3",
+    "arn:aws:ecs:us-east-2:123456789012:task/viberglass-{env}-backend/0123456789abcdef",
+    "arn:aws:logs:us-east-2:123456789012:log-group:/ecs/viberglass-{env}-backend",
+    "arn:aws:logs:us-east-2:123456789012:log-group:/aws/vpc/viberglass-{env}-flow",
+    "arn:aws:rds:us-east-2:123456789012:db:viberglass-{env}-db",
+    "arn:aws:rds:us-east-2:123456789012:snapshot:viberglass-{env}-final",
+    "arn:aws:rds:us-east-2:123456789012:pg:viberglass-{env}-pg",
+    "arn:aws:rds:us-east-2:123456789012:subgrp:viberglass-{env}-db",
+    "arn:aws:sns:us-east-2:123456789012:viberglass-{env}-alarms",
+    "arn:aws:cloudwatch:us-east-2:123456789012:alarm:viberglass-{env}-cpu",
+    "arn:aws:kms:us-east-2:123456789012:alias/viberglass-{env}-logs",
+]
+
+
+@pytest.mark.parametrize("kind", NAMED_KINDS, ids=[k.split(":")[2] + ":" + k.rsplit(":", 1)[-1] for k in NAMED_KINDS])
+def test_the_shared_account_denial_names_each_kind_of_prod_resource_in_any_region_and_no_dev_one(kind: str) -> None:
+    """What `named_resources` lists is what dev's identities are denied in an account shared with prod: each kind
+    of prod resource, wherever it lives, matches one of prod's patterns; dev's own resource of that kind matches
+    none (dev keeps working on its own)."""
+    patterns = place("prod", SHARED).named_resources()
+    assert any(iam_eval._matches(kind.format(env="prod"), pattern) for pattern in patterns), kind
+    assert not any(iam_eval._matches(kind.format(env="dev"), pattern) for pattern in patterns), kind
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("lambda:UpdateFunctionCode", "arn:aws:lambda:us-east-2:123456789012:function:viberator-clanker"),
+        ("logs:DeleteLogGroup", "arn:aws:logs:us-east-2:123456789012:log-group:/aws/lambda/viberator-clanker"),
+        ("ssm:GetParameter", "arn:aws:ssm:us-east-2:123456789012:parameter/viberator/secrets/openai"),
+        ("ssm:PutParameter", "arn:aws:ssm:us-east-2:123456789012:parameter/viberator/tenants"),
+        ("ssm:PutParameter", "arn:aws:ssm:us-east-2:123456789012:parameter/viberator/tenants/t/api-key"),
+    ],
+    ids=["function", "function-logs", "secret", "tenants", "tenant-credential"],
+)
+def test_the_apply_role_touches_none_of_the_applications_data_in_any_region(
+    own: dict[str, Principal], action: str, resource: str
+) -> None:
+    """The application's clankers, their logs, worker secrets and tenant credentials are the backend's own in
+    every region the account uses, not only the environment's; PowerUserAccess alone would allow each call."""
+    assert always_allowed(identity("power-user", POWER_USER), action, resource)
+    assert never_allowed(own[ci_iam.APPLY], action, resource), (action, resource)
+
+
+@pytest.mark.parametrize("layout", ["separate", "shared"])
+def test_every_ci_document_is_one_iam_accepts(layout: str) -> None:
+    """IAM refuses a document whose Version is not 2012-10-17, whose statement ids are not unique and
+    alphanumeric, or whose effect is not exactly Allow or Deny (the evaluator in these tests is more lenient)."""
+    overrides = SHARED if layout == "shared" else SEPARATE
+    peers = [place("prod", overrides)] if layout == "shared" else []
+    here = place("dev", overrides)
+    documents = {
+        "boundary": ci_iam.boundary_document(here, peers),
+        "plan": ci_iam.plan_document(here),
+        "apply": ci_iam.apply_document(here),
+    }
+    for name, document in documents.items():
+        assert document["Version"] == "2012-10-17", name
+        sids = [statement["Sid"] for statement in document["Statement"]]
+        assert all(isinstance(sid, str) and sid.isalnum() for sid in sids), (name, sids)
+        assert len(set(sids)) == len(sids), (name, sids)
+        assert {statement["Effect"] for statement in document["Statement"]} <= {"Allow", "Deny"}, name
+        assert all({"Action", "Resource"} & set(statement) for statement in document["Statement"]), name

@@ -191,6 +191,10 @@ REFUSED_FILES: dict[str, tuple[str | bytes, str]] = {
                         "look for unclosed brackets or runaway indentation"),
     "nested-20-levels-is-read": ("tier: development\nnetwork: " + "[" * 19 + "]" * 19 + "\n",
                                  "aws: required key is missing; add it"),
+    # the depth is counted back down as each value ends: a sibling before a deep list does not hide its depth
+    "nested-too-deep-after-a-sibling": ("tier: development\nnetwork: [[x], " + "[" * 19 + "]" * 19 + "]\n",
+                                        "line 2: values are nested more than 20 levels deep; a configuration is a "
+                                        "few levels deep; look for unclosed brackets or runaway indentation"),
     "duplicate-key": ("tier: development\ntier: development\n", "line 2: invalid YAML: duplicate key 'tier'; fix the "
                       "syntax"),
     "list-as-a-key": ("tier: development\n? [a, b]\n: x\n",
@@ -222,6 +226,11 @@ REFUSED_FILES: dict[str, tuple[str | bytes, str]] = {
                          "aws: required key is missing; add it"),
     "a-parameter-path": ("tier: development\nfrontend: {api_key: /viberglass/key}\n",
                          "aws: required key is missing; add it"),
+    "a-list-of-parameter-names": ("tier: development\nfrontend: {api_key_parameter: [abc, def]}\n",
+                                  "aws: required key is missing; add it"),
+    # only the setting's own name counts, not the sections above it
+    "a-setting-under-a-secret-looking-section": ("tier: development\nx: {token_settings: {lifetime: abc}}\n",
+                                                 "aws: required key is missing; add it"),
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import pytest
 from pydantic_core import PydanticCustomError
 
 from config import checks
+from core import aws_limits
 
 BUCKET = "is not an S3 bucket name: it {}; use a name like viberglass-terraform-state"
 KEY = "{}; use plain words joined by '/', like viberglass or teams/viberglass"
@@ -149,5 +150,18 @@ def test_an_unknown_region_names_the_closest_known_one() -> None:
     assert message.endswith("); did you mean eu-west-3? use a region such as eu-west-1, us-east-1 or ap-southeast-2")
     with pytest.raises(PydanticCustomError) as far:
         checks.aws_region("zzzzzzzz")
-    assert "did you mean" not in far.value.message()
+    assert far.value.message().endswith(
+        " is not an AWS region (the installed AWS SDK knows " + str(len(aws_limits.regions()))
+        + "); use a region such as eu-west-1, us-east-1 or ap-southeast-2"
+    )  # fmt: skip
     assert checks.aws_region("eu-west-1") == "eu-west-1"
+
+
+def test_an_environment_name_is_refused_with_its_rule_and_an_example() -> None:
+    with pytest.raises(PydanticCustomError) as caught:
+        checks.env_name("Bad_Name")
+    assert caught.value.message() == (
+        "'Bad_Name' is not an environment name (lower-case letters and digits, words joined by single dashes); "
+        "use lower-case letters and digits, words joined by single dashes, e.g. prod-eu"
+    )
+    assert checks.env_name("prod-eu") == "prod-eu"

@@ -7,13 +7,14 @@ Every test names the bug it exists to catch; ``make mutation`` (docs/testing.md)
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config.defaults import merge
 from config.errors import ConfigError
-from config.loader import parse
+from config.loader import MAX_VALUES, account_peers, check_document, parse
 
 # The least a file must say: its tier and its own AWS account.
 DEV: dict[str, Any] = {"tier": "development", "aws": {"account_id": "111122223333"}, "state": {"backend": "local"}}
@@ -212,6 +213,17 @@ REFUSALS = [
      "(Terraform >= 1.10)"),
     ("cloud-without-settings", dev(state={"backend": "cloud"}),
      "state.cloud: backend is cloud but there are no cloud settings; add state.cloud.organization"),
+    ("cloud-without-project", dev(state={"backend": "cloud", "cloud": {"organization": "ilities"}}),
+     "state.cloud.project: is missing: the hcp stack creates the environment's workspaces in their own project, "
+     "and the AWS roles trust runs by project name; add state.cloud.project, e.g. viberglass-dev (one project per "
+     "environment)"),
+    ("agent-without-pool", dev(state={"backend": "cloud", "cloud": {"organization": "ilities", "project": "p",
+                                                                    "execution_mode": "agent"}}),
+     "state.cloud.agent_pool: is missing: execution_mode agent runs on an agent pool; name the pool"),
+    ("remote-with-pool", dev(state={"backend": "cloud", "cloud": {"organization": "ilities", "project": "p",
+                                                                  "agent_pool": "pool"}}),
+     "state.cloud.agent_pool: pool is set but execution_mode is remote (HCP Terraform's own workers); set "
+     "execution_mode: agent, or remove agent_pool"),
     ("min-above-desired", dev(backend={"min_count": 2, "desired_count": 1, "max_count": 2}),
      "backend.min_count: 2 is above backend.desired_count (1); lower min_count or raise desired_count"),
     ("desired-above-max", dev(backend={"desired_count": 3, "max_count": 2}),
@@ -241,6 +253,26 @@ def test_a_development_tier_under_a_production_name_is_refused_with_the_fix() ->
 
 
 # -- the accepted side of each bound --------------------------------------------------------------------------
+
+
+def test_each_complete_state_backend_is_accepted() -> None:
+    """HCP Terraform on its own workers or on a named agent pool; S3 locked by its lock file alone."""
+    cloud = {"organization": "ilities", "project": "p"}
+    assert parse(dev(state={"backend": "cloud", "cloud": cloud}), "x").state.cloud is not None
+    agent = parse(
+        dev(state={"backend": "cloud", "cloud": {**cloud, "execution_mode": "agent", "agent_pool": "a"}}), "x"
+    )
+    assert agent.state.cloud is not None and agent.state.cloud.agent_pool == "a"
+    s3 = {"bucket": "viberglass-terraform-state", "region": "eu-west-1", "use_lockfile": True}
+    assert parse(dev(state={"backend": "s3", "s3": s3}), "x").state.s3 is not None
+
+
+def test_cloud_settings_left_beside_another_backend_are_not_checked() -> None:
+    """Moving from HCP Terraform back to S3 may leave an incomplete `state.cloud` behind: only the chosen backend's
+    settings have to be complete."""
+    s3 = {"bucket": "viberglass-terraform-state", "region": "eu-west-1", "dynamodb_table": "viberglass-terraform-locks"}
+    leftover = {"organization": "ilities", "execution_mode": "agent"}
+    assert parse(dev(state={"backend": "s3", "s3": s3, "cloud": leftover}), "x").state.backend == "s3"
 
 
 def test_a_deploy_that_just_fits_its_subnets_is_accepted() -> None:
@@ -407,3 +439,39 @@ def test_the_known_keys_of_an_unknown_key_are_its_sections_keys() -> None:
     assert _known_keys(("nope", "x")) == []
     assert _known_keys(("network", "vpc_cidr", "x")) == []
     assert _known_keys(("aws", "availability_zones", "x")) == []
+
+
+# -- the size of a document (YAML aliases can make a small file huge) ----------------------------------------
+
+TOO_MANY = (
+    "expands to more than 10,000 values (YAML aliases repeat what they point at); write the settings out; a "
+    "configuration needs a few hundred values at most"
+)
+
+
+def test_a_document_of_exactly_the_most_values_is_read() -> None:
+    """Every mapping, list and scalar counts once: 1 mapping + 1 list + 9,998 strings = 10,000."""
+    assert MAX_VALUES == 10_000
+    check_document({"a": ["v"] * 9_998})
+
+
+def test_one_value_more_in_a_mapping_is_refused_however_it_is_spread() -> None:
+    for document in ({"a": ["v"] * 9_998, "b": "w"}, {"a": ["v"] * 9_998, "b": "w", "c": "x"}):
+        with pytest.raises(ConfigError) as caught:
+            check_document(document)
+        assert str(caught.value) == TOO_MANY
+
+
+def test_values_after_a_list_reached_the_most_are_counted_too() -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_document([["v"] * 9_998, "w", "x"])
+    assert str(caught.value) == TOO_MANY
+
+
+def test_a_peer_file_that_is_not_a_mapping_shares_no_account(tmp_path: Path) -> None:
+    """Another environment's file holding a list names no account: it is reported by its own load, not here."""
+    (tmp_path / "sandbox.yaml").write_text("tier: development\naws: {account_id: '111122223333'}\n")
+    (tmp_path / "broken.yaml").write_text("- tier\n- aws\n")
+    (tmp_path / "twin.yaml").write_text("aws: {account_id: '111122223333'}\n")
+    cfg = parse(DEV, "sandbox")
+    assert account_peers(cfg, tmp_path) == ["twin"]

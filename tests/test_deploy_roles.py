@@ -13,7 +13,7 @@ import pytest
 from core import app_contract as app
 from core import deploy_roles, discovery
 from tests import iam_eval
-from tests.conftest import ROOT, Stacks, SynthFn
+from tests.conftest import ROOT, Stacks, SynthFn, per_test_under_mutation
 from tests.iam_eval import ACCOUNT, PARTITION, REGION, Resolver
 from tests.tf import items, one, outputs
 
@@ -96,7 +96,7 @@ def test_the_workflow_ref_may_be_a_full_commit_sha_or_a_full_ref(ref: str) -> No
         )
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(scope=per_test_under_mutation("module"), params=["dev", "prod"])
 def resolved(request: pytest.FixtureRequest, synth: SynthFn) -> tuple[str, Resolver, dict[str, Any]]:
     env: str = request.param
     stacks = {k: v for k, v in synth(env).items() if k != "manifest"}

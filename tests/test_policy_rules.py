@@ -5,11 +5,14 @@ rule's decision, not the shipped stacks (tests/test_policy.py runs those)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from policy import rules
+from tests.conftest import ROOT
 
 Json = dict[str, Any]
 GITHUB = "token.actions.githubusercontent.com"
@@ -379,3 +382,210 @@ def test_check_holds_a_production_environment_to_the_production_rules() -> None:
         "[production-state-is-protected] base: aws_s3_bucket.x needs prevent_destroy in production"
     ]
     assert rules.check(stack("aws_s3_bucket", x={}), "dev") == []
+
+
+# -- trust-is-pinned for HCP Terraform: dev on HCP Terraform (organization ilities, project viberglass-dev) ---
+
+HCP_OIDC = "arn:aws:iam::123456789012:oidc-provider/app.terraform.io"
+HCP_PREFIX = "organization:ilities:project:viberglass-dev:workspace:viberglass-dev-"
+NOT_EXACT = "HCP Terraform trust without exact run_phase subjects"
+TWO_PHASES = "HCP Terraform trust for more than one run phase (a plan may never take the apply role)"
+
+
+@pytest.fixture
+def dev_on_hcp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """config/ with dev on HCP Terraform: the rule reads the environment's organization, project and workspaces."""
+    for env in ("dev", "prod"):
+        (tmp_path / f"{env}.yaml").write_text((ROOT / "config" / f"{env}.yaml").read_text())
+    raw = yaml.safe_load((tmp_path / "dev.yaml").read_text())
+    raw["state"] = {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
+
+
+def hcp_trust(sub: Any = None, aud: Any = "aws.workload.identity", **extra: Json) -> dict[str, Json]:
+    """A role trusting HCP Terraform; by default the plan phase of dev's three workspaces."""
+    if sub is None:
+        sub = [f"{HCP_PREFIX}{stack}:run_phase:plan" for stack in ("base", "workers", "platform")]
+    equals = {k: v for k, v in {"app.terraform.io:aud": aud, "app.terraform.io:sub": sub}.items() if v is not None}
+    return trust({"Federated": HCP_OIDC}, {"StringEquals": equals, **extra})
+
+
+HCP_CASES: list[tuple[str, dict[str, Json], str]] = [
+    # (id, failing stacks, the one line after "base: aws_iam_role.r: ")
+    ("another-condition-operator", hcp_trust(StringLike={"app.terraform.io:sub": f"{HCP_PREFIX}*"}),
+     "HCP Terraform trust with a condition other than StringEquals (patterns match other workspaces)"),
+    ("no-audience", hcp_trust(aud=None), "HCP Terraform trust without aud = aws.workload.identity"),
+    ("another-audience", hcp_trust(aud="sts.amazonaws.com"), "HCP Terraform trust without aud = aws.workload.identity"),
+    ("no-subject", hcp_trust(sub=[]), NOT_EXACT),
+    ("subject-not-a-string", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:plan", 7]), NOT_EXACT),
+    ("subject-a-mapping", hcp_trust(sub={"s": f"{HCP_PREFIX}base:run_phase:plan"}), NOT_EXACT),
+    ("wildcard-subject", hcp_trust(sub=f"{HCP_PREFIX}*:run_phase:plan"), NOT_EXACT),
+    ("question-mark-subject", hcp_trust(sub=f"{HCP_PREFIX}bas?:run_phase:plan"), NOT_EXACT),
+    ("one-subject-twice", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:plan"] * 2), NOT_EXACT),
+    ("plan-and-apply", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:plan", f"{HCP_PREFIX}base:run_phase:apply"]),
+     TWO_PHASES),
+    ("a-phase-hcp-does-not-have", hcp_trust(sub=f"{HCP_PREFIX}base:run_phase:destroy"), TWO_PHASES),
+    ("no-phase-at-all", hcp_trust(sub=f"{HCP_PREFIX}base"), TWO_PHASES),
+    ("only-a-pattern-condition",
+     trust({"Federated": HCP_OIDC}, {"StringLike": {"app.terraform.io:sub": f"{HCP_PREFIX}*"}}),
+     "HCP Terraform trust with a condition other than StringEquals (patterns match other workspaces)"),
+    ("a-phase-named-twice", hcp_trust(sub=f"{HCP_PREFIX}base:run_phase:plan:run_phase:apply"),
+     f"HCP Terraform trust for {HCP_PREFIX}base:run_phase:plan:run_phase:apply, not a workspace of this environment"),
+    ("another-workspace", hcp_trust(sub=[f"{HCP_PREFIX}base:run_phase:apply", f"{HCP_PREFIX}x:run_phase:apply"]),
+     f"HCP Terraform trust for {HCP_PREFIX}x:run_phase:apply, not a workspace of this environment"),
+    ("another-project", hcp_trust(sub="organization:ilities:project:p:workspace:viberglass-dev-base:run_phase:plan"),
+     "HCP Terraform trust for organization:ilities:project:p:workspace:viberglass-dev-base:run_phase:plan, not a "
+     "workspace of this environment"),
+]  # fmt: skip
+
+
+@pytest.mark.usefixtures("dev_on_hcp")
+@pytest.mark.parametrize(("bad", "line"), [c[1:] for c in HCP_CASES], ids=[c[0] for c in HCP_CASES])
+def test_an_hcp_terraform_trust_that_is_not_pinned_fails(bad: dict[str, Json], line: str) -> None:
+    assert rules.trust_is_pinned(bad, "dev") == [f"base: aws_iam_role.r: {line}"]
+
+
+@pytest.mark.usefixtures("dev_on_hcp")
+@pytest.mark.parametrize(
+    "sub",
+    [
+        None,  # the plan phase of all three workspaces
+        [f"{HCP_PREFIX}{stack}:run_phase:apply" for stack in ("base", "workers", "platform")],
+        f"{HCP_PREFIX}workers:run_phase:apply",  # one exact subject given as a string
+    ],
+    ids=["plan", "apply", "one-subject"],
+)
+def test_an_hcp_terraform_trust_pinned_to_one_phase_of_the_environments_workspaces_passes(sub: Any) -> None:
+    assert rules.trust_is_pinned(hcp_trust(sub=sub), "dev") == []
+
+
+def test_an_hcp_terraform_trust_in_an_environment_not_on_hcp_terraform_fails() -> None:
+    """prod keeps its state in S3: no HCP Terraform run may assume its roles, whatever the subject."""
+    assert rules.trust_is_pinned(hcp_trust(), "prod") == [
+        "base: aws_iam_role.r: HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
+    ]
+
+
+def test_an_environment_whose_configuration_cannot_be_read_trusts_no_hcp_run_and_no_repository() -> None:
+    """No configuration: no HCP workspace is this environment's, and a GitHub subject of any repository is
+    only checked for being exact (the repository cannot be known)."""
+    assert rules.trust_is_pinned(hcp_trust(), "no-such-environment") == [
+        "base: aws_iam_role.r: HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
+    ]
+    assert rules.trust_is_pinned(trust({"Federated": OIDC}, github(sub="repo:o/r:environment:x")), "nope") == []
+
+
+def _config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **changes: dict[str, Any]) -> None:
+    """config/ with dev and prod, each changed at the top level as given (``prod={"state": ...}``)."""
+    for env in ("dev", "prod"):
+        raw = yaml.safe_load((ROOT / "config" / f"{env}.yaml").read_text())
+        raw.update(changes.get(env, {}))
+        (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
+    monkeypatch.delenv("VIBERGLASS_ENV", raising=False)
+
+
+def test_the_application_repository_is_read_from_the_checked_environments_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dev deploys a fork: a role trusting the main repository is right for prod and wrong for dev."""
+    raw = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    _config_dir(tmp_path, monkeypatch, dev={"github": {**raw["github"], "app_repository": "Ilities/fork"}})
+    role = trust({"Federated": OIDC}, github())
+    assert rules.trust_is_pinned(role, "prod") == []
+    assert rules.trust_is_pinned(role, "dev") == [
+        f"base: {ROLE}GitHub OIDC trust for Ilities/viberglass, not Ilities/fork"
+    ]
+
+
+def test_the_hcp_workspaces_are_read_from_the_checked_environments_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prod on HCP Terraform, dev on S3: prod's run roles pass, the same trust in dev fails."""
+    cloud = {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-prod"}}
+    _config_dir(tmp_path, monkeypatch, prod={"state": cloud})
+    prefix = "organization:ilities:project:viberglass-prod:workspace:viberglass-prod-"
+    role = hcp_trust(sub=[f"{prefix}{stack}:run_phase:apply" for stack in ("base", "workers", "platform")])
+    assert rules.trust_is_pinned(role, "prod") == []
+    assert rules.trust_is_pinned(role, "dev") == [
+        "base: aws_iam_role.r: HCP Terraform trust in an environment that does not use HCP Terraform (state.backend)"
+    ]
+
+
+def test_a_github_trust_with_only_a_pattern_condition_has_no_audience() -> None:
+    role = trust({"Federated": OIDC}, {"StringLike": {f"{GITHUB}:sub": "repo:Ilities/viberglass:*"}})
+    assert rules.trust_is_pinned(role, "prod") == [f"base: {ROLE}{NO_AUDIENCE}"]
+
+
+def test_a_trust_of_everyone_is_neither_a_service_nor_an_identity_provider() -> None:
+    """`"Principal": "*"` (a string, not a mapping) trusts any AWS account."""
+    assert rules.trust_is_pinned(trust("*"), "prod") == [f"base: {ROLE}{NEITHER}"]  # type: ignore[arg-type]
+
+
+def test_cdktf_comments_are_skipped_and_the_arguments_after_them_are_checked() -> None:
+    """cdktf writes a `//` block first in every resource: it is not an argument, and what follows it is."""
+    body = {"//": {"metadata": {"path": "viberglass-prod-platform/db"}, "secret_note": "x"}, "password": "hunter2"}
+    assert rules.no_secret_in_state(stack("aws_db_instance", d=body), "prod") == [
+        "base: aws_db_instance.d: " + SECRET_ARGUMENT.format("password")
+    ]
+
+
+def test_a_managed_password_switch_does_not_hide_the_arguments_after_it() -> None:
+    body = {"manage_master_user_password": True, "password": "hunter2"}
+    assert rules.no_secret_in_state(stack("aws_db_instance", d=body), "prod") == [
+        "base: aws_db_instance.d: " + SECRET_ARGUMENT.format("password")
+    ]
+
+
+def test_a_block_named_like_a_secret_is_not_a_secret_argument() -> None:
+    """Cognito's `password_policy { minimum_length }` holds a length; only the argument's own name counts."""
+    body = {
+        "password_policy": [{"minimum_length": 12, "require_numbers": True}],
+        "outer": [{"token_validity": [{"units": "hours"}]}],
+    }
+    assert rules.no_secret_in_state(stack("aws_cognito_user_pool", p=body), "prod") == []
+
+
+def test_a_secret_given_as_a_list_is_reported_with_its_index() -> None:
+    assert rules.no_secret_in_state(stack("aws_x", x={"password": ["hunter2"], "secret_id": ["s-1"]}), "prod") == [
+        "base: aws_x.x: " + SECRET_ARGUMENT.format("password[0]")
+    ]
+
+
+def test_a_switch_that_generates_a_secret_is_reported_only_when_on() -> None:
+    """Cognito's `generate_secret = true` keeps the client secret in state; `false` holds nothing."""
+    assert rules.no_secret_in_state(stack("aws_cognito_user_pool_client", c={"generate_secret": False}), "prod") == []
+    assert rules.no_secret_in_state(stack("aws_cognito_user_pool_client", c={"generate_secret": True}), "prod") == [
+        "base: aws_cognito_user_pool_client.c: " + SECRET_ARGUMENT.format("generate_secret")
+    ]
+
+
+def test_every_resource_with_a_secret_is_reported() -> None:
+    stacks = stack("aws_db_instance", a={"password": "1"}, b={"password": "2"})
+    assert rules.no_secret_in_state(stacks, "prod") == [
+        f"base: aws_db_instance.{k}: " + SECRET_ARGUMENT.format("password") for k in ("a", "b")
+    ]
+
+
+def test_only_an_ssm_read_without_decryption_keeps_a_secret_out_of_state() -> None:
+    """`with_decryption = false` leaves an SSM SecureString ciphertext; Secrets Manager has no such switch."""
+    ssm = {"base": {"data": {"aws_ssm_parameter": {"t": {"name": "/x", "with_decryption": False}}}}}
+    assert rules.no_secret_in_state(ssm, "prod") == []
+    ssm["base"]["data"]["aws_ssm_parameter"]["t"]["with_decryption"] = True
+    assert rules.no_secret_in_state(ssm, "prod") == [
+        "base: data.aws_ssm_parameter.t reads a secret into plan and state"
+    ]
+    version = {
+        "base": {"data": {"aws_secretsmanager_secret_version": {"v": {"secret_id": "s", "with_decryption": False}}}}
+    }
+    assert rules.no_secret_in_state(version, "prod") == [
+        "base: data.aws_secretsmanager_secret_version.v reads a secret into plan and state"
+    ]
+
+
+def test_a_rotation_trigger_in_lifecycle_is_not_a_value_in_state() -> None:
+    """`lifecycle.replace_triggered_by` names a generated value to follow, it does not store it."""
+    body = {"password_wo": "${ephemeral.random_password.p.result}",
+            "lifecycle": {"replace_triggered_by": ["${random_password.p.id}"]}}  # fmt: skip
+    assert rules.no_secret_in_state(stack("aws_db_instance", d=body), "prod") == []
