@@ -98,7 +98,9 @@ def test_with_hcp_terraform_no_aws_role_is_assumed_for_terraform_in_github(name:
             continue
         # `ops region --backend` prints the region and the state backend (kind=s3|cloud) in one Python start.
         backend = [i for i, s in enumerate(steps) if s.get("id") == "region"]
-        assert backend and re.search(r"-m ops region --env \S+ --backend ", steps[backend[0]]["run"]), f"{name}: {job_name}"
+        assert backend and re.search(r"-m ops region --env \S+ --backend ", steps[backend[0]]["run"]), (
+            f"{name}: {job_name}"
+        )
         for i in aws:
             checked += 1
             assert backend[0] < i, f"{name}: {job_name}: the backend is known before any role"
