@@ -180,8 +180,8 @@ def test_no_workflow_names_a_region(path: Path) -> None:
                 continue
             assert step["with"]["aws-region"] == "${{ steps.region.outputs.region }}", (job_name, index)
             assert region_steps and region_steps[0] < index, f"{job_name}: no region step before step {index}"
-            assert re.search(r"-m ops region --env \"\$(VIBERGLASS_ENV|ENVIRONMENT)\"( --backend)? >> \"\$GITHUB_OUTPUT\"$",
-                             steps[region_steps[0]]["run"]), job_name  # fmt: skip
+            region = r"-m ops region --env \"\$(VIBERGLASS_ENV|ENVIRONMENT)\"( --backend)? >> \"\$GITHUB_OUTPUT\"$"
+            assert re.search(region, steps[region_steps[0]]["run"]), job_name
 
 
 def test_ops_region_prints_the_configured_region(
