@@ -147,8 +147,12 @@ def _discover(args: argparse.Namespace) -> int:
 def _region(args: argparse.Namespace) -> int:
     from ops.environment import load_config  # not ops.common: no boto3 for a configuration read
 
-    # A key=value line for $GITHUB_OUTPUT: workflows take the region from config, never a literal.
-    print(f"region={load_config(args.env).aws.region}")
+    # key=value lines for $GITHUB_OUTPUT: workflows take the region from config, never a literal; with
+    # --backend also the state backend (kind=s3|cloud), so a job reads its configuration in one Python start.
+    cfg = load_config(args.env)
+    print(f"region={cfg.aws.region}")
+    if args.backend:
+        print(f"kind={cfg.state.backend}")
     return 0
 
 
@@ -535,9 +539,12 @@ def _add_secret_commands(sub: Any) -> None:
         "region",
         _region,
         "Print the environment's AWS region (aws.region of its configuration) as a region=... line.",
-        f"{OPS} region --env prod",
+        f"{OPS} region --env prod --backend",
     )
     p.add_argument("--env", required=True, type=valid.environment, help="environment")
+    p.add_argument(
+        "--backend", action="store_true", help="also print its state backend (state.backend) as a kind=... line"
+    )
 
     p = _command(
         sub,

@@ -8,6 +8,7 @@ Nothing here runs a real plan; the workflows run the real Terraform.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -63,12 +64,13 @@ class Workspace:
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
     def comment(self, env: str = "dev") -> tuple[str, dict[str, Any]]:
-        """Render the comment from the script's args, as the plan job does."""
-        subprocess.run(
-            [sys.executable, "-m", "ops", "plan-comment", f"@{self.root}/plans/{env}/args", "--out",
-             str(self.root / "comment.md"), "--summary", str(self.root / "summary.json")],
-            cwd=self.root, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
-        )  # fmt: skip
+        """Render the comment from the script's args, as the plan job does (`python -m ops plan-comment
+        @plans/<env>/args` from the checkout; here through the same `main`, without starting Python again)."""
+        from ops.__main__ import main
+
+        with contextlib.chdir(self.root):  # the args file names the plans relative to the checkout
+            status = main(["plan-comment", f"@plans/{env}/args", "--out", "comment.md", "--summary", "summary.json"])
+        assert status == 0
         summary = json.loads((self.root / "summary.json").read_text())
         return (self.root / "comment.md").read_text(), {s["name"]: s for s in summary["stacks"]}
 
@@ -87,8 +89,15 @@ def test_standin_terraform_replays_a_recording(ws: Workspace) -> None:
     assert result.returncode == 1
 
 
-def test_every_stack_planned_exits_0(ws: Workspace) -> None:
-    result = ws.run("plan-stacks.sh", "dev")
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, subprocess.CompletedProcess[str]]:
+    """One `plan-stacks.sh dev` where every stack plans, shared by the tests that read what it left."""
+    ws = Workspace(tmp_path_factory.mktemp("planned"))
+    return ws, ws.run("plan-stacks.sh", "dev")
+
+
+def test_every_stack_planned_exits_0(planned: tuple[Workspace, subprocess.CompletedProcess[str]]) -> None:
+    ws, result = planned
     assert result.returncode == 0, result.stdout + result.stderr
     _, stacks = ws.comment()
     assert {n: s["status"] for n, s in stacks.items()} == dict.fromkeys(("dev/base", "dev/workers", "dev/platform"),
@@ -140,8 +149,8 @@ def test_missing_synth_output_is_a_failure(ws: Workspace) -> None:
     assert ws.run("plan-stacks.sh", "dev").returncode == 1
 
 
-def test_plan_json_never_lands_in_the_plans_folder(ws: Workspace) -> None:
-    ws.run("plan-stacks.sh", "dev")
+def test_plan_json_never_lands_in_the_plans_folder(planned: tuple[Workspace, subprocess.CompletedProcess[str]]) -> None:
+    ws, _ = planned
     assert sorted(p.name for p in (ws.root / "plans/dev").iterdir()) == ["args", "base.txt", "platform.txt",
                                                                          "workers.txt"]  # fmt: skip
     assert (ws.root / "cdktf.out/stacks/base/plan.json").exists()

@@ -143,16 +143,17 @@ def results(jobs: dict[str, Job]) -> dict[str, str]:
 # -- prod: one plan -> approve -> apply round per stack ------------------------------------------------------------
 
 
-def test_a_new_cross_stack_output_applies_in_one_prod_dispatch(dispatch: Dispatch) -> None:
+def test_a_new_cross_stack_output_applies_in_one_prod_dispatch(base_unchanged: Dispatch, tmp_path: Path) -> None:
     """workers adds an output platform reads: platform cannot even be planned until workers is applied, and
-    the dispatch plans it after that apply, so platform's reviewed plan holds the real upstream value."""
-    dispatch.given("base", "show -json", "file:plans/noop.json")
+    the dispatch plans it after that apply, so platform's reviewed plan holds the real upstream value. (Base,
+    without changes, is the shared first jobs of ``base_unchanged``.)"""
+    dispatch = base_unchanged.fork(tmp_path / "dispatch")
     dispatch.given("workers", "show -json", "file:plans/prod_workers_new_output.json")
     dispatch.given("workers", "show -json after workers", "file:plans/noop.json")
     dispatch.given("platform", "plan", "plan_missing_new_workers_output")
     dispatch.given("platform", "plan after workers", "plan_changes")
     dispatch.given("platform", "show -json", "file:plans/prod_platform_new_parameter.json")
-    jobs = dispatch.run()
+    jobs = dispatch.resume()
     assert results(jobs) == {"main-only": "success", "plan-base": "success", "apply-base": "skipped",
                              "plan-workers": "success", "apply-workers": "success", "plan-platform": "success",
                              "apply-platform": "success"}, {n: j.log[-2000:] for n, j in jobs.items()}  # fmt: skip
@@ -208,12 +209,21 @@ def _platform_changes(dispatch: Dispatch) -> Dispatch:
 
 
 @pytest.fixture(scope="module")
-def platform_upstream(tmp_path_factory: pytest.TempPathFactory) -> Dispatch:
+def base_unchanged(tmp_path_factory: pytest.TempPathFactory) -> Dispatch:
+    """A prod dispatch from main whose base plan shows no changes, run up to base's (skipped) apply: the
+    scenarios that change only later stacks fork it (``Dispatch.fork``) and give those stacks' answers."""
+    dispatch = Dispatch(tmp_path_factory.mktemp("base-unchanged")).given("base", "show -json", "file:plans/noop.json")
+    dispatch.run(until="apply-base")
+    return dispatch
+
+
+@pytest.fixture(scope="module")
+def platform_upstream(base_unchanged: Dispatch, tmp_path_factory: pytest.TempPathFactory) -> Dispatch:
     """A dispatch that changes platform only, run up to platform's plan: base and workers planned, nothing to
     apply. The tests of platform's plan and apply fork it (``Dispatch.fork``) instead of running these jobs
     again."""
-    dispatch = _platform_changes(Dispatch(tmp_path_factory.mktemp("platform-upstream")))
-    dispatch.run(until="apply-workers")
+    dispatch = _platform_changes(base_unchanged.fork(tmp_path_factory.mktemp("platform-upstream")))
+    dispatch.resume(until="apply-workers")
     return dispatch
 
 
@@ -446,4 +456,7 @@ def test_a_direct_push_or_a_dispatch_gets_no_comment(dev_pushed: Dispatch, tmp_p
     dev = dev_pushed.fork(tmp_path / "dev", pulls=[])
     assert dev.resume()["comment"].result == "success"
     assert _comments(dev) == []
-    assert _dev(tmp_path / "again").run(event="workflow_dispatch")["comment"].result == "skipped"
+    # A dispatch: the comment job is decided on the event (the deploy job before it is forked, not re-run).
+    dispatched = dev_pushed.fork(tmp_path / "again", event="workflow_dispatch")
+    assert dispatched.resume()["comment"].result == "skipped"
+    assert _comments(dispatched) == []

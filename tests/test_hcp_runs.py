@@ -9,6 +9,7 @@ redacted-plan endpoint Terraform's cloud backend reads); none was recorded from 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -203,9 +204,9 @@ def test_cloud_stacks_get_speculative_plans_and_one_comment(api: StandInHcpApi, 
     assert args[:2] == ["--plan", "dev/base=cdktf.out/stacks/base/plan.json"]
     assert not list((tmp_path / "plans").rglob("*.json"))  # the plan JSON stays beside the stack
     summary = tmp_path / "summary.json"
-    subprocess.run([sys.executable, "-m", "ops", "plan-comment", f"@{tmp_path}/plans/dev/args", "--out",
-                    str(tmp_path / "comment.md"), "--summary", str(summary)],
-                   cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)  # fmt: skip
+    # The plan job's `python -m ops plan-comment @plans/dev/args`, through the same `main` in the checkout.
+    with contextlib.chdir(tmp_path):
+        assert main(["plan-comment", "@plans/dev/args", "--out", "comment.md", "--summary", str(summary)]) == 0
     stacks = {s["name"]: s for s in json.loads(summary.read_text())["stacks"]}
     assert {n: s["status"] for n, s in stacks.items()} == dict.fromkeys(
         ("dev/base", "dev/workers", "dev/platform"), "planned"

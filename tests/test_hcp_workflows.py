@@ -96,18 +96,21 @@ def test_with_hcp_terraform_no_aws_role_is_assumed_for_terraform_in_github(name:
                if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials")]  # fmt: skip
         if not aws:
             continue
-        backend = [i for i, s in enumerate(steps) if s.get("id") == "backend"]
-        assert backend and "load().state.backend" in steps[backend[0]]["run"], f"{name}: {job_name}"
+        # `ops region --backend` prints the region and the state backend (kind=s3|cloud) in one Python start.
+        backend = [i for i, s in enumerate(steps) if s.get("id") == "region"]
+        assert backend and re.search(r"-m ops region --env \S+ --backend ", steps[backend[0]]["run"]), (
+            f"{name}: {job_name}"
+        )
         for i in aws:
             checked += 1
             assert backend[0] < i, f"{name}: {job_name}: the backend is known before any role"
             guard = str(steps[i].get("if"))
-            if "steps.backend.outputs.kind == 'cloud'" in guard:
+            if "steps.region.outputs.kind == 'cloud'" in guard:
                 later = [str(s.get("run", "")) for s in steps[i + 1 :]]
                 assert name.startswith("terraform-deploy-") and "--running-image" in later[0], f"{name}: {job_name}"
                 assert not [run for run in later if TERRAFORM.search(run)], (
                     "with HCP Terraform an AWS role only for the backend redeploy, after every Terraform run"
                 )
             else:
-                assert "steps.backend.outputs.kind != 'cloud'" in guard, f"{name}: {job_name}: step {i}"
+                assert "steps.region.outputs.kind != 'cloud'" in guard, f"{name}: {job_name}: step {i}"
     assert checked

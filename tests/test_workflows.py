@@ -180,8 +180,8 @@ def test_no_workflow_names_a_region(path: Path) -> None:
                 continue
             assert step["with"]["aws-region"] == "${{ steps.region.outputs.region }}", (job_name, index)
             assert region_steps and region_steps[0] < index, f"{job_name}: no region step before step {index}"
-            assert re.search(r"-m ops region --env \"\$(VIBERGLASS_ENV|ENVIRONMENT)\" >> \"\$GITHUB_OUTPUT\"$",
-                             steps[region_steps[0]]["run"]), job_name  # fmt: skip
+            region = r"-m ops region --env \"\$(VIBERGLASS_ENV|ENVIRONMENT)\"( --backend)? >> \"\$GITHUB_OUTPUT\"$"
+            assert re.search(region, steps[region_steps[0]]["run"]), job_name
 
 
 def test_ops_region_prints_the_configured_region(
@@ -202,5 +202,13 @@ def test_ops_region_prints_the_configured_region(
     monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(config))
     assert main(["region", "--env", "prod"]) == 0
     assert capsys.readouterr().out == "region=eu-central-1\n"
+    # --backend: the state backend too, for the deploy and plan jobs (one configuration read a job).
+    assert main(["region", "--env", "prod", "--backend"]) == 0
+    assert capsys.readouterr().out == "region=eu-central-1\nkind=s3\n"
+    raw = yaml.safe_load(prod.read_text())
+    raw["state"] = {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-prod"}}
+    prod.write_text(yaml.safe_dump(raw))
+    assert main(["region", "--env", "prod", "--backend"]) == 0
+    assert capsys.readouterr().out == "region=eu-central-1\nkind=cloud\n"
     assert main(["region", "--env", "staging"]) == 2
     assert capsys.readouterr().err.count("error:") == 1

@@ -36,8 +36,9 @@ for stack in $stacks; do
   lockfile=()
   # A committed lock file (scripts/ci/provider-locks.sh use) must be obeyed, never rewritten.
   [ -f "$dir/.terraform.lock.hcl" ] && lockfile=(-lockfile=readonly)
+  # A cloud backend? Standard library only: -I -S (no site-packages, no user site) halves the start.
   cloud=false
-  if [ -f "$dir/cdk.tf.json" ] && "${PYTHON:-python3}" -c 'import json, sys
+  if [ -f "$dir/cdk.tf.json" ] && "${PYTHON:-python3}" -I -S -c 'import json, sys
 sys.exit("cloud" not in json.load(open(sys.argv[1])).get("terraform", {}))' "$dir/cdk.tf.json" 2> /dev/null; then
     cloud=true
   fi
