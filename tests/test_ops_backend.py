@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 import pytest
 
 from ops import backend
@@ -33,6 +32,7 @@ from ops.backend import (
 )
 from ops.common import InputError, OpsError, Report
 from ops.waiting import Timing
+from tests.aws_clients import moto_client
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 REPO = "dev-viberglass-backend"
@@ -242,7 +242,7 @@ def put_image(tag: str, seed: str) -> str:
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                            "config": {"digest": f"sha256:{seed * 64}"}, "layers": []})  # fmt: skip
     digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
-    boto3.client("ecr", region_name=REGION).put_image(repositoryName=REPO, imageManifest=manifest, imageTag=tag,
+    moto_client("ecr").put_image(repositoryName=REPO, imageManifest=manifest, imageTag=tag,
                                                       imageDigest=digest)  # fmt: skip
     return digest
 
@@ -250,14 +250,14 @@ def put_image(tag: str, seed: str) -> str:
 def terraform_revision(memory: str = "1024") -> str:
     """What a platform apply registers: the backend and its init container on the placeholder tag, a sidecar
     of another repository, and the ARN published for the deploys."""
-    ecs: Any = boto3.client("ecs", region_name=REGION)  # the stubs want TypedDicts for the containers
+    ecs: Any = moto_client("ecs")  # the stubs want TypedDicts for the containers
     arn = ecs.register_task_definition(
         family=FAMILY, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory=memory,
         containerDefinitions=[container("backend", f"{URL}:latest", essential=True),
                               container("prepare-volumes", f"{URL}:latest", essential=False),
                               container("otel", SIDECAR, essential=False)],
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
-    boto3.client("ssm", region_name=REGION).put_parameter(Name="/viberglass/dev/ecs/taskDefinition", Value=arn,
+    moto_client("ssm").put_parameter(Name="/viberglass/dev/ecs/taskDefinition", Value=arn,
                                                           Type="String", Overwrite=True)  # fmt: skip
     return str(arn)
 
@@ -274,32 +274,32 @@ def platform(aws: str, health: Health, monkeypatch: pytest.MonkeyPatch) -> dict[
     """The backend of dev in moto: repository with two commit images, Terraform's revision 1, the service
     running it, the discovery parameters. Returns tag -> digest."""
     monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
-    boto3.client("ecr", region_name=REGION).create_repository(repositoryName=REPO)
+    moto_client("ecr").create_repository(repositoryName=REPO)
     digests = {SHA_1: put_image(SHA_1, "1"), SHA_2: put_image(SHA_2, "2")}
-    ecs = boto3.client("ecs", region_name=REGION)
+    ecs = moto_client("ecs")
     ecs.create_cluster(clusterName=FAMILY)
     ecs.create_service(cluster=FAMILY, serviceName=FAMILY, taskDefinition=terraform_revision(), desiredCount=1,
                        launchType="FARGATE")  # fmt: skip
     values = {"ecs/cluster": FAMILY, "ecs/service": FAMILY, "ecs/containerName": "backend",
               "deployment/ecrRepository": URL, "frontend/apiUrl": health.url}  # fmt: skip
-    ssm = boto3.client("ssm", region_name=REGION)
+    ssm = moto_client("ssm")
     for suffix, value in values.items():
         ssm.put_parameter(Name=f"/viberglass/dev/{suffix}", Value=value, Type="String")
     return digests
 
 
 def running() -> str:
-    found = boto3.client("ecs", region_name=REGION).describe_services(cluster=FAMILY, services=[FAMILY])
+    found = moto_client("ecs").describe_services(cluster=FAMILY, services=[FAMILY])
     return short(found["services"][0]["taskDefinition"])
 
 
 def images_of(revision: str) -> dict[str, str]:
-    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=revision)
+    found = moto_client("ecs").describe_task_definition(taskDefinition=revision)
     return {c["name"]: c["image"] for c in found["taskDefinition"]["containerDefinitions"]}
 
 
 def revisions() -> list[str]:
-    return [short(a) for a in boto3.client("ecs", region_name=REGION).list_task_definitions()["taskDefinitionArns"]]
+    return [short(a) for a in moto_client("ecs").list_task_definitions()["taskDefinitionArns"]]
 
 
 def said(out: io.StringIO) -> list[str]:
@@ -336,7 +336,7 @@ def test_deploy_says_what_it_does(platform: dict[str, str], health: Health) -> N
 def test_deploy_keeps_terraforms_settings_and_drops_nothing_it_registered(platform: dict[str, str]) -> None:
     terraform_revision(memory="4096")  # revision 2: an apply raised the memory
     deploy(SHA_1)
-    found = boto3.client("ecs", region_name=REGION).describe_task_definition(taskDefinition=f"{FAMILY}:3")
+    found = moto_client("ecs").describe_task_definition(taskDefinition=f"{FAMILY}:3")
     definition = found["taskDefinition"]
     assert (definition["memory"], definition["cpu"], definition["networkMode"]) == ("4096", "512", "awsvpc")
     assert [c.get("essential") for c in definition["containerDefinitions"]] == [True, False, False]
@@ -413,7 +413,7 @@ def test_running_image_before_any_push_changes_nothing(platform: dict[str, str])
 
 
 def test_running_image_of_another_repository_is_an_error(platform: dict[str, str]) -> None:
-    ecs: Any = boto3.client("ecs", region_name=REGION)
+    ecs: Any = moto_client("ecs")
     other = ecs.register_task_definition(
         family=FAMILY, containerDefinitions=[container("backend", SIDECAR, memory=512)]
     )
@@ -444,7 +444,7 @@ def test_an_unhealthy_rerun_changes_nothing(platform: dict[str, str], health: He
 
 
 def test_a_deregistered_terraform_definition_says_to_apply(platform: dict[str, str]) -> None:
-    boto3.client("ecs", region_name=REGION).deregister_task_definition(taskDefinition=f"{FAMILY}:1")
+    moto_client("ecs").deregister_task_definition(taskDefinition=f"{FAMILY}:1")
     with pytest.raises(OpsError) as error:
         deploy(SHA_2)
     assert str(error.value) == (
@@ -454,7 +454,7 @@ def test_a_deregistered_terraform_definition_says_to_apply(platform: dict[str, s
 
 
 def test_a_definition_without_the_backend_container_is_an_error(platform: dict[str, str]) -> None:
-    boto3.client("ssm", region_name=REGION).put_parameter(Name="/viberglass/dev/ecs/containerName", Value="api",
+    moto_client("ssm").put_parameter(Name="/viberglass/dev/ecs/containerName", Value="api",
                                                           Type="String", Overwrite=True)  # fmt: skip
     with pytest.raises(OpsError) as error:
         deploy(SHA_2)
@@ -465,7 +465,7 @@ def test_a_definition_without_the_backend_container_is_an_error(platform: dict[s
 
 
 def test_a_missing_service_is_named(platform: dict[str, str]) -> None:
-    ecs = boto3.client("ecs", region_name=REGION)
+    ecs = moto_client("ecs")
     ecs.delete_service(cluster=FAMILY, service=FAMILY, force=True)
     with pytest.raises(OpsError) as error:
         deploy(SHA_2)
@@ -512,7 +512,7 @@ def test_rollback_to_the_running_revision_is_refused(platform: dict[str, str]) -
 def test_rollback_to_a_deregistered_revision_says_what_to_do(platform: dict[str, str]) -> None:
     deploy(SHA_1)
     deploy(SHA_2)
-    boto3.client("ecs", region_name=REGION).deregister_task_definition(taskDefinition=f"{FAMILY}:2")
+    moto_client("ecs").deregister_task_definition(taskDefinition=f"{FAMILY}:2")
     with pytest.raises(InputError) as error:
         rollback(to_revision="2")
     assert str(error.value) == (
@@ -532,7 +532,7 @@ def test_rollback_to_an_image_deploys_it(platform: dict[str, str]) -> None:
 def test_restart_starts_a_new_deployment_of_the_running_revision(platform: dict[str, str]) -> None:
     out = io.StringIO()
     backend.restart("dev", timing=FAST, report=Report(out=out))
-    ecs = boto3.client("ecs", region_name=REGION)
+    ecs = moto_client("ecs")
     deployments = ecs.describe_services(cluster=FAMILY, services=[FAMILY])["services"][0]["deployments"]
     assert running() == f"{FAMILY}:1" and revisions() == [f"{FAMILY}:1"] and deployments
     assert said(out)[0] == f"Restarting the backend of dev ({FAMILY}:1)" and said(out)[-1] == "Restarted"

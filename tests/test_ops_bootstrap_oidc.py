@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import yaml
 
@@ -29,6 +28,7 @@ from ops.bootstrap_oidc import (
     role_specs,
 )
 from ops.common import InputError, Report, load_config
+from tests.aws_clients import moto_client
 from tests.conftest import raw_config, use_account
 
 DEV, MOTO = "111122223333", "123456789012"
@@ -41,7 +41,7 @@ INLINE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "
 
 
 def iam() -> Any:
-    return boto3.client("iam", region_name="eu-west-1")
+    return moto_client("iam")
 
 
 @pytest.fixture

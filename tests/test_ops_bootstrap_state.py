@@ -24,6 +24,7 @@ from ops.bootstrap_state import (
     tls_only_statement,
 )
 from ops.common import InputError, OpsError, Report
+from tests.aws_clients import moto_client
 from tests.conftest import raw_config
 
 BUCKET, TABLE, REGION, ACCOUNT = "viberglass-test-state", "viberglass-test-locks", "eu-west-1", "123456789012"
@@ -57,7 +58,7 @@ IN_PLACE = [
 
 
 def s3() -> Any:
-    return boto3.client("s3", region_name=REGION)
+    return moto_client("s3")
 
 
 def bootstrap(*, table: str | None = TABLE, dry_run: bool = False, days: int = 30) -> tuple[StateBootstrap, Any]:
@@ -134,17 +135,17 @@ def test_a_dry_run_lists_what_it_would_create_and_creates_nothing(aws: str) -> N
         "  would   create the table (LockID string key, on-demand, encrypted)",
         "  would   turn on point-in-time recovery",
     ]  # fmt: skip
-    assert s3().list_buckets()["Buckets"] == [] and boto3.client("dynamodb", region_name=REGION).list_tables()[
+    assert s3().list_buckets()["Buckets"] == [] and moto_client("dynamodb").list_tables()[
         "TableNames"] == []  # fmt: skip
 
 
 def test_without_a_lock_table_none_is_made(aws: str) -> None:
     assert both(table=None)[-1] == "Lock table: none configured (state.s3.use_lockfile: S3-native locking)"
-    assert boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"] == []
+    assert moto_client("dynamodb").list_tables()["TableNames"] == []
 
 
 def test_the_lock_table_is_tagged_as_the_bootstraps(bootstrapped: None) -> None:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = moto_client("dynamodb")
     arn = dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
     assert dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [
         {"Key": "Project", "Value": "viberglass"}, {"Key": "ManagedBy", "Value": "ops bootstrap-state"}]  # fmt: skip
@@ -231,14 +232,14 @@ def test_foreign_lifecycle_rules_are_named_even_without_an_id(bootstrapped: None
 
 
 def test_point_in_time_recovery_turned_off_is_turned_on(bootstrapped: None) -> None:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = moto_client("dynamodb")
     off: Any = {"PointInTimeRecoveryEnabled": False}
     dynamodb.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification=off)
     assert both()[-2:] == ["  ok      table exists with the LockID key", "  changed turn on point-in-time recovery"]
 
 
 def test_a_table_with_another_key_is_refused(aws: str) -> None:
-    boto3.client("dynamodb", region_name=REGION).create_table(
+    moto_client("dynamodb").create_table(
         TableName=TABLE, AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")  # fmt: skip
     made, _ = bootstrap()
@@ -251,7 +252,7 @@ def test_a_table_with_another_key_is_refused(aws: str) -> None:
 
 
 def test_a_bucket_in_another_region_is_refused_whole(aws: str) -> None:
-    boto3.client("s3", region_name="eu-central-1").create_bucket(
+    moto_client("s3", "eu-central-1").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})  # fmt: skip
     with pytest.raises(OpsError) as error:
         bucket_lines()
@@ -262,13 +263,13 @@ def test_a_bucket_in_another_region_is_refused_whole(aws: str) -> None:
 
 
 def test_a_bucket_in_us_east_1_is_read_as_us_east_1(aws: str) -> None:
-    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    moto_client("s3", "us-east-1").create_bucket(Bucket=BUCKET)
     with pytest.raises(OpsError, match=f"bucket {BUCKET} is in us-east-1, not {REGION};"):
         bucket_lines()
 
 
 def test_a_bucket_of_another_account_is_refused_whole(aws: str) -> None:
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
+    credentials = moto_client("sts").assume_role(
         RoleArn="arn:aws:iam::222222222222:role/other", RoleSessionName="other")["Credentials"]  # fmt: skip
     foreign: Any = boto3.client("s3", region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
                                 aws_secret_access_key=credentials["SecretAccessKey"],

@@ -11,12 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 from ops import images
 from ops.common import InputError, OpsError, Report
 from ops.images import Registry, Remote, remote_of, split, tag_names
+from tests.aws_clients import moto_client
 from tests.conftest import ROOT, standin_path
 
 REGION = "eu-west-1"
@@ -38,13 +38,13 @@ def put(tag: str, config: str, repository: str = REPO, text: str | None = None) 
     """An image in ECR (moto) naming ``config``; its digest."""
     body = manifest(config) if text is None else text
     digest = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
-    boto3.client("ecr", region_name=REGION).put_image(repositoryName=repository, imageManifest=body, imageTag=tag,
+    moto_client("ecr").put_image(repositoryName=repository, imageManifest=body, imageTag=tag,
                                                       imageDigest=digest)  # fmt: skip
     return digest
 
 
 def ecr_tag(tag: str, repository: str = REPO) -> str | None:
-    answer = boto3.client("ecr", region_name=REGION).batch_get_image(repositoryName=repository,
+    answer = moto_client("ecr").batch_get_image(repositoryName=repository,
                                                                       imageIds=[{"imageTag": tag}])  # fmt: skip
     return str(answer["images"][0]["imageId"]["imageDigest"]) if answer["images"] else None
 
@@ -52,7 +52,7 @@ def ecr_tag(tag: str, repository: str = REPO) -> str | None:
 @pytest.fixture
 def repo(aws: str) -> Registry:
     """An empty repository whose commit tags are immutable (``latest`` moves), as the platform stack makes."""
-    boto3.client("ecr", region_name=REGION).create_repository(
+    moto_client("ecr").create_repository(
         repositoryName=REPO, imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}],
     )  # fmt: skip
@@ -200,7 +200,7 @@ def test_move_hands_ecr_the_media_type_the_manifest_does_not_state(repo: Registr
     oci = "application/vnd.oci.image.manifest.v1+json"
     text = json.dumps({"schemaVersion": 2, "config": {"digest": ID}, "layers": []})
     digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    boto3.client("ecr", region_name=REGION).put_image(repositoryName=REPO, imageManifest=text, imageTag=SHA_A,
+    moto_client("ecr").put_image(repositoryName=REPO, imageManifest=text, imageTag=SHA_A,
                                                       imageDigest=digest, imageManifestMediaType=oci)  # fmt: skip
     remote = repo.find(REPO, tag=SHA_A)
     assert remote is not None and repo.move(REPO, remote, "latest") is True
