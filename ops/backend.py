@@ -68,8 +68,9 @@ def rollout(service: dict[str, Any], task_definition: str) -> tuple[bool | None,
     running, desired = service.get("runningCount", 0), service.get("desiredCount", 0)
     state = primary.get("rolloutState", "")
     status = f"{state or 'deploying'}, {running}/{desired} tasks running"
-    if short(service.get("taskDefinition", "")) != short(task_definition):
-        return False, f"service moved to {short(service.get('taskDefinition', ''))} (circuit breaker?)"
+    runs = short(service.get("taskDefinition", ""))
+    if runs != short(task_definition):
+        return False, f"service moved to {runs} (circuit breaker?)"
     if state == "FAILED":
         return False, f"rollout failed: {primary.get('rolloutStateReason', '')}"
     others = [d for d in service.get("deployments", []) if d.get("status") != "PRIMARY"]
@@ -85,8 +86,8 @@ def unchanged(running: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 def backend_images(definition: dict[str, Any], repository_url: str) -> list[str]:
     """Names of the containers of ``definition`` that run an image of ``repository_url``."""
-    return [c["name"] for c in definition["containerDefinitions"]
-            if image_repository(str(c.get("image", ""))) == repository_url]  # fmt: skip
+    # ECS requires an image for every container: DescribeTaskDefinition always returns one.
+    return [c["name"] for c in definition["containerDefinitions"] if image_repository(c["image"]) == repository_url]
 
 
 def pinned_to_digest(definition: dict[str, Any], repository_url: str) -> bool:
@@ -94,7 +95,7 @@ def pinned_to_digest(definition: dict[str, Any], repository_url: str) -> bool:
     (a revision `deploy backend` registered; Terraform's own run a tag)."""
     names = set(backend_images(definition, repository_url))
     return bool(names) and all(
-        "@sha256:" in str(c.get("image", "")) for c in definition["containerDefinitions"] if c["name"] in names
+        "@sha256:" in c["image"] for c in definition["containerDefinitions"] if c["name"] in names
     )
 
 
@@ -226,7 +227,7 @@ class Backend:
         """The digest-pinned image the backend container runs now; None when the service still runs
         Terraform's placeholder tag and that tag is not in ECR (no image was ever pushed)."""
         container = self.targets["ecs/containerName"]
-        image = next((str(c.get("image", "")) for c in running["containerDefinitions"] if c["name"] == container), "")
+        image = next((str(c["image"]) for c in running["containerDefinitions"] if c["name"] == container), "")
         if image_repository(image) != self.repository_url:
             raise OpsError(
                 f"{short(running['taskDefinitionArn'])} runs {image!r}, not an image of {self.repository_url}"
@@ -281,10 +282,13 @@ def deploy(
     report.section(f"Deploy failed: {why}; rolling back to {short(previous)}")
     backend.point_at(previous)
     back, status = backend.steady(previous)
-    raise OpsError(
-        f"deploy of {short(new)} failed ({why}); rolled back to {short(previous)}"
-        + ("" if back else f", but the rollback is not steady yet: {status}")
-    )
+    raise OpsError(rolled_back(new, why, previous, steady=back, status=status))
+
+
+def rolled_back(new: str, why: str, previous: str, *, steady: bool, status: str) -> str:
+    """The error of a deploy of ``new`` that failed (``why``) and was rolled back to ``previous``."""
+    message = f"deploy of {short(new)} failed ({why}); rolled back to {short(previous)}"
+    return message if steady else f"{message}, but the rollback is not steady yet: {status}"
 
 
 def parse_revision(text: str, family: str) -> str:

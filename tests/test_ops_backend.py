@@ -85,7 +85,7 @@ def test_the_revision_number_is_the_last_part_of_a_name_or_arn() -> None:
     ("image", "repository"),
     [(f"{URL}:latest", URL), (f"{URL}@sha256:{'a' * 64}", URL), (URL, URL),
      ("localhost:5000/app", "localhost:5000/app"), ("localhost:5000/app:v1", "localhost:5000/app"),
-     ("host/a@sha256:1:2", "host/a")],
+     ("host/a@sha256:1:2", "host/a"), ("host/a@b@c", "host/a")],
 )  # fmt: skip
 def test_the_repository_of_an_image_drops_its_tag_or_digest(image: str, repository: str) -> None:
     assert image_repository(image) == repository
@@ -183,7 +183,7 @@ def test_a_running_revision_that_differs_in_any_registered_key_is_changed(change
 
 def test_only_containers_of_the_repository_run_the_backend_image() -> None:
     definition = described(container("backend", f"{URL}:latest"), container("otel", SIDECAR),
-                           container("prepare-volumes", f"{URL}@sha256:1"), {"name": "no-image"})  # fmt: skip
+                           container("prepare-volumes", f"{URL}@sha256:1"))  # fmt: skip
     assert backend_images(definition, URL) == ["backend", "prepare-volumes"]
 
 
@@ -322,12 +322,13 @@ def test_deploy_pins_every_backend_container_to_the_digest_and_leaves_the_sideca
 def test_deploy_says_what_it_does(platform: dict[str, str], health: Health) -> None:
     _, lines = deploy(SHA_2)
     pinned = f"{URL}@{platform[SHA_2]}"
-    assert lines[:5] == [
+    assert lines[:6] == [
         "Deploying the backend of dev",
         f"  running now: {FAMILY}:1; Terraform's definition: {FAMILY}:1",
         f"  image {URL}:{SHA_2} is {platform[SHA_2]}",
         f"  registered {FAMILY}:2 (Terraform's {FAMILY}:1 with the new image)",
         f"  service {FAMILY} now runs {FAMILY}:2",
+        "  [    0s] waiting for a steady state: COMPLETED, 1/1 tasks running",
     ]
     assert lines[-1] == f"Deployed {FAMILY}:2 ({pinned})"
     assert f"  smoke {health.url}health: 200 (attempt 1/5)" in lines and health.paths == ["/health"]
@@ -425,8 +426,10 @@ def test_running_image_of_another_repository_is_an_error(platform: dict[str, str
 
 def test_a_failed_health_check_rolls_back(platform: dict[str, str], health: Health) -> None:
     health.status = 503
+    out = io.StringIO()
     with pytest.raises(OpsError) as error:
-        deploy(SHA_2)
+        backend.deploy("dev", SHA_2, timing=FAST, report=Report(out=out))
+    assert f"Deploy failed: {health.url}health did not answer 2xx; rolling back to {FAMILY}:1" in said(out)
     assert str(error.value) == (
         f"deploy of {FAMILY}:2 failed ({health.url}health did not answer 2xx); rolled back to {FAMILY}:1"
     )
@@ -530,9 +533,56 @@ def test_rollback_to_an_image_deploys_it(platform: dict[str, str]) -> None:
 
 
 def test_restart_starts_a_new_deployment_of_the_running_revision(platform: dict[str, str]) -> None:
+    before = moto_client("ecs").describe_services(cluster=FAMILY, services=[FAMILY])["services"][0]["deployments"]
     out = io.StringIO()
     backend.restart("dev", timing=FAST, report=Report(out=out))
     ecs = moto_client("ecs")
     deployments = ecs.describe_services(cluster=FAMILY, services=[FAMILY])["services"][0]["deployments"]
-    assert running() == f"{FAMILY}:1" and revisions() == [f"{FAMILY}:1"] and deployments
+    assert running() == f"{FAMILY}:1" and revisions() == [f"{FAMILY}:1"]
+    assert [d["id"] for d in deployments] != [d["id"] for d in before]  # a new deployment (forceNewDeployment)
     assert said(out)[0] == f"Restarting the backend of dev ({FAMILY}:1)" and said(out)[-1] == "Restarted"
+
+
+def test_a_rollback_that_settles_says_so_and_one_that_does_not_says_how_far_it_got() -> None:
+    arn = f"{ARN}:2"
+    assert backend.rolled_back(arn, "rollout failed: x", f"{FAMILY}:1", steady=True, status="COMPLETED") == (
+        f"deploy of {FAMILY}:2 failed (rollout failed: x); rolled back to {FAMILY}:1")  # fmt: skip
+    assert backend.rolled_back(arn, "x", f"{ARN}:1", steady=False, status="IN_PROGRESS, 0/1 tasks running") == (
+        f"deploy of {FAMILY}:2 failed (x); rolled back to {FAMILY}:1, but the rollback is not steady yet: "
+        "IN_PROGRESS, 0/1 tasks running")  # fmt: skip
+
+
+def test_the_backend_works_in_the_configured_region_whatever_the_shells_default(
+    platform: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    new, _ = deploy(SHA_2)
+    assert images_of(new)["backend"] == f"{URL}@{platform[SHA_2]}"
+
+
+def test_an_uppercase_tag_is_a_tag(platform: dict[str, str]) -> None:
+    digest = put_image("Release-1", "4")
+    new, _ = deploy("Release-1")
+    assert images_of(new)["backend"] == f"{URL}@{digest}"
+
+
+def test_running_image_of_a_definition_without_the_backend_container_is_an_error(platform: dict[str, str]) -> None:
+    ecs = moto_client("ecs")
+    other = ecs.register_task_definition(family=FAMILY, containerDefinitions=[container("api", f"{URL}:x", memory=512)])
+    ecs.update_service(cluster=FAMILY, service=FAMILY, taskDefinition=other["taskDefinition"]["taskDefinitionArn"])
+    with pytest.raises(OpsError) as error:
+        deploy(running_image=True)
+    assert str(error.value) == f"{FAMILY}:2 runs '', not an image of {URL}"
+
+
+def test_a_revision_ecs_does_not_have_names_the_call(platform: dict[str, str]) -> None:
+    with pytest.raises(OpsError) as error:
+        rollback(to_revision="9")
+    assert str(error.value).startswith(f"ecs DescribeTaskDefinition {FAMILY}:9: ClientException"), str(error.value)
+
+
+def test_a_cluster_ecs_does_not_have_names_the_call(platform: dict[str, str]) -> None:
+    moto_client("ssm").put_parameter(Name="/viberglass/dev/ecs/cluster", Value="nope", Type="String", Overwrite=True)
+    with pytest.raises(OpsError) as error:
+        deploy(SHA_2)
+    assert str(error.value).startswith("ecs DescribeServices: ClusterNotFoundException"), str(error.value)
