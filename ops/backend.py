@@ -134,7 +134,7 @@ class Backend:
         response = aws_call(
             "ecs DescribeServices", lambda: self.ecs.describe_services(cluster=self.cluster, services=[self.service])
         )
-        services = [s for s in response.get("services", []) if s.get("status") != "INACTIVE"]
+        services = [s for s in response["services"] if s.get("status") != "INACTIVE"]  # always in the answer
         if not services:
             raise OpsError(f"service {self.service} not found in cluster {self.cluster}")
         service: dict[str, Any] = services[0]
