@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from config.defaults import merge
+from ops import bootstrap_state
 from ops.bootstrap_state import (
     LIFECYCLE_ID,
     StateBootstrap,
@@ -283,13 +284,26 @@ def test_a_bucket_of_another_account_is_refused_whole(aws: str) -> None:
     )
 
 
-def test_the_state_command_is_for_the_s3_backend_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def cloud_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cloud = merge(
         raw_config("dev"),
         {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}},
     )
     (tmp_path / "dev.yaml").write_text(yaml.safe_dump(cloud))
     monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
+
+
+def test_the_state_settings_are_for_the_s3_backend_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cloud_config(tmp_path, monkeypatch)
     with pytest.raises(InputError) as error:
-        s3_state("dev", "bootstrap-state")
+        s3_state("dev", "a-command")
+    assert str(error.value) == "config/dev.yaml: state.backend is cloud; a-command is for the s3 backend"
+
+
+def test_bootstrap_state_names_itself_when_the_backend_is_not_s3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cloud_config(tmp_path, monkeypatch)
+    with pytest.raises(InputError) as error:
+        bootstrap_state.run("dev", dry_run=True, noncurrent_days=30)
     assert str(error.value) == "config/dev.yaml: state.backend is cloud; bootstrap-state is for the s3 backend"
