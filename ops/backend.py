@@ -60,6 +60,53 @@ def _normal(value: Any) -> Any:
     return value
 
 
+def rollout(service: dict[str, Any], task_definition: str) -> tuple[bool | None, str]:
+    """One look at a service (DescribeServices) rolling out ``task_definition``: True when it is steady,
+    False when the rollout failed or the service runs another revision (the circuit breaker rolled it back),
+    None while it rolls out; and the status to show."""
+    primary: dict[str, Any] = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    running, desired = service.get("runningCount", 0), service.get("desiredCount", 0)
+    state = primary.get("rolloutState", "")
+    status = f"{state or 'deploying'}, {running}/{desired} tasks running"
+    runs = short(service.get("taskDefinition", ""))
+    if runs != short(task_definition):
+        return False, f"service moved to {runs} (circuit breaker?)"
+    if state == "FAILED":
+        return False, f"rollout failed: {primary.get('rolloutStateReason', '')}"
+    others = [d for d in service.get("deployments", []) if d.get("status") != "PRIMARY"]
+    done = (state == "COMPLETED" or (not state and running == desired)) and not others
+    return (True if done else None), status
+
+
+def unchanged(running: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether the running revision (DescribeTaskDefinition) already is ``wanted`` (RegisterTaskDefinition
+    arguments): nothing to register."""
+    return bool(_normal({k: running.get(k) for k in REGISTER_KEYS}) == _normal(wanted))
+
+
+def backend_images(definition: dict[str, Any], repository_url: str) -> list[str]:
+    """Names of the containers of ``definition`` that run an image of ``repository_url``."""
+    # ECS requires an image for every container: DescribeTaskDefinition always returns one.
+    return [c["name"] for c in definition["containerDefinitions"] if image_repository(c["image"]) == repository_url]
+
+
+def pinned_to_digest(definition: dict[str, Any], repository_url: str) -> bool:
+    """Whether every container of ``definition`` running an image of ``repository_url`` runs it by digest
+    (a revision `deploy backend` registered; Terraform's own run a tag)."""
+    names = set(backend_images(definition, repository_url))
+    return bool(names) and all(
+        "@sha256:" in c["image"] for c in definition["containerDefinitions"] if c["name"] in names
+    )
+
+
+def rollback_candidates(arns: list[str], current: str) -> list[str]:
+    """The revisions of ``current``'s family in ``arns`` older than ``current`` (``family:N``), newest first,
+    at most :data:`ROLLBACK_SEARCH` of them."""
+    family, _, revision = current.rpartition(":")
+    earlier = [a for a in arns if short(a).rpartition(":")[0] == family and revision_number(a) < int(revision)]
+    return sorted(earlier, key=revision_number, reverse=True)[:ROLLBACK_SEARCH]
+
+
 @dataclass
 class Backend:
     env: str
@@ -87,7 +134,7 @@ class Backend:
         response = aws_call(
             "ecs DescribeServices", lambda: self.ecs.describe_services(cluster=self.cluster, services=[self.service])
         )
-        services = [s for s in response.get("services", []) if s.get("status") != "INACTIVE"]
+        services = [s for s in response["services"] if s.get("status") != "INACTIVE"]  # always in the answer
         if not services:
             raise OpsError(f"service {self.service} not found in cluster {self.cluster}")
         service: dict[str, Any] = services[0]
@@ -113,8 +160,7 @@ class Backend:
 
     def backend_containers(self, definition: dict[str, Any]) -> list[str]:
         """Names of the containers running an image of the backend repository (backend and init container)."""
-        names = [c["name"] for c in definition["containerDefinitions"]
-                 if image_repository(str(c.get("image", ""))) == self.repository_url]  # fmt: skip
+        names = backend_images(definition, self.repository_url)
         container = self.targets["ecs/containerName"]
         if container not in names:
             raise OpsError(
@@ -170,23 +216,9 @@ class Backend:
         self.report.info(f"service {self.service} now runs {short(task_definition)}")
 
     def steady(self, task_definition: str) -> tuple[bool, str]:
-        def check() -> tuple[bool | None, str]:
-            service = self.current()
-            primary: dict[str, Any] = next(
-                (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {}
-            )
-            running, desired = service.get("runningCount", 0), service.get("desiredCount", 0)
-            state = primary.get("rolloutState", "")
-            status = f"{state or 'deploying'}, {running}/{desired} tasks running"
-            if short(service.get("taskDefinition", "")) != short(task_definition):
-                return False, f"service moved to {short(service.get('taskDefinition', ''))} (circuit breaker?)"
-            if state == "FAILED":
-                return False, f"rollout failed: {primary.get('rolloutStateReason', '')}"
-            others = [d for d in service.get("deployments", []) if d.get("status") != "PRIMARY"]
-            done = (state == "COMPLETED" or (not state and running == desired)) and not others
-            return (True if done else None), status
-
-        return wait_until(self.report, "waiting for a steady state", check, self.timing)
+        return wait_until(
+            self.report, "waiting for a steady state", lambda: rollout(self.current(), task_definition), self.timing
+        )
 
     def health_url(self) -> str:
         return self.targets["frontend/apiUrl"].rstrip("/") + "/health"
@@ -195,7 +227,7 @@ class Backend:
         """The digest-pinned image the backend container runs now; None when the service still runs
         Terraform's placeholder tag and that tag is not in ECR (no image was ever pushed)."""
         container = self.targets["ecs/containerName"]
-        image = next((str(c.get("image", "")) for c in running["containerDefinitions"] if c["name"] == container), "")
+        image = next((str(c["image"]) for c in running["containerDefinitions"] if c["name"] == container), "")
         if image_repository(image) != self.repository_url:
             raise OpsError(
                 f"{short(running['taskDefinitionArn'])} runs {image!r}, not an image of {self.repository_url}"
@@ -233,7 +265,7 @@ def deploy(
         assert image is not None
         pinned = backend.pinned(image)
     wanted = backend.revision_for(template, pinned)
-    if _normal({k: running.get(k) for k in REGISTER_KEYS}) == _normal(wanted):
+    if unchanged(running, wanted):
         report.info(f"{short(previous)} is already Terraform's definition with {pinned}: nothing to register")
         new = previous
     else:
@@ -250,20 +282,13 @@ def deploy(
     report.section(f"Deploy failed: {why}; rolling back to {short(previous)}")
     backend.point_at(previous)
     back, status = backend.steady(previous)
-    raise OpsError(
-        f"deploy of {short(new)} failed ({why}); rolled back to {short(previous)}"
-        + ("" if back else f", but the rollback is not steady yet: {status}")
-    )
+    raise OpsError(rolled_back(new, why, previous, steady=back, status=status))
 
 
-def _pinned_revision(backend: Backend, arn: str) -> bool:
-    """Whether every backend container of ``arn`` runs a digest (a revision `deploy backend` registered)."""
-    definition = backend.describe(arn)
-    names = {c["name"] for c in definition["containerDefinitions"]
-             if image_repository(str(c.get("image", ""))) == backend.repository_url}  # fmt: skip
-    return bool(names) and all(
-        "@sha256:" in str(c.get("image", "")) for c in definition["containerDefinitions"] if c["name"] in names
-    )
+def rolled_back(new: str, why: str, previous: str, *, steady: bool, status: str) -> str:
+    """The error of a deploy of ``new`` that failed (``why``) and was rolled back to ``previous``."""
+    message = f"deploy of {short(new)} failed ({why}); rolled back to {short(previous)}"
+    return message if steady else f"{message}, but the rollback is not steady yet: {status}"
 
 
 def parse_revision(text: str, family: str) -> str:
@@ -295,15 +320,20 @@ def rollback(
     targets = discovery.read(env, *TARGETS)
     backend = Backend(env, targets, report, timing)
     current = short(backend.current()["taskDefinition"])
-    family, _, revision = current.rpartition(":")
+    family = current.rpartition(":")[0]
     if to_revision is None:
         arns = aws_call(
             "ecs ListTaskDefinitions",
             lambda: backend.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC"),
         )["taskDefinitionArns"]
-        earlier = [a for a in arns if short(a).rpartition(":")[0] == family and revision_number(a) < int(revision)]
-        candidates = sorted(earlier, key=revision_number, reverse=True)[:ROLLBACK_SEARCH]
-        target = next((short(a) for a in candidates if _pinned_revision(backend, a)), None)
+        target = next(
+            (
+                short(a)
+                for a in rollback_candidates(arns, current)
+                if pinned_to_digest(backend.describe(a), backend.repository_url)
+            ),
+            None,
+        )
         if target is None:
             raise OpsError(
                 f"{current} has no earlier active revision that `deploy backend` registered (pinned to an image "

@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 from ops.common import InputError, OpsError, Report, aws_call, client
 
@@ -48,6 +49,31 @@ class Remote:
         return local_id in {self.digest, self.config}
 
 
+def remote_of(image: dict[str, Any]) -> Remote:
+    """The :class:`Remote` of one image of a ``BatchGetImage`` answer. The config digest is empty for a
+    manifest that names none (an image index) or cannot be read; the media type is the manifest's own when
+    ECR does not say it."""
+    manifest = str(image.get("imageManifest", ""))
+    document = _json_object(manifest)
+    config = document.get("config")
+    media_type = image.get("imageManifestMediaType") or document.get("mediaType")
+    return Remote(
+        str(image["imageId"]["imageDigest"]),
+        str(config.get("digest") or "") if isinstance(config, dict) else "",
+        manifest,
+        str(media_type or ""),
+    )
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """``text`` read as a JSON object; empty when it is not one."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def split(url: str) -> tuple[str, str]:
     """(registry host, repository name) of ``<account>.dkr.ecr.<region>.amazonaws.com/<name>``."""
     host, _, name = url.partition("/")
@@ -72,16 +98,7 @@ class Registry:
             ),
         )
         images = answer.get("images") or []
-        if not images:
-            return None
-        image = images[0]
-        manifest = str(image.get("imageManifest", ""))
-        try:
-            config = str(json.loads(manifest).get("config", {}).get("digest", ""))
-        except (ValueError, AttributeError):
-            config = ""
-        media_type = str(image.get("imageManifestMediaType") or json.loads(manifest or "{}").get("mediaType", ""))
-        return Remote(str(image["imageId"]["imageDigest"]), config, manifest, media_type)
+        return remote_of(images[0]) if images else None
 
     def move(self, repository: str, image: Remote, tag: str) -> bool:
         """Point ``tag`` at ``image``; False when it already did."""
@@ -101,11 +118,9 @@ class Registry:
     def tags(self, repository: str) -> list[str]:
         """Every tag of ``repository``."""
         paginator = self.ecr.get_paginator("list_images")
-        pages = aws_call(
-            f"ecr ListImages {repository}",
-            lambda: list(paginator.paginate(repositoryName=repository, filter={"tagStatus": "TAGGED"})),
-        )
-        return sorted({i["imageTag"] for page in pages for i in page.get("imageIds", []) if i.get("imageTag")})
+        # Untagged images come too (no filter: tag_names drops them, and one code path less to trust).
+        pages = aws_call(f"ecr ListImages {repository}", lambda: list(paginator.paginate(repositoryName=repository)))
+        return tag_names(pages)
 
     def commit_tag(self, repository: str, text: str) -> str:
         """The tag ``text`` means: a full SHA or any other tag as given, a short SHA as the one commit tag
@@ -124,6 +139,11 @@ class Registry:
             f"{text} matches {len(matches)} commit tags of {repository} ({', '.join(matches[:5])}): "
             "give more characters of the SHA"
         )
+
+
+def tag_names(pages: list[dict[str, Any]]) -> list[str]:
+    """The distinct tags of ``ListImages`` answer pages, sorted (untagged images have no ``imageTag``)."""
+    return sorted({str(i["imageTag"]) for page in pages for i in page.get("imageIds", []) if i.get("imageTag")})
 
 
 # -- the Docker side (the docker CLI on PATH; tests put a stand-in there) ------------------------------------
