@@ -85,13 +85,13 @@ def run_in(moto_url: str, account: str, *argv: str) -> tuple[int, str]:
     import io
     from contextlib import redirect_stderr, redirect_stdout
 
-    credentials = account_session(moto_url, account).get_credentials()
+    credentials = assumed(moto_url, account)
     buffer = io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", moto_url)
-        patch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
-        patch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
-        patch.setenv("AWS_SESSION_TOKEN", credentials.token)
+        patch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
+        patch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
+        patch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
         patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
         patch.setattr(boto3, "DEFAULT_SESSION", None)
         with redirect_stdout(buffer), redirect_stderr(buffer):
@@ -99,19 +99,12 @@ def run_in(moto_url: str, account: str, *argv: str) -> tuple[int, str]:
     return status, buffer.getvalue()
 
 
-def account_session(moto_url: str, account: str) -> boto3.Session:
-    """A boto3 session acting in ``account`` on the moto server at ``moto_url`` (a role assumed there)."""
+def assumed(moto_url: str, account: str) -> dict[str, str]:
+    """Credentials of a role assumed in ``account`` on the moto server at ``moto_url``."""
     sts = boto3.client("sts", region_name="eu-west-1", endpoint_url=moto_url, aws_access_key_id="testing",
                        aws_secret_access_key="testing")  # fmt: skip
-    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="operator")[
-        "Credentials"
-    ]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name="eu-west-1",
-    )
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="operator")
+    return {key: str(credentials["Credentials"][key]) for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
 
 
 class Bootstrapped:
@@ -119,7 +112,13 @@ class Bootstrapped:
 
     def __init__(self, moto_url: str, account: str, runs: list[tuple[int, str]]) -> None:
         self.runs = runs
-        self._session = account_session(moto_url, account)
+        credentials = assumed(moto_url, account)
+        self._session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name="eu-west-1",
+        )
         self._url = moto_url
 
     def client(self, service: str) -> Any:
