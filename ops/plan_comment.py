@@ -575,12 +575,24 @@ def _fit(lines: list[str], room: int, more: Callable[[int], str]) -> list[str]:
 
 
 def _fit_tail(head: list[str], log: list[str], room: int) -> list[str]:
-    """A failure's head and as many of its last log lines as fit, in a fence no line can close."""
-    for start in range(len(log) + 1):
-        block = [*head, "", *fenced("\n".join(log[start:]))] if log[start:] else head
-        if _size(block) <= room:
-            return block
-    return head
+    """A failure's head and as many of its last log lines as fit, in a fence no line can close.
+
+    The block only shrinks as its first log lines go (fewer lines, a fence no longer), so the first start
+    that fits is found by bisection: a log of thousands of lines is fenced a dozen times, not once per line.
+    """
+
+    def block(start: int) -> list[str]:
+        return [*head, "", *fenced("\n".join(log[start:]))] if log[start:] else head
+
+    low, high = 0, len(log)  # the answer is in [low, high]; from `high` on everything fits (or only head is left)
+    while low < high:
+        middle = (low + high) // 2
+        if _size(block(middle)) <= room:
+            high = middle
+        else:
+            low = middle + 1
+    fitting = block(low)
+    return fitting if _size(fitting) <= room else head
 
 
 def render(  # noqa: PLR0915 - one budget walked top to bottom reads best in one place

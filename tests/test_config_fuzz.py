@@ -11,6 +11,7 @@ field added to the schema is fuzzed without touching this file.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
 import tempfile
@@ -221,7 +222,16 @@ def _set(data: dict[str, Any], path: Path_, value: Any) -> None:
 
 
 def _copy(data: Any) -> Any:
-    return yaml.safe_load(yaml.safe_dump(data))
+    return copy.deepcopy(data)  # plain YAML data (dicts, lists, scalars): what a YAML round trip would give
+
+
+# The files are written with libyaml's emitter (PyYAML's C binding, the same representer and resolver as
+# yaml.safe_dump, ~10x faster); the code under test reads them with its own loader.
+def _yaml(document: dict[str, Any]) -> str:
+    return yaml.dump(document, Dumper=yaml.CSafeDumper, allow_unicode=True)
+
+
+SHIPPED = {env: _yaml(document) for env, document in BASES.items()}
 
 
 @dataclass(frozen=True)
@@ -257,7 +267,7 @@ def broken_configurations(draw: st.DrawFn) -> Broken:
 
 
 def _run(case: Broken, folder: Path) -> tuple[int, str, str]:
-    (folder / f"{case.env}.yaml").write_text(yaml.safe_dump(case.document, allow_unicode=True))
+    (folder / f"{case.env}.yaml").write_text(_yaml(case.document))
     out, err = io.StringIO(), io.StringIO()
     saved = {name: os.environ.get(name) for name in ("VIBERGLASS_CONFIG_DIR", "VIBERGLASS_ENV", "CDKTF_OUTDIR")}
     os.environ.update(
@@ -299,8 +309,8 @@ def test_broken_configurations_are_refused_with_one_line() -> None:
     docs/performance.md, not asserted here: a shared machine's load is not the code's speed)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp).resolve()
-        for env, document in BASES.items():
-            (folder / f"{env}.yaml").write_text(yaml.safe_dump(document))
+        for env, text in SHIPPED.items():
+            (folder / f"{env}.yaml").write_text(text)
 
         @settings(
             max_examples=EXAMPLES,
@@ -314,6 +324,6 @@ def test_broken_configurations_are_refused_with_one_line() -> None:
             try:
                 _check_one(case, folder)
             finally:
-                (folder / f"{case.env}.yaml").write_text(yaml.safe_dump(BASES[case.env]))
+                (folder / f"{case.env}.yaml").write_text(SHIPPED[case.env])
 
         property_holds()

@@ -14,14 +14,28 @@ import pytest
 
 from tests.conftest import REAL_HOME_VAR, ROOT
 
-# One of each kind: configuration loading (VIBERGLASS_*), in-process synthesis (jsii, Node, its package
-# cache; a `cloud` backend, for which cdktf runs `terraform version`), boto3 against moto and ops commands
-# in-process and as a process (AWS_*, ~/.aws), the CI scripts against the Terraform stand-in, and
-# `make synth` through the cdktf CLI (which writes ~/.cdktf and ~/.terraform.d when it can).
+# One of each kind: configuration loading (VIBERGLASS_*: the shipped folder, the default environment, a
+# Python subprocess that loads it), in-process synthesis (jsii, Node, its package cache; a `cloud` backend,
+# for which cdktf runs `terraform version`), boto3 against moto and ops commands in-process and as a process
+# (AWS_*, ~/.aws: endpoint, profile, credentials), the CI scripts against the Terraform stand-in, and
+# `make synth` through the cdktf CLI (which writes ~/.cdktf and ~/.terraform.d when it can). The tests
+# chosen are those that read what the hostile environment sets, not whole files: the rest of those files
+# adds processes and time, not another kind of reading.
 SLICE = [
-    "tests/test_config.py",
+    "tests/test_config.py::test_shipped_environments_are_dev_and_prod",
+    "tests/test_config.py::test_dev_defaults",
+    "tests/test_config.py::test_prod_is_production_with_prod_sizes",
+    "tests/test_config.py::test_default_environment_is_dev",
+    "tests/test_config.py::test_shipped_files_name_their_tier",
+    "tests/test_config.py::test_regions_come_from_the_sdk_endpoint_data",
+    "tests/test_config.py::test_validating_a_configuration_does_not_import_botocore",
+    "tests/test_config.py::test_choosing_an_environment_or_folder_that_is_not_there_gets_this_whole_line",
     "tests/test_state_backends.py::test_cloud_backend_names_one_workspace_per_env_and_stack",
-    "tests/test_ops_errors.py",
+    "tests/test_ops_errors.py::test_empty_env_creates_no_roles",
+    "tests/test_ops_errors.py::test_unknown_environment_is_bad_input_naming_the_flag",
+    "tests/test_ops_errors.py::test_missing_credentials_are_bad_input",
+    "tests/test_ops_errors.py::test_unknown_profile_is_bad_input",
+    "tests/test_ops_errors.py::test_python_m_ops_process[no-credentials]",
     "tests/test_ci_scripts.py::test_every_stack_planned_exits_0",
     "tests/test_config_errors.py::test_make_synth_failure_while_working_is_one_line",
 ]

@@ -32,6 +32,20 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return status, captured.out + captured.err
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every boto3 session of this module reads botocore's service models through one loader (its own
+    cache), as one session would: ``use_account`` starts a new session in each test, which would otherwise
+    parse the same JSON models again (~30 ms per client)."""
+    import functools
+
+    import botocore.session
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", functools.lru_cache(botocore.session.create_loader))
+        yield
+
+
 def s3(region: str = "eu-west-1") -> Any:
     return boto3.client("s3", region_name=region)
 
@@ -61,12 +75,77 @@ def us_east_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "east"
 
 
+# -- runs shared by the tests that only read what they made ------------------------------------------------
+# Each of these accounts lives on this module's own moto server (``moto_url``, a process nothing else resets)
+# and is bootstrapped once for the module; the tests that change an account get the function-scoped ``aws``.
+
+
+def run_in(moto_url: str, account: str, *argv: str) -> tuple[int, str]:
+    """``python -m ops *argv`` acting in ``account`` on this module's moto server: (status, output)."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    credentials = assumed(moto_url, account)
+    buffer = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", moto_url)
+        patch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
+        patch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
+        patch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
+        patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+        patch.setattr(boto3, "DEFAULT_SESSION", None)
+        with redirect_stdout(buffer), redirect_stderr(buffer):
+            status = main(list(argv))
+    return status, buffer.getvalue()
+
+
+def assumed(moto_url: str, account: str) -> dict[str, str]:
+    """Credentials of a role assumed in ``account`` on the moto server at ``moto_url``."""
+    sts = boto3.client("sts", region_name="eu-west-1", endpoint_url=moto_url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")  # fmt: skip
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="operator")
+    return {key: str(credentials["Credentials"][key]) for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+
+
+class Bootstrapped:
+    """What a module-scoped bootstrap left: each run's (status, output) and clients of its account."""
+
+    def __init__(self, moto_url: str, account: str, runs: list[tuple[int, str]]) -> None:
+        self.runs = runs
+        credentials = assumed(moto_url, account)
+        self._session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name="eu-west-1",
+        )
+        self._url = moto_url
+
+    def client(self, service: str) -> Any:
+        make: Any = self._session.client
+        return make(service, endpoint_url=self._url)
+
+
+@pytest.fixture(scope="module")
+def state_dev(moto_url: str) -> Bootstrapped:
+    """bootstrap-state for dev in its own account, run twice (``--noncurrent-days 60``)."""
+    argv = ("bootstrap-state", "--env", "dev", "--noncurrent-days", "60")
+    return Bootstrapped(moto_url, DEV, [run_in(moto_url, DEV, *argv), run_in(moto_url, DEV, *argv)])
+
+
+@pytest.fixture(scope="module")
+def oidc_dev_own_account(moto_url: str) -> Bootstrapped:
+    """bootstrap-github-oidc for dev in its own account (one account per environment), run twice."""
+    argv = ("bootstrap-github-oidc", "--env", "dev")
+    return Bootstrapped(moto_url, DEV, [run_in(moto_url, DEV, *argv), run_in(moto_url, DEV, *argv)])
+
+
 # -- bootstrap-state --------------------------------------------------------------------------------------
 
 
-def test_first_run_creates_a_complete_bucket(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, _ = run(capsys, "bootstrap-state", "--env", "dev")
-    client = s3()
+def test_first_run_creates_a_complete_bucket(state_dev: Bootstrapped) -> None:
+    status, _ = state_dev.runs[0]
+    client = state_dev.client("s3")
     assert status == 0
     assert client.get_bucket_location(Bucket=BUCKET)["LocationConstraint"] == "eu-west-1"
     assert client.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
@@ -78,19 +157,16 @@ def test_first_run_creates_a_complete_bucket(dev_account: str, capsys: pytest.Ca
     assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
-def test_first_run_sets_tls_only_policy_and_noncurrent_expiry(
-    dev_account: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    run(capsys, "bootstrap-state", "--env", "dev", "--noncurrent-days", "60")
-    (statement,) = json.loads(s3().get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
+def test_first_run_sets_tls_only_policy_and_noncurrent_expiry(state_dev: Bootstrapped) -> None:
+    client = state_dev.client("s3")
+    (statement,) = json.loads(client.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
     assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
-    (rule,) = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    (rule,) = client.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 60
 
 
-def test_first_run_creates_the_lock_table(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "bootstrap-state", "--env", "dev")
-    dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+def test_first_run_creates_the_lock_table(state_dev: Bootstrapped) -> None:
+    dynamodb = state_dev.client("dynamodb")
     table = dynamodb.describe_table(TableName=TABLE)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "LockID", "KeyType": "HASH"}]
     assert table["AttributeDefinitions"] == [{"AttributeName": "LockID", "AttributeType": "S"}]
@@ -100,9 +176,8 @@ def test_first_run_creates_the_lock_table(dev_account: str, capsys: pytest.Captu
     assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
-def test_second_run_changes_nothing(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "bootstrap-state", "--env", "dev")
-    status, output = run(capsys, "bootstrap-state", "--env", "dev")
+def test_second_run_changes_nothing(state_dev: Bootstrapped) -> None:
+    status, output = state_dev.runs[1]
     assert status == 0
     assert "No changes" in output and "changed" not in output
 
@@ -256,7 +331,6 @@ def shared_config(directory: Path) -> Path:
 def oidc_account(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """dev and prod bootstrapped once, sharing the moto default account; returns each run's output."""
     import io
-    import urllib.request
     from contextlib import redirect_stdout
 
     with pytest.MonkeyPatch.context() as patch:
@@ -271,7 +345,6 @@ def oidc_account(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         patch.delenv("AWS_PROFILE", raising=False)
         patch.delenv("AWS_SESSION_TOKEN", raising=False)
         patch.setattr(boto3, "DEFAULT_SESSION", None)
-        urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
         outputs = {}
         with pytest.MonkeyPatch.context() as config:  # only for these runs: later tests choose their own
             config.setenv("VIBERGLASS_CONFIG_DIR", str(shared_config(tmp_path_factory.mktemp("shared") / "config")))
@@ -298,8 +371,8 @@ def _subject(role: str) -> Any:
     return _trust(role)["Condition"]["StringEquals"][f"{PROVIDER}:sub"]
 
 
-def _boundary(env: str, account: str = MOTO) -> dict[str, Any]:
-    iam = boto3.client("iam")
+def _boundary(env: str, account: str = MOTO, iam: Any = None) -> dict[str, Any]:
+    iam = iam or boto3.client("iam")
     arn = f"arn:aws:iam::{account}:policy/viberglass-{env}-boundary"
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     return _document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
@@ -437,22 +510,18 @@ def test_the_printed_plan_environment_matches_the_prod_workflow() -> None:
 # -- runs that change the account -------------------------------------------------------------------------------
 
 
-@pytest.mark.managed_policies
-def test_oidc_second_run_changes_nothing(dev_account: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
+def test_oidc_second_run_changes_nothing(oidc_dev_own_account: Bootstrapped) -> None:
+    status, output = oidc_dev_own_account.runs[0]
     assert status == 0, output
-    status, output = run(capsys, "bootstrap-github-oidc", "--env", "dev")
+    status, output = oidc_dev_own_account.runs[1]
     assert status == 0
     assert "No changes" in output and "changed" not in output
 
 
-@pytest.mark.managed_policies
-def test_own_account_layout_has_no_denials_of_other_environments(
-    dev_account: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_own_account_layout_has_no_denials_of_other_environments(oidc_dev_own_account: Bootstrapped) -> None:
     """One account per environment: nothing of prod is in dev's account, so the boundary names none of it."""
-    assert run(capsys, "bootstrap-github-oidc", "--env", "dev")[0] == 0
-    boundary = _boundary("dev", DEV)
+    assert oidc_dev_own_account.runs[0][0] == 0
+    boundary = _boundary("dev", DEV, oidc_dev_own_account.client("iam"))
     assert boundary == ci_iam.boundary_document(ci_iam.Place.of(load("dev")), [])
     assert not any(s["Sid"].startswith("NotEnvironment") for s in boundary["Statement"])
 
