@@ -79,8 +79,10 @@ def _snapshot(home: Path) -> set[str]:
     found = {p.name for p in home.iterdir()} if home.is_dir() else set()
     for watched in WATCHED_IN_HOME:
         top = home / watched
-        if top.is_dir():
-            found.update(str(p.relative_to(home)) for p in top.rglob("*"))
+        if top.is_dir():  # os.walk: Path.rglob costs ~0.5 s on a home with a 10,000-file jsii cache
+            for folder, folders, files in os.walk(top):
+                below = os.path.relpath(folder, home)
+                found.update(os.path.join(below, name) for name in folders + files)
         elif top.exists():
             found.add(watched)
     return found
