@@ -615,6 +615,26 @@ def test_a_plan_role_without_a_lock_table_reads_no_item() -> None:
     assert any_allowed(plan, ["dynamodb:GetItem", *ci_iam.ITEM_READS], resources=["*"]) is None
 
 
+@pytest.mark.parametrize("role", [ci_iam.PLAN, ci_iam.APPLY])
+def test_the_inline_policy_alone_gives_terraform_its_state(dev_place: ci_iam.Place, role: str) -> None:
+    """Each CI role's own inline policy carries the state access Terraform needs (list the bucket, read the
+    stack's state, its lock table's digest; an apply also writes both), so swapping the attached AWS managed
+    policy (ReadOnlyAccess, PowerUserAccess) for a narrower one cannot cut a plan or an apply off its state."""
+    document = ci_iam.plan_document(dev_place) if role == ci_iam.PLAN else ci_iam.apply_document(dev_place)
+    alone = identity(role, document, boundary=ci_iam.boundary_document(dev_place, []))
+    assert dev_place.state_keys is not None and dev_place.lock_table_arn is not None
+    state = f"{dev_place.state_keys[:-1]}platform.tfstate"
+    lock = {"dynamodb:LeadingKeys": "viberglass-dev-terraform-state/viberglass/dev/platform.tfstate-md5"}
+    assert always_allowed(alone, "s3:ListBucket", str(dev_place.state_bucket_arn))
+    assert always_allowed(alone, "s3:GetObject", state)
+    for action in ("dynamodb:DescribeTable", "dynamodb:GetItem"):
+        assert always_allowed(alone, action, dev_place.lock_table_arn, lock), action
+    writes = [("s3:PutObject", state, {}), ("s3:DeleteObject", state, {})]
+    writes += [(action, dev_place.lock_table_arn, lock) for action in ("dynamodb:PutItem", "dynamodb:DeleteItem")]
+    for action, resource, context in writes:
+        assert (always_allowed if role == ci_iam.APPLY else never_allowed)(alone, action, resource, context), action
+
+
 def test_plan_role_lists_only_the_state_bucket_and_the_stacks_buckets(
     own: dict[str, Principal], dev_place: ci_iam.Place
 ) -> None:
