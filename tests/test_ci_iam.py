@@ -635,6 +635,41 @@ def test_the_inline_policy_alone_gives_terraform_its_state(dev_place: ci_iam.Pla
         assert (always_allowed if role == ci_iam.APPLY else never_allowed)(alone, action, resource, context), action
 
 
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize("layout", ["s3", "cloud"])
+def test_the_plan_policys_denials_hold_on_their_own(layout: str) -> None:
+    """The plan roles' inline denials do not lean on ReadOnlyAccess's gaps or on the boundary: beside a policy
+    that allows everything, and without the boundary, a plan still writes no state or lock, reads no secret,
+    no parameter but the discovery values, no object but the state, no log, old version, key listing, run-time
+    or tenant value, lists only its own buckets and reads only the lock table's items (a future ReadOnlyAccess
+    that grows a read cannot widen a plan)."""
+    cloud = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
+    here = place("dev", {**SEPARATE, **(cloud if layout == "cloud" else {})})
+    alone = identity(ci_iam.PLAN, ALLOW_ALL, ci_iam.plan_document(here))
+    everything = ["*"]
+    if here.state_bucket_arn is not None:
+        assert any_allowed(alone, list(ci_iam.STATE_WRITES), resources=[f"{here.state_bucket_arn}/*"]) is None
+    if here.lock_table_arn is not None:
+        assert any_allowed(alone, list(ci_iam.LOCK_WRITES), resources=[here.lock_table_arn]) is None
+    denied = [*ci_iam.SECRET_READS, *ci_iam.LOG_READS, *ci_iam.OLD_VERSION_READS, *ci_iam.KEY_LISTINGS,
+              *ci_iam.RUN_TIME_VALUES, *ci_iam.TENANT_VALUES]  # fmt: skip
+    assert any_allowed(alone, denied, resources=everything) is None
+    only = [
+        (ci_iam.PARAMETER_READS, here.discovery_arns),
+        # Without a state bucket (HCP Terraform) the exception is a bucket name no one can own.
+        (ci_iam.OBJECT_READS, [here.state_keys or "arn:aws:s3:::no-state-bucket/*"]),
+        (["s3:ListBucket"], here.own_buckets),
+        (["dynamodb:GetItem"], [here.lock_table_arn] if here.lock_table_arn else []),
+    ]
+    for actions, allowed_on in only:
+        found = any_allowed(alone, list(actions), resources=everything, except_resources=allowed_on or None)
+        assert found is None, found
+        for resource in allowed_on:  # and the exception is not a denial of everything
+            assert always_allowed(alone, actions[0], resource.replace("*", "x")), (actions[0], resource)
+
+
 def test_plan_role_lists_only_the_state_bucket_and_the_stacks_buckets(
     own: dict[str, Principal], dev_place: ci_iam.Place
 ) -> None:
