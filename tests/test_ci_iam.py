@@ -822,6 +822,18 @@ def test_no_ci_identity_reaches_the_applications_shared_names(shared_dev: dict[s
 # -- prod takes deployments from main only ----------------------------------------------------------------------------
 
 
+def test_a_customised_subject_prefix_replaces_the_repository_in_every_roles_subject() -> None:
+    """A repository whose OIDC subject uses immutable ids (`--subject-prefix`): each role trusts its own
+    context under that prefix, never the default `repo:<owner>/<name>` form."""
+    cfg = parse(raw_config("prod"), "prod")
+    prefix = "repo:Ilities/viberglass-infra@123456789"
+    assert ci_iam.plan_subjects(cfg, prefix=prefix) == {
+        ci_iam.PLAN: f"{prefix}:pull_request",
+        ci_iam.PLAN_ENV: f"{prefix}:environment:prod-plan",
+        ci_iam.APPLY: f"{prefix}:environment:prod",
+    }
+
+
 def test_every_role_that_can_change_prod_trusts_only_a_prod_environment(synth: SynthFn) -> None:
     """Jobs get the subject `environment:prod` only once GitHub let them into the Environment `prod`, whose
     deployment-branch policy admits `main` only (docs/security.md): no role able to change prod trusts a
