@@ -591,8 +591,7 @@ def _fit_tail(head: list[str], log: list[str], room: int) -> list[str]:
             high = middle
         else:
             low = middle + 1
-    fitting = block(low)
-    return fitting if _size(fitting) <= room else head
+    return block(low)  # fits: `low` ends on a start that fitted, or on the end of the log (the head alone)
 
 
 def render(  # noqa: PLR0915 - one budget walked top to bottom reads best in one place
