@@ -267,6 +267,50 @@ def _sharing_arn(place: ci_iam.Place, resource: str) -> str:
     return place.arn(service, rest)
 
 
+def _under_the_guards_alone(place: ci_iam.Place) -> Principal:
+    """A role allowed everything, under a boundary that is the guards and an allow-everything statement: what
+    the guards deny on their own, whatever the boundary's allowing side grants now or later."""
+    ceiling = {"Version": "2012-10-17", "Statement": [*ALLOW_ALL["Statement"], *ci_iam.guards(place)]}
+    return identity("under-the-guards", ALLOW_ALL, boundary=ceiling)
+
+
+def test_the_boundarys_guards_hold_on_their_own(dev_place: ci_iam.Place) -> None:
+    """No boundary removed or changed, no role without this boundary, the CI roles only read, the OIDC provider
+    untouched, no administrator-class policy attached, no role assumed, nothing shared out, no policy on another
+    repository: denied by the guards themselves, not by a gap in what the boundary allows."""
+    guarded, ci_roles = _under_the_guards_alone(dev_place), dev_place.ci_role_arns
+    for action in ("iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"):
+        assert any_allowed(guarded, [action], resources=["*"]) is None, action
+    denied: list[tuple[list[str], list[str]]] = [
+        (list(ci_iam.POLICY_WRITES), [dev_place.iam("policy/viberglass-*-boundary")]),
+        (["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:PassRole", "iam:DeleteRole"], ci_roles),
+        (list(ci_iam.OIDC_PROVIDER_WRITES), [dev_place.iam("oidc-provider/*")]),
+        (["sts:AssumeRole"], ["*"]),
+    ]
+    for actions, resources in denied:
+        assert any_allowed(guarded, actions, resources=resources) is None, actions
+    assert any_allowed(guarded, ["iam:CreateRole", "iam:PutRolePermissionsBoundary"], resources=["*"],
+                       context_not={"iam:PermissionsBoundary": dev_place.boundary_arn}) is None  # fmt: skip
+    for policy in ci_iam.ADMIN_POLICIES:
+        admin = {"iam:PolicyARN": policy.format(partition="aws").replace("*", "")}
+        attach = ["iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:AttachUserPolicy"]
+        assert any_allowed(guarded, attach, resources=["*"], context=admin) is None, policy
+    for action, resource in SHARING_OUT:
+        assert never_allowed(guarded, action, _sharing_arn(dev_place, resource)), action
+
+
+def test_the_boundarys_guards_leave_the_environments_own_work(dev_place: ci_iam.Place) -> None:
+    """The guards are not a blanket denial: the CI roles can be read, a role created with this boundary, a
+    non-administrator policy attached, the environment's own repository given a policy."""
+    guarded, boundary = _under_the_guards_alone(dev_place), {"iam:PermissionsBoundary": dev_place.boundary_arn}
+    role = dev_place.iam("role/viberglass-dev-x")
+    assert always_allowed(guarded, "iam:GetRole", dev_place.ci_role_arns[0])
+    assert always_allowed(guarded, "iam:CreateRole", role, boundary)
+    assert always_allowed(guarded, "iam:AttachRolePolicy", role, {"iam:PolicyARN": "arn:aws:iam::aws:policy/x"})
+    repository = dev_place.repositories[0].replace("*", "backend").replace(":*:", f":{REGION}:")
+    assert always_allowed(guarded, "ecr:SetRepositoryPolicy", repository)
+
+
 @pytest.mark.parametrize(("action", "resource"), SHARING_OUT, ids=[f"{a}:{r}" for a, r in SHARING_OUT])
 def test_nothing_under_the_boundary_shares_out_of_the_account(
     own: dict[str, Principal], dev_place: ci_iam.Place, action: str, resource: str
