@@ -674,7 +674,7 @@ def test_the_inline_policy_alone_gives_terraform_its_state(dev_place: ci_iam.Pla
     assert always_allowed(alone, "s3:GetObject", state)
     for action in ("dynamodb:DescribeTable", "dynamodb:GetItem"):
         assert always_allowed(alone, action, dev_place.lock_table_arn, lock), action
-    writes = [("s3:PutObject", state, {}), ("s3:DeleteObject", state, {})]
+    writes: list[tuple[str, str, dict[str, str]]] = [("s3:PutObject", state, {}), ("s3:DeleteObject", state, {})]
     writes += [(action, dev_place.lock_table_arn, lock) for action in ("dynamodb:PutItem", "dynamodb:DeleteItem")]
     for action, resource, context in writes:
         assert (always_allowed if role == ci_iam.APPLY else never_allowed)(alone, action, resource, context), action
