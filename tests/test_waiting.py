@@ -66,6 +66,14 @@ def test_a_timeout_says_so_and_keeps_reporting_until_then() -> None:
     assert len(seconds) >= 100 / PROGRESS_EVERY
 
 
+def test_a_wait_that_times_out_is_a_failure_naming_the_last_status() -> None:
+    """The caller (a deploy, a frontend release) reads the timeout as a failure, never as done."""
+    clock = FakeClock()
+    timing = Timing(timeout=100, interval=10, clock=clock, sleep=clock.sleep)
+    result = wait_until(Report(out=io.StringIO()), "rollout", lambda: (None, "IN_PROGRESS"), timing)
+    assert result == (False, "timed out after 100s (IN_PROGRESS)")
+
+
 def test_checks_keep_their_interval_while_progress_is_printed() -> None:
     """A 120-second interval still prints every 30 s, without calling the AWS API more often."""
     calls = []
