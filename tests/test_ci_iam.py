@@ -990,11 +990,13 @@ def test_the_apply_role_touches_none_of_the_applications_data_in_any_region(
     assert never_allowed(own[ci_iam.APPLY], action, resource), (action, resource)
 
 
-@pytest.mark.parametrize("layout", ["separate", "shared"])
+@pytest.mark.parametrize("layout", ["separate", "shared", "cloud"])
 def test_every_ci_document_is_one_iam_accepts(layout: str) -> None:
     """IAM refuses a document whose Version is not 2012-10-17, whose statement ids are not unique and
-    alphanumeric, or whose effect is not exactly Allow or Deny (the evaluator in these tests is more lenient)."""
-    overrides = SHARED if layout == "shared" else SEPARATE
+    alphanumeric, whose effect is not exactly Allow or Deny, or whose actions or resources are empty or not
+    text (the evaluator in these tests is more lenient)."""
+    cloud = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
+    overrides = SHARED if layout == "shared" else {**SEPARATE, **cloud} if layout == "cloud" else SEPARATE
     prod = place("prod", overrides)
     # A peer whose name has a dash (names may: core/naming.py) still gets an alphanumeric statement id.
     peers = [prod, dataclasses.replace(prod, env="prod-eu")] if layout == "shared" else []
@@ -1011,3 +1013,7 @@ def test_every_ci_document_is_one_iam_accepts(layout: str) -> None:
         assert len(set(sids)) == len(sids), (name, sids)
         assert {statement["Effect"] for statement in document["Statement"]} <= {"Allow", "Deny"}, name
         assert all({"Action", "Resource"} & set(statement) for statement in document["Statement"]), name
+        for statement in document["Statement"]:
+            for key in {"Action", "NotAction", "Resource", "NotResource"} & set(statement):
+                values = statement[key] if isinstance(statement[key], list) else [statement[key]]
+                assert values and all(isinstance(v, str) and v for v in values), (name, statement.get("Sid"), key)
