@@ -431,17 +431,21 @@ def use_account(monkeypatch: pytest.MonkeyPatch, account: str) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
     monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
-    # boto3 caches the credentials it first resolved: a new default session, reading the service models
-    # through the old one's loader (a session of its own parses ECR's or S3's JSON model again, ~0.1 s each).
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session_sharing_models())
+    # boto3 caches the credentials it first resolved: a new default session (its service models come from the
+    # session-wide loader, `_one_botocore_loader`).
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
 
-def session_sharing_models() -> Any:
-    """A new boto3 session (credentials and region from the environment, as boto3's default one) that reads the
-    service models through the loader of boto3's current default session, which keeps those it has parsed."""
-    import boto3
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every boto3 session of a test process reads botocore's service models through one loader (which keeps
+    what it has parsed), as one session would: the tests start a session per account and per test
+    (``use_account``, the deploy and bootstrap fixtures), and each would otherwise parse ECR's, S3's or IAM's
+    JSON model again (~30-100 ms a client)."""
+    import functools
 
-    loader = boto3._get_default_session()._session.get_component("data_loader")
-    session = boto3.session.Session()
-    session._session.register_component("data_loader", loader)
-    return session
+    import botocore.session
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", functools.lru_cache(botocore.session.create_loader))
+        yield

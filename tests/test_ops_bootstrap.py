@@ -32,20 +32,6 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return status, captured.out + captured.err
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_botocore_loader() -> Iterator[None]:
-    """Every boto3 session of this module reads botocore's service models through one loader (its own
-    cache), as one session would: ``use_account`` starts a new session in each test, which would otherwise
-    parse the same JSON models again (~30 ms per client)."""
-    import functools
-
-    import botocore.session
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session, "create_loader", functools.lru_cache(botocore.session.create_loader))
-        yield
-
-
 def s3(region: str = "eu-west-1") -> Any:
     return boto3.client("s3", region_name=region)
 

@@ -23,7 +23,7 @@ import pytest
 
 from ops import secrets
 from ops.__main__ import OPS, build_parser, main
-from tests.conftest import Stacks, session_sharing_models, standin_path, use_account
+from tests.conftest import Stacks, standin_path, use_account
 from tests.test_runbook import COMMANDS as DOC_COMMANDS
 from tests.tf import one
 
@@ -239,12 +239,9 @@ class SharedPlatforms:
 
     @staticmethod
     def session(key: str, secret: str, token: str | None = None) -> boto3.session.Session:
-        """A boto3 session with these credentials that reads the service models through the loader of boto3's
-        default session (``session_sharing_models``): each session would otherwise parse them again."""
-        session: boto3.session.Session = session_sharing_models()
-        session._session.set_credentials(key, secret, token)
-        session._session.set_config_variable("region", REGION)
-        return session
+        """A boto3 session with these credentials (its service models come from the session-wide loader,
+        ``_one_botocore_loader`` in tests/conftest.py)."""
+        return boto3.session.Session(key, secret, token, region_name=REGION)
 
     def make(self) -> None:
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"))
