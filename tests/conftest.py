@@ -98,12 +98,26 @@ def pytest_configure(config: pytest.Config) -> None:
     # No test depends on a Terraform (or gh) the machine may or may not have: the STAND-INs come first on
     # PATH for the whole session (cdktf asks `terraform version` when it synthesizes a `cloud` backend).
     os.environ["PATH"] = standin_path(home / "standin-bin")
+    _plain_pythons(home / "standin-bin")
     os.environ[REAL_HOME_VAR] = str(real_home)
     # .pyc files of the project's and the tests' modules go to their __pycache__ folders in the repository
     # (ignored by git), whatever PYTHONDONTWRITEBYTECODE says: every worker and subprocess would otherwise
     # compile (and pytest re-rewrite) the same modules again.
     sys.dont_write_bytecode = False
     config.stash[_HOME] = (home, real_home, set() if worker else _snapshot(real_home))
+
+
+def _plain_pythons(folder: Path) -> None:
+    """``python`` and ``python3`` in ``folder`` (first on the session's PATH) are the interpreter this
+    virtualenv was made from, as a GitHub runner's are plain interpreters: what a workflow step or a
+    script's ``#!/usr/bin/env python3`` starts does not depend on the machine's PATH, and no version
+    manager's shim (pyenv's costs ~50 ms of CPU a call; the workflow tests make ~80 such calls) stands in
+    between. The project's own commands keep running with ``.venv/bin/python``, as the workflows say."""
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    for name in ("python", "python3"):
+        link = folder / name
+        if not link.exists():
+            link.symlink_to(base)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
