@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -629,7 +630,10 @@ def _add_ci_commands(sub: Any) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the Markdown")
 
 
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, built once per process (~3 ms; nothing in it depends on the environment or
+    on a previous parse)."""
     parser = ArgumentParser(
         prog="viberglass-ops",
         description="Viberglass operations commands (AWS credentials from your profile or assumed role).",

@@ -400,9 +400,13 @@ def redact(text: str, secrets: Iterable[str]) -> tuple[str, int]:
 # -- Markdown that cannot be broken by what it quotes ------------------------------------------------------
 
 
+# C0 controls (newlines included), DEL and the C1 controls.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _printable(text: str) -> str:
     """Control characters (newlines included) as escapes, so a value stays on its line."""
-    return "".join(f"\\x{ord(ch):02x}" if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in text)
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def code(text: str) -> str:
