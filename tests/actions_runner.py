@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tests.conftest import load_yaml
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
 STATUS_FUNCTIONS = ("success(", "failure(", "cancelled(", "always(")
@@ -177,7 +177,7 @@ class Job:
 
 
 def load(path: Path) -> dict[str, Any]:
-    raw: dict[Any, Any] = yaml.safe_load(path.read_text())
+    raw: dict[Any, Any] = load_yaml(path)
     data: dict[str, Any] = {str(k): v for k, v in raw.items() if k is not True}
     data["on"] = raw.get(True, raw.get("on"))
     return data

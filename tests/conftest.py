@@ -12,6 +12,8 @@ folders. ``tests/test_hermetic.py`` runs a slice of the suite in a hostile envir
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import os
@@ -205,8 +207,20 @@ def standin_path(folder: Path, names: tuple[str, ...] = SESSION_STANDINS, path: 
     return f"{folder}{os.pathsep}{os.environ['PATH'] if path is None else path}"
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_yaml(path: Path) -> Any:
+    """The YAML document in ``path`` (a workflow, a shipped configuration), as ``yaml.safe_load`` reads it,
+    parsed once per text with libyaml (the suite reads the same few files ~400 times) and copied, so a test
+    may change what it gets."""
+    return copy.deepcopy(_parsed_yaml(path.read_text()))
+
+
 def raw_config(env: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text())
+    data: dict[str, Any] = load_yaml(CONFIG_DIR / f"{env}.yaml")
     return data
 
 
@@ -261,6 +275,19 @@ def per_test_under_mutation(scope: ScopeName) -> Callable[[str, pytest.Config], 
         return "function" if MUTANT in os.environ else scope
 
     return pick
+
+
+@pytest.fixture(autouse=True)
+def _no_memo_across_tests_under_mutation() -> None:
+    """The same weakness for the code's own per-process memos (a YAML text parsed once, the command line
+    built once): under mutmut each test starts without them, so every test that reaches the parser or the
+    command line is counted, and judges its mutants. A normal run keeps them."""
+    if MUTANT in os.environ:
+        from config.loader import _parsed
+        from ops.__main__ import build_parser
+
+        _parsed.cache_clear()
+        build_parser.cache_clear()
 
 
 _SYNTH_ONE = """

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 PLAN_TOKEN = re.compile(r"\bTF_PLAN_TOKEN_[A-Z]+\b")
@@ -25,7 +25,7 @@ PLANNING = ("terraform-plan.yml", "terraform-drift.yml")
 
 
 def _jobs(name: str) -> dict[str, Any]:
-    jobs: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())["jobs"]
+    jobs: dict[str, Any] = load_yaml(WORKFLOWS / name)["jobs"]
     return jobs
 
 

@@ -35,9 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 
 UPLOADERS = ("actions/upload-artifact", "actions/cache", "actions/upload-pages-artifact")
 SENSITIVE_NAMES = ("*.tfstate", "*.tfstate.*", "tfplan", "*.tfplan", "*tfplan.json", "plan.json", "*.plan.json")
@@ -310,7 +309,7 @@ def _text(path: Path) -> str:
 
 
 def scan(workflows: list[Path], actions: list[Path], scripts: list[Path], root: Path = ROOT) -> set[Finding]:
-    documents = {p: yaml.safe_load(p.read_text()) or {} for p in [*workflows, *actions]}
+    documents = {p: load_yaml(p) or {} for p in [*workflows, *actions]}
     runs = [str(step.get("run", "")) for d in documents.values() for _, step in _steps(d)]
     texts = {p: _text(p) for p in scripts}
     files = sensitive_files([*runs, *texts.values()])
@@ -347,7 +346,7 @@ def test_the_scan_reads_every_workflow_and_script() -> None:
     assert {p.name for p in SCRIPTS} >= {"plan-stacks.sh", "stack.sh", "validate-stacks.sh", "provider-locks.sh",
                                          "check", "run"}  # fmt: skip
     # It learns the plan files from the scripts themselves.
-    runs = [str(s.get("run", "")) for p in WORKFLOWS for _, s in _steps(yaml.safe_load(p.read_text()))]
+    runs = [str(s.get("run", "")) for p in WORKFLOWS for _, s in _steps(load_yaml(p))]
     files = sensitive_files([*runs, *(_text(p) for p in SCRIPTS)])
     assert any(fnmatch.fnmatchcase(f, "cdktf.out/stacks/*/plan.json") for f in files), files
     assert any(fnmatch.fnmatchcase(f, "cdktf.out/stacks/*/outputs.json") for f in files), files

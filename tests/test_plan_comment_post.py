@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from ops.plan_comment import MARKER
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 
 STANDIN = ROOT / "tests" / "standin"
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
@@ -30,7 +29,7 @@ def comment(id_: int, user: dict[str, str], body: str) -> dict[str, Any]:
 
 
 def _step() -> dict[str, Any]:
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "terraform-plan.yml").read_text())
+    workflow = load_yaml(ROOT / ".github" / "workflows" / "terraform-plan.yml")
     (step,) = [s for s in workflow["jobs"]["comment"]["steps"] if s.get("name") == STEP]
     return dict(step)
 

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 
 def _load(path: Path) -> dict[str, Any]:
-    raw: dict[Any, Any] = yaml.safe_load(path.read_text())
+    raw: dict[Any, Any] = load_yaml(path)
     # PyYAML reads the bare key `on` as True.
     data: dict[str, Any] = {str(k): v for k, v in raw.items() if k is not True}
     data["on"] = raw.get(True, raw.get("on"))
