@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -176,6 +177,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for path in slow:
         weight[path] += SLOW_FILE_WEIGHT
     items.sort(key=lambda item: -weight[item.nodeid.split("::")[0]])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Python's cyclic garbage collector, tuned for a test process: everything imported and collected so far
+    (pytest, botocore's models, moto, pydantic, z3, the jsii bindings: hundreds of thousands of objects that
+    live until the end) is frozen out of its scans, and it runs after 50,000 new container objects instead
+    of 700. Each full scan of that heap cost ~0.4 s; the in-process tests need ~17 % less CPU. Objects are
+    still freed as soon as nothing refers to them (reference counting); only cycles wait a little longer."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 # The STAND-INs the whole session puts first on PATH: the machine's Terraform or gh must never answer. The

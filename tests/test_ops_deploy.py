@@ -32,7 +32,7 @@ DEV_ACCOUNT = "111122223333"  # config/dev.yaml aws.account_id
 PROD_ACCOUNT = "444455556666"  # config/prod.yaml aws.account_id
 REPO = "dev-viberglass-backend"
 REPO_URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}"
-FAST = ["--timeout", "5", "--interval", "0.05"]
+FAST = ["--timeout", "5", "--interval", "0.01"]
 
 
 class Site:
