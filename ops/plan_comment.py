@@ -107,6 +107,12 @@ class StackPlan:
 # -- reading plans -------------------------------------------------------------------------------------------
 
 
+# The replacement orders :func:`_action` reads, in the comment's words.
+REPLACE_ORDERS = frozenset(
+    {"delete, then create", "create, then delete", "create, then forget the old object, which stays in AWS"}
+)
+
+
 def _action(actions: Any) -> tuple[str, str]:
     if not isinstance(actions, list):
         raise PlanError(f"change actions {actions!r} are not a list")
@@ -474,12 +480,22 @@ def _table(plans: list[StackPlan]) -> list[str]:
     return rows
 
 
+def _said(text: str, known: frozenset[str]) -> str:
+    """``text`` in the comment's own words when it is one of ``known``; anything else (a reason a newer
+    Terraform added, a digest that did not come from :func:`to_digest`) as code, so it renders literally:
+    never a heading, a link, a mention or an HTML comment that hides the rest."""
+    return text if text in known else code(text)
+
+
+_REASON_WORDS = frozenset(REASONS.values())
+
+
 def _how(change: Change) -> str:
     if change.action == "delete":
         what = f"**destroy deposed object** {code(change.deposed)} of" if change.deposed else "**destroy**"
     else:
-        what = f"**replace** ({change.replace_order})"
-    because = f": {change.reason}" if change.reason else ""
+        what = f"**replace** ({_said(change.replace_order, REPLACE_ORDERS)})"
+    because = f": {_said(change.reason, _REASON_WORDS)}" if change.reason else ""
     forced = f"; forced by {', '.join(code(a) for a in change.attributes)}" if change.attributes else ""
     return f"{what} {code(change.address)}{because}{forced}"
 
@@ -494,17 +510,18 @@ def _caution_section(plan: StackPlan) -> tuple[list[str], Callable[[int], str]]:
 
 def _failure_section(plan: StackPlan) -> tuple[list[str], list[str]]:
     """The always-kept head (reason) and the log lines of a failed stack."""
-    head = [f"**{code(plan.name)} failed**: {_printable(plan.error)}"]
+    # Terraform's first error line quotes what it could not do, values of the configuration among them: code.
+    head = [f"**{code(plan.name)} failed**: {code(plan.error)}"]
     log = [line if len(line) <= MAX_LINE else line[:MAX_LINE] + " [...]" for line in plan.log.splitlines()]
     return head, log
 
 
 def _change_line(c: Change) -> str:
-    extra = f" ({c.replace_order})" if c.replace_order else ""
+    extra = f" ({_said(c.replace_order, REPLACE_ORDERS)})" if c.replace_order else ""
     if c.deposed:
         extra += f" (deposed object {code(c.deposed)})"
     if c.reason:
-        extra += f": {c.reason}"
+        extra += f": {_said(c.reason, _REASON_WORDS)}"
     if c.attributes:
         label = "forced by" if c.action == "replace" else "changes"
         extra += f"; {label} {', '.join(code(a) for a in c.attributes)}"

@@ -112,7 +112,7 @@ def test_one_failing_stack_fails_the_script_and_only_that_stack(ws: Workspace) -
     assert stacks["dev/workers"]["status"] == "failed"
     assert stacks["dev/base"]["counts"]["delete"] == 2 and stacks["dev/platform"]["counts"]["replace"] == 1
     assert "| `dev/workers` | **failed** |" in comment
-    assert "**`dev/workers` failed**: Error: Retrieving AWS account details" in comment
+    assert "**`dev/workers` failed**: `Error: Retrieving AWS account details" in comment
     assert "| `dev/base` | changes |" in comment and "| `dev/platform` | changes |" in comment
 
 

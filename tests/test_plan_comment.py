@@ -255,7 +255,7 @@ def test_failed_plan_shows_its_error_tail() -> None:
     log = (PLANS / "platform_failed.log").read_text()
     text = render([plan_comment.failed("dev/platform", log, reason=plan_comment.first_error(log))])
     assert "| `dev/platform` | **failed** |" in text
-    assert "**`dev/platform` failed**: Error: creating RDS DB Instance" in text
+    assert "**`dev/platform` failed**: `Error: creating RDS DB Instance" in text
     assert "Initializing the backend" not in text  # only the tail
 
 
@@ -861,7 +861,7 @@ def _long_plans() -> list[plan_comment.StackPlan]:
 
 def test_a_comment_1300_characters_long_shortens_only_the_details() -> None:
     text = render(_long_plans(), commit="c0ffee", full_plan="https://example.test/run/1", limit=1300)
-    assert (text, len(text)) == (CUT_1300, 1282)
+    assert (text, len(text)) == (CUT_1300, 1263)
 
 
 def test_a_comment_1000_characters_long_shortens_the_warnings_and_the_log_and_drops_the_details() -> None:
@@ -913,7 +913,7 @@ def test_a_failure_keeps_the_last_log_lines_that_fit_in_a_fence(room: int, block
 def test_a_log_line_over_400_characters_is_shortened_to_400_and_marked() -> None:
     failed = plan_comment.failed("dev/base", "a" * 400 + "\n" + "b" * 401)
     head, log = plan_comment._failure_section(failed)
-    assert head == ["**`dev/base` failed**: plan failed"]
+    assert head == ["**`dev/base` failed**: `plan failed`"]
     assert log == ["a" * 400, "b" * 400 + " [...]"]
 
 
@@ -1178,7 +1178,7 @@ MIXED_TEXT = "\n".join([
     '> - **replace** (delete, then create) `aws_db_instance.db`: tainted; forced by `identifier`, `engine`',
     '> - **destroy** `aws_sqs_queue.old`: no longer in the configuration',
     '',
-    '**`dev/platform` failed**: plan failed',
+    '**`dev/platform` failed**: `plan failed`',
     '',
     '```',
     'Initializing...',
@@ -1241,7 +1241,7 @@ CUT_1300 = "\n".join([
     '> - **destroy** `aws_sqs_queue.q4`',
     '> - **destroy** `aws_sqs_queue.q5`',
     '',
-    '**`dev/platform` failed**: plan failed',
+    '**`dev/platform` failed**: `plan failed`',
     '',
     '```',
     'log line 0',
@@ -1271,8 +1271,7 @@ CUT_1300 = "\n".join([
     '- `aws_sqs_queue.q2`',
     '- `aws_sqs_queue.q3`',
     '- `aws_sqs_queue.q4`',
-    '- `aws_sqs_queue.q5`',
-    '- ... (11 more lines: see the full plan)',
+    '- ... (12 more lines: see the full plan)',
     '',
     '</details>',
     '',
@@ -1296,7 +1295,7 @@ CUT_1000 = "\n".join([
     '> - **destroy** `aws_sqs_queue.q2`',
     '> - ... and 3 more in `dev/base`: see the full plan',
     '',
-    '**`dev/platform` failed**: plan failed',
+    '**`dev/platform` failed**: `plan failed`',
     '',
     '```',
     'log line 3',
@@ -1497,9 +1496,9 @@ def test_every_kind_of_stack_result_renders_as_this_whole_comment() -> None:
         MARKER, "",
         "## Terraform plan: 0 to add, 0 to change, 0 to destroy, 1 to forget, **3 stacks failed**, 1 stack not "
         "planned, 2 resources changed outside Terraform", "",
-        "**`f1` failed**: plan failed", "", "```", "x", "```", "",
-        "**`f2` failed**: plan failed", "", "```", "y", "```", "",
-        "**`failed-with-drift` failed**: e", "",
+        "**`f1` failed**: `plan failed`", "", "```", "x", "```", "",
+        "**`f2` failed**: `plan failed`", "", "```", "y", "```", "",
+        "**`failed-with-drift` failed**: `e`", "",
         *TABLE_HEAD,
         "| `f1` | **failed** | | | | | | | | | |",
         "| `f2` | **failed** | | | | | | | | | |",
@@ -1536,11 +1535,11 @@ def test_a_deposed_destroy_and_a_forced_replacement_render_as_this_whole_comment
         ">",
         "> **`one`: 1 destroy, 1 replacement**",
         "> - **destroy deposed object** `dd` of `a.a`: tainted",
-        "> - **replace** (delete, then create) `b.b`: why; forced by `x`, `y`", "",
+        "> - **replace** (delete, then create) `b.b`: `why`; forced by `x`, `y`", "",
         *TABLE_HEAD,
         "| `one` | changes |  |  | 1 | 1 |  |  |  |  |  |", "",
         "<details><summary><code>one</code>: 1 to destroy, 1 to replace</summary>", "",
-        "**Replace**", "- `b.b` (delete, then create): why; forced by `x`, `y`", "",
+        "**Replace**", "- `b.b` (delete, then create): `why`; forced by `x`, `y`", "",
         "**Destroy**", "- `a.a` (deposed object `dd`): tainted", "",
         "</details>", "",
         "_Full plan: the run log._",
@@ -1570,7 +1569,7 @@ def test_a_comment_over_its_limit_shortens_each_warning_and_log_fairly() -> None
         ">",
         "> **`small`: 0 destroys, 1 replacement**",
         "> - **replace** (delete, then create) `aws_db.db`", "",
-        "**`bad` failed**: plan failed", "",
+        "**`bad` failed**: `plan failed`", "",
         "```", *(f"log line {i}" for i in range(5, 10)), "```", "",
         *TABLE_HEAD,
         "| `big` | changes | 8 |  | 8 |  |  |  |  |  |  |",
@@ -1646,7 +1645,7 @@ def test_a_failure_keeps_as_many_of_its_last_log_lines_as_fit() -> None:
 def test_a_log_line_longer_than_400_characters_is_shortened() -> None:
     failed = plan_comment.failed("s", "a" * 400 + "\n" + "b" * 401)
     head, log = plan_comment._failure_section(failed)
-    assert head == ["**`s` failed**: plan failed"]
+    assert head == ["**`s` failed**: `plan failed`"]
     assert log == ["a" * 400, "b" * 400 + " [...]"]
 
 
@@ -1731,27 +1730,27 @@ def test_each_warning_keeps_room_for_its_head_and_its_and_n_more_line_before_any
     both floors and one log line fit, at 868 the log gives way."""
     floors = [*HEAD_19, "> - ... and 9 more in `nine`: see the full plan", ">",
               "> **`ten`: 10 destroys, 0 replacements**", "> - ... and 10 more in `ten`: see the full plan", "",
-              "**`bad` failed**: plan failed", ""]  # fmt: skip
-    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=870)) == [*floors, "```", "log line 9", "```", ""]
-    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=868)) == floors
+              "**`bad` failed**: `plan failed`", ""]  # fmt: skip
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=872)) == [*floors, "```", "log line 9", "```", ""]
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=870)) == floors
 
 
 def test_a_short_log_is_shown_whole_and_the_warnings_share_what_is_left() -> None:
-    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=1319)) == [
+    assert _above_the_table(render(_nine_ten_and_a_failure(), limit=1322)) == [
         *HEAD_19, *(f"> - **destroy** `aws_s3_object.o{i}`" for i in range(3)),
         "> - ... and 6 more in `nine`: see the full plan", ">",
         "> **`ten`: 10 destroys, 0 replacements**", *(f"> - **destroy** `aws_s3_object.p{i}`" for i in range(4)),
         "> - ... and 6 more in `ten`: see the full plan", "",
-        "**`bad` failed**: plan failed", "", "```", *(f"log line {i}" for i in range(10)), "```", "",
+        "**`bad` failed**: `plan failed`", "", "```", *(f"log line {i}" for i in range(10)), "```", "",
     ]  # fmt: skip
 
 
 def test_a_failure_alone_may_use_the_whole_budget_not_three_quarters() -> None:
     fail = [plan_comment.failed("bad", "\n".join(f"log line {i}" for i in range(10)))]
     head = [MARKER, "", "## Terraform plan: 0 to add, 0 to change, 0 to destroy, **1 stack failed**", "",
-            "**`bad` failed**: plan failed", ""]  # fmt: skip
-    assert _above_the_table(render(fail, limit=463)) == [*head, "```", "log line 9", "```", ""]
-    assert _above_the_table(render(fail, limit=462)) == head
+            "**`bad` failed**: `plan failed`", ""]  # fmt: skip
+    assert _above_the_table(render(fail, limit=465)) == [*head, "```", "log line 9", "```", ""]
+    assert _above_the_table(render(fail, limit=464)) == head
 
 
 def test_stacks_that_only_read_data_are_listed_together() -> None:
@@ -1859,3 +1858,36 @@ def test_a_limit_below_the_headline_keeps_the_start_of_the_verdict() -> None:
     assert render([plan_comment.failed("bad", "x")], limit=120) == (
         f"{MARKER}\n\n## Terraform plan: 0 to add, 0 to change, 0 to destroy, **1 stack failed**\n\n_Parts wer"
     )
+
+
+HOSTILE = (
+    "x\n\n</details>\n\n## Terraform plan: 0 to add, 0 to change, 0 to destroy\n"
+    "<!-- [see](https://evil.test) @org/team ![](https://evil.test/p.png)"
+)
+
+
+def test_what_a_digest_or_a_log_says_is_shown_literally_never_as_markdown_or_html() -> None:
+    """A digest travels between jobs and a failure's first line quotes the configuration: a reason, a
+    replacement order or an error that is not one of the comment's own phrases is a code span, so it can
+    neither open an HTML comment that hides the rest nor add a heading, a link, an image or a mention."""
+    digest = {"digest_version": plan_comment.DIGEST_VERSION, "stacks": [
+        {"name": "dev/a", "changes": [
+            {"address": "aws_s3_bucket.x", "action": "delete", "reason": HOSTILE},
+            {"address": "aws_s3_bucket.y", "action": "replace", "replace_order": HOSTILE, "reason": HOSTILE},
+        ]},
+        {"name": "dev/b", "error": f"Error: {HOSTILE}", "log": "Error: the log"},
+    ]}  # fmt: skip
+    text = render(plan_comment.from_digest(digest), commit="abc", full_plan="the run log")
+    tokens = [t for block in MarkdownIt("gfm-like").parse(text) for t in [block, *(block.children or [])]]
+    html = [t.content.strip() for t in tokens if t.type in {"html_block", "html_inline"}]
+    # Only the comment's own HTML: its marker and the stacks' collapsible details, opened and closed in pairs.
+    assert html[0] == MARKER and not any("evil" in h or "<!--" in h for h in html[1:])
+    assert sum(h.startswith("<details>") for h in html) == sum(h.endswith("</details>") for h in html) > 0
+    assert [t.attrs for t in tokens if t.type in {"link_open", "image"}] == []
+    headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert [tokens[i + 1].content for i in headings] == [text.splitlines()[2].removeprefix("## ")]
+    # Plain text (where GitHub would make a mention or a link) never holds what the digest or the log said.
+    assert not [t.content for t in tokens if t.type == "text" and ("@org" in t.content or "evil" in t.content)]
+    # Each hostile field as code where the comment shows it: two reasons and a replacement order, each in the
+    # warning and in the details, and the error.
+    assert sum("@org/team" in t.content for t in tokens if t.type == "code_inline") == 7
