@@ -97,6 +97,25 @@ def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode) -> dict[Any,
 
 _SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
+# The longest integer a setting could need is an AWS account id (12 digits). Python refuses to convert one of
+# more than 4,300 digits with a ValueError that PyYAML does not turn into a YAML error (no line, exit 1).
+MAX_INTEGER_CHARACTERS = 40
+
+
+def _construct_int(loader: _SafeLoader, node: yaml.ScalarNode) -> int:
+    written = str(node.value)
+    if len(written) > MAX_INTEGER_CHARACTERS:
+        raise _Refused(
+            f"a number is written with {len(written):,} characters",
+            f"no setting takes a number of more than {MAX_INTEGER_CHARACTERS} characters",
+            node.start_mark,
+        )
+    value: int = loader.construct_yaml_int(node)
+    return value
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
 
 def config_dir() -> Path:
     return Path(os.environ.get(DIR_VAR) or CONFIG_DIR)
@@ -344,6 +363,9 @@ def parse(raw: Any, env: str) -> EnvironmentConfig:
     return cfg
 
 
+MAX_CACHED_CHARACTERS = 65_536
+
+
 @functools.lru_cache(maxsize=16)
 def _parsed(text: str) -> Any:
     """The YAML document ``text``, parsed once per process: loading one environment reads every other
@@ -376,7 +398,10 @@ def read_yaml(path: Path, shown: str) -> Any:
             "save the file as UTF-8",
         ).in_file(shown) from None
     try:
-        # A copy: the parsed document is shared by every read of the same text in this process.
+        # A copy: the parsed document is shared by every read of the same text in this process. Only texts of
+        # a configuration's size are kept (~2 KB; a file may be up to MAX_FILE_BYTES).
+        if len(text) > MAX_CACHED_CHARACTERS:
+            return _parsed.__wrapped__(text)
         return copy.deepcopy(_parsed(text))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)

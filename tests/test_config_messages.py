@@ -151,6 +151,13 @@ def test_a_value_that_contains_itself_names_where() -> None:
          "f.yaml: line 2: invalid YAML: special characters are not allowed; fix the syntax"),
         (b"tier: development\n\tname: x\n",
          "f.yaml: line 2: invalid YAML: found character '\\t' that cannot start any token; fix the syntax"),
+        # Python will not convert an integer of more than 4,300 digits (a ValueError, not a YAML error).
+        (b"tier: development\nlogs:\n  retention_days: " + b"9" * 5000 + b"\n",
+         "f.yaml: line 3: a number is written with 5,000 characters; no setting takes a number of more than 40 "
+         "characters"),
+        (b"tier: development\nx: 0x" + b"f" * 38 + b"\ny: 1" + b":59" * 2000 + b"\n",
+         "f.yaml: line 3: a number is written with 6,001 characters; no setting takes a number of more than 40 "
+         "characters"),
     ],
 )  # fmt: skip
 def test_a_file_yaml_cannot_read_names_its_line(tmp_path: Path, content: bytes, line: str) -> None:
@@ -236,3 +243,13 @@ def test_a_config_folder_variable_pointing_nowhere_names_the_variable(
         "VIBERGLASS_CONFIG_DIR: configs/missing does not exist; point VIBERGLASS_CONFIG_DIR at the folder holding "
         "<env>.yaml files, or unset it"
     )
+
+
+def test_every_read_of_the_same_text_is_a_copy_of_its_own(tmp_path: Path) -> None:
+    """A text is parsed once per process (config/loader.py `_parsed`): what one caller changes in the
+    document it got never reaches the next caller."""
+    path = tmp_path / "f.yaml"
+    path.write_text("tier: development\nlogs: {retention_days: 7}\n")
+    first = read_yaml(path, "f.yaml")
+    first["logs"]["retention_days"] = 1
+    assert read_yaml(path, "f.yaml") == {"tier": "development", "logs": {"retention_days": 7}}
