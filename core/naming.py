@@ -28,8 +28,8 @@ def env_name_problem(name: str) -> str | None:
     if len(name) > MAX_ENV_LENGTH:
         return f"is {len(name)} characters long; an environment name has at most {MAX_ENV_LENGTH}"
     if not ENV_NAME.fullmatch(name):
-        shown = repr(name) if len(name) <= 60 else repr(name[:57]) + "..."
-        return f"{shown} is not an environment name (lower-case letters and digits, words joined by single dashes)"
+        # At most MAX_ENV_LENGTH characters here (refused above), so the name is shown whole.
+        return f"{name!r} is not an environment name (lower-case letters and digits, words joined by single dashes)"
     return None
 
 
