@@ -423,6 +423,8 @@ moto.iam.models.aws_managed_policies_data = json.dumps({name: bundled[name] for 
 import moto.backends  # the package's folder listed once, not on every request (cache_moto_module_list)
 modules = tuple(moto.backends.list_of_moto_modules())
 moto.backends.list_of_moto_modules = lambda: modules
+import gc  # as in the test processes (pytest_collection): what the imports made is never scanned again
+gc.collect(); gc.freeze(); gc.set_threshold(50_000, 20, 20)
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 server.start()
 print("%s:%d" % server.get_host_and_port(), flush=True)
