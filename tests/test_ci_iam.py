@@ -1046,6 +1046,30 @@ def test_the_apply_role_touches_none_of_the_applications_data_in_any_region(
     assert never_allowed(own[ci_iam.APPLY], action, resource), (action, resource)
 
 
+# Statements docs/security.md and docs/decisions.md name by their ids, and the document that holds each.
+DOCUMENTED_STATEMENTS = {
+    "KeepCiRoles": "boundary",
+    "KeepOidcProvider": "boundary",
+    "NoSharingOut": "boundary",
+    "OnlyTheEnvironmentsRepositoryPolicies": "boundary",
+    "NoTenantValues": "plan",
+    "NoTableItems": "plan",
+}
+
+
+@pytest.mark.parametrize("layout", ["s3", "cloud"])
+def test_the_statements_the_docs_name_are_there_by_that_name(layout: str) -> None:
+    """The docs point a reader at statements by id (what to look for in the console's policy view); a renamed
+    statement would leave them pointing at nothing. With or without a lock table (NoTableItems has both forms)."""
+    cloud = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
+    here = place("dev", {**SEPARATE, **(cloud if layout == "cloud" else {})})
+    documents = {"boundary": ci_iam.boundary_document(here, []), "plan": ci_iam.plan_document(here)}
+    docs = "".join((ROOT / "docs" / name).read_text() for name in ("security.md", "decisions.md"))
+    for sid, document in DOCUMENTED_STATEMENTS.items():
+        assert f"`{sid}`" in docs, sid
+        assert sid in [statement.get("Sid") for statement in documents[document]["Statement"]], (sid, document)
+
+
 ACTION, RESOURCE = re.compile(r"\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+"), re.compile(r"\*|arn:[a-z-]+:[a-z0-9-]+:.*")
 
 
@@ -1074,6 +1098,8 @@ def test_every_ci_document_is_one_iam_accepts(layout: str) -> None:
         assert all(isinstance(sid, str) and sid.isalnum() for sid in sids), (name, sids)
         assert len(set(sids)) == len(sids), (name, sids)
         assert {statement["Effect"] for statement in document["Statement"]} <= {"Allow", "Deny"}, name
+        # Every action AWS has (a misspelt one would deny or grant nothing), on resources of its own types.
+        assert iam_eval.parliament_findings(document) == [], name
         assert all({"Action", "Resource"} & set(statement) for statement in document["Statement"]), name
         for statement in document["Statement"]:
             for key in {"Action", "NotAction", "Resource", "NotResource"} & set(statement):
