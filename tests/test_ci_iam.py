@@ -17,6 +17,7 @@ is denied (``tests/iam_eval.py``). AWS managed policies are the versions moto bu
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -214,6 +215,7 @@ def test_nothing_created_under_the_boundary_can_exceed_it(dev_place: ci_iam.Plac
         ("iam:PutRolePolicy", "role/viberglass-dev-github-apply"),
         ("sts:AssumeRole", "role/viberglass-dev-github-apply"),
         ("organizations:LeaveOrganization", "*"),
+        ("account:PutAlternateContact", "*"),
     ):
         assert never_allowed(admin, action, dev_place.iam(resource) if resource != "*" else "*"), action
     assert any_allowed(admin, ["iam:CreateRole", "iam:PutRolePolicy"], resources=["*"],
@@ -305,6 +307,8 @@ def test_the_boundarys_guards_leave_the_environments_own_work(dev_place: ci_iam.
     guarded, boundary = _under_the_guards_alone(dev_place), {"iam:PermissionsBoundary": dev_place.boundary_arn}
     role = dev_place.iam("role/viberglass-dev-x")
     assert always_allowed(guarded, "iam:GetRole", dev_place.ci_role_arns[0])
+    # Refreshing the hcp stack's run roles lists their policies.
+    assert always_allowed(guarded, "iam:ListAttachedRolePolicies", dev_place.ci_role_arns[-1])
     assert always_allowed(guarded, "iam:CreateRole", role, boundary)
     assert always_allowed(guarded, "iam:AttachRolePolicy", role, {"iam:PolicyARN": "arn:aws:iam::aws:policy/x"})
     repository = dev_place.repositories[0].replace("*", "backend").replace(":*:", f":{REGION}:")
@@ -680,6 +684,47 @@ def test_the_inline_policy_alone_gives_terraform_its_state(dev_place: ci_iam.Pla
         assert (always_allowed if role == ci_iam.APPLY else never_allowed)(alone, action, resource, context), action
 
 
+def test_the_plan_policys_grants_alone_write_no_state_and_no_lock(dev_place: ci_iam.Place) -> None:
+    """The plan policy's Allow statements on their own (its write denials set aside) grant no state or lock
+    write: the denials are a second layer, not the only thing keeping a plan read-only."""
+    plan = ci_iam.plan_document(dev_place)
+    grants = {**plan, "Statement": [s for s in plan["Statement"] if s["Effect"] == "Allow"]}
+    assert grants["Statement"], plan
+    writes = [*ci_iam.STATE_WRITES, *ci_iam.LOCK_WRITES]
+    assert any_allowed(identity(ci_iam.PLAN, grants), writes, resources=["*"]) is None
+
+
+def test_the_inline_lock_grant_reaches_only_the_environments_own_lock_items(dev_place: ci_iam.Place) -> None:
+    """The lock table is shared by every environment (config/*.yaml): each CI role's own Lock statement names
+    its environment's LockIDs, whatever the managed policy or the boundary add or take away."""
+    assert dev_place.lock_table_arn is not None
+    table = dev_place.lock_table_arn
+    foreign = ["viberglass-prod-terraform-state/viberglass/prod/platform.tfstate", "other-bucket/x.tfstate-md5"]
+    plan, apply = (
+        identity(ci_iam.PLAN, ci_iam.plan_document(dev_place)),
+        identity(ci_iam.APPLY, ci_iam.apply_document(dev_place)),
+    )
+    for key in foreign:
+        lock = {"dynamodb:LeadingKeys": key}
+        assert never_allowed(plan, "dynamodb:GetItem", table, lock), key
+        for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"):
+            assert never_allowed(apply, action, table, lock), (action, key)
+
+
+def test_in_a_shared_account_each_environment_still_takes_its_own_lock() -> None:
+    """The boundary's denial of the other environments' lock items leaves the shared table's own items: dev's
+    apply takes and releases its lock, dev's plan reads its state digest, with prod in the same account."""
+    here, roles = place("dev", SHARED), ci_identities("dev", ["prod"], SHARED)
+    assert here.lock_table_arn is not None
+    # The table ops bootstrap-state creates carries no Environment tag (ops/bootstrap_state.py).
+    untagged = {"aws:ResourceTag/Environment": ""}
+    own = {**untagged, "dynamodb:LeadingKeys": "viberglass-dev-terraform-state/viberglass/dev/platform.tfstate"}
+    for action in ("dynamodb:PutItem", "dynamodb:DeleteItem"):
+        assert always_allowed(roles[ci_iam.APPLY], action, here.lock_table_arn, own), action
+    digest = {**untagged, "dynamodb:LeadingKeys": f"{own['dynamodb:LeadingKeys']}-md5"}
+    assert always_allowed(roles[ci_iam.PLAN], "dynamodb:GetItem", here.lock_table_arn, digest)
+
+
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -878,6 +923,17 @@ def test_a_customised_subject_prefix_replaces_the_repository_in_every_roles_subj
     }
 
 
+def test_the_trust_document_admits_exactly_one_subject_with_githubs_audience(dev_place: ci_iam.Place) -> None:
+    """What the bootstrap installs as each role's trust: the OIDC provider's web identity, exactly one subject
+    (StringEquals), GitHub's STS audience."""
+    subject = "repo:Ilities/viberglass-infra:environment:dev"
+    (statement,) = ci_iam.trust_document(dev_place.provider_arn, subject)["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Principal"] == {"Federated": dev_place.provider_arn}
+    assert statement["Action"] == ["sts:AssumeRoleWithWebIdentity"]
+    host = "token.actions.githubusercontent.com"
+    assert statement["Condition"] == {"StringEquals": {f"{host}:aud": "sts.amazonaws.com", f"{host}:sub": subject}}
+
+
 def test_every_role_that_can_change_prod_trusts_only_a_prod_environment(synth: SynthFn) -> None:
     """Jobs get the subject `environment:prod` only once GitHub let them into the Environment `prod`, whose
     deployment-branch policy admits `main` only (docs/security.md): no role able to change prod trusts a
@@ -990,16 +1046,46 @@ def test_the_apply_role_touches_none_of_the_applications_data_in_any_region(
     assert never_allowed(own[ci_iam.APPLY], action, resource), (action, resource)
 
 
+# Statements docs/security.md and docs/decisions.md name by their ids, and the document that holds each.
+DOCUMENTED_STATEMENTS = {
+    "KeepCiRoles": "boundary",
+    "KeepOidcProvider": "boundary",
+    "NoSharingOut": "boundary",
+    "OnlyTheEnvironmentsRepositoryPolicies": "boundary",
+    "NoTenantValues": "plan",
+    "NoTableItems": "plan",
+}
+
+
+@pytest.mark.parametrize("layout", ["s3", "cloud"])
+def test_the_statements_the_docs_name_are_there_by_that_name(layout: str) -> None:
+    """The docs point a reader at statements by id (what to look for in the console's policy view); a renamed
+    statement would leave them pointing at nothing. With or without a lock table (NoTableItems has both forms)."""
+    cloud = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
+    here = place("dev", {**SEPARATE, **(cloud if layout == "cloud" else {})})
+    documents = {"boundary": ci_iam.boundary_document(here, []), "plan": ci_iam.plan_document(here)}
+    docs = "".join((ROOT / "docs" / name).read_text() for name in ("security.md", "decisions.md"))
+    for sid, document in DOCUMENTED_STATEMENTS.items():
+        assert f"`{sid}`" in docs, sid
+        assert sid in [statement.get("Sid") for statement in documents[document]["Statement"]], (sid, document)
+
+
+ACTION, RESOURCE = re.compile(r"\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+"), re.compile(r"\*|arn:[a-z-]+:[a-z0-9-]+:.*")
+
+
 @pytest.mark.parametrize("layout", ["separate", "shared", "cloud"])
 def test_every_ci_document_is_one_iam_accepts(layout: str) -> None:
     """IAM refuses a document whose Version is not 2012-10-17, whose statement ids are not unique and
-    alphanumeric, whose effect is not exactly Allow or Deny, or whose actions or resources are empty or not
-    text (the evaluator in these tests is more lenient)."""
+    alphanumeric, whose effect is not exactly Allow or Deny, or whose actions or resources are empty, not text,
+    an action without its service prefix or a resource that is neither `*` nor an ARN (the evaluator in these
+    tests is more lenient). A peer without a lock table gets no lock statement."""
     cloud = {"state": {"backend": "cloud", "cloud": {"organization": "ilities", "project": "viberglass-dev"}}}
     overrides = SHARED if layout == "shared" else {**SEPARATE, **cloud} if layout == "cloud" else SEPARATE
     prod = place("prod", overrides)
     # A peer whose name has a dash (names may: core/naming.py) still gets an alphanumeric statement id.
     peers = [prod, dataclasses.replace(prod, env="prod-eu")] if layout == "shared" else []
+    if layout == "shared" and prod.state is not None:  # and one whose state has no lock table
+        peers.append(dataclasses.replace(prod, env="qa", state=(prod.state[0], prod.state[1], None)))
     here = place("dev", overrides)
     documents = {
         "boundary": ci_iam.boundary_document(here, peers),
@@ -1012,8 +1098,13 @@ def test_every_ci_document_is_one_iam_accepts(layout: str) -> None:
         assert all(isinstance(sid, str) and sid.isalnum() for sid in sids), (name, sids)
         assert len(set(sids)) == len(sids), (name, sids)
         assert {statement["Effect"] for statement in document["Statement"]} <= {"Allow", "Deny"}, name
+        # Every action AWS has (a misspelt one would deny or grant nothing), on resources of its own types.
+        assert iam_eval.parliament_findings(document) == [], name
         assert all({"Action", "Resource"} & set(statement) for statement in document["Statement"]), name
         for statement in document["Statement"]:
             for key in {"Action", "NotAction", "Resource", "NotResource"} & set(statement):
                 values = statement[key] if isinstance(statement[key], list) else [statement[key]]
                 assert values and all(isinstance(v, str) and v for v in values), (name, statement.get("Sid"), key)
+                # IAM: an action is `*` or `<service prefix>:<action>`; a resource is `*` or an ARN.
+                shape = ACTION if key.endswith("Action") else RESOURCE
+                assert all(shape.fullmatch(v) for v in values), (name, statement.get("Sid"), key, values)
