@@ -26,6 +26,7 @@ from ops.bootstrap_oidc import (
     github_settings,
     require_account,
     role_specs,
+    run,
 )
 from ops.common import InputError, Report, load_config
 from tests.aws_clients import moto_client
@@ -320,3 +321,51 @@ def test_everything_added_to_a_role_is_removed_and_everything_taken_is_put_back(
     made, out = bootstrap()
     made.ensure_role(spec(reader))
     assert "changed" not in out.getvalue()
+
+
+# -- the whole command ---------------------------------------------------------------------------------------
+
+
+def test_a_dry_run_of_the_command_lists_every_step_then_where_each_role_goes(dev_account: str) -> None:
+    """``run`` in dev's empty account, dry: the provider, the boundary and the three roles in that order, the
+    summary, then the GitHub settings naming the roles it returns (a subject prefix reaching every trust), all
+    on the report's own output."""
+    out = io.StringIO()
+    arns = run("dev", dry_run=True, subject_prefix="repository_owner_id:1:repository_id:2",
+               report=Report(dry_run=True, out=out))  # fmt: skip
+    role = f"arn:aws:iam::{DEV}:role/viberglass-dev"
+    assert arns == {ci_iam.PLAN: f"{role}-github-plan", ci_iam.PLAN_ENV: f"{role}-github-plan-env",
+                    ci_iam.APPLY: f"{role}-github-apply"}  # fmt: skip
+    assert not iam().list_roles()["Roles"]  # a dry run: nothing made
+    subject = "repository_owner_id:1:repository_id:2"
+    said = lines(out)
+    assert said[:4] == [f"GitHub OIDC provider in account {DEV}", f"  would   create the {PROVIDER} provider",
+                        "Permissions boundary viberglass-dev-boundary (every role of dev)",
+                        "  would   create the boundary policy"]  # fmt: skip
+    for start, kind, suffix, policy in ((4, "plan", "pull_request", "ReadOnlyAccess"),
+                                        (8, "plan-env", "environment:dev-plan", "ReadOnlyAccess"),
+                                        (12, "apply", "environment:dev", "PowerUserAccess")):  # fmt: skip
+        assert said[start : start + 4] == [
+            f"Role viberglass-dev-github-{kind} (trusted for {subject}:{suffix})",
+            "  would   create the role",
+            f"  would   attach {policy}",
+            f"  would   put inline policy {INLINE_POLICY}",
+        ]
+    assert said[16:19] == [
+        "Dry run: 11 change(s) would be made; nothing was changed.",
+        "",
+        "GitHub settings (Settings > Secrets and variables > Actions; Settings > Environments). The deploy roles "
+        "exist once the platform and workers stacks are applied:",
+    ]
+    cfg = load_config("dev")
+    assert said[19:] == github_settings(cfg, arns, ci_iam.Place.of(cfg))
+
+
+def test_the_command_without_a_report_of_its_callers_reports_on_stdout_and_keeps_a_dry_run_dry(
+    dev_account: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("dev", dry_run=True, subject_prefix=None)  # as `ops bootstrap-github-oidc --dry-run` calls it
+    said = capsys.readouterr().out.splitlines()
+    assert said[4] == f"Role viberglass-dev-github-plan (trusted for repo:{INFRA}:pull_request)"
+    assert said[16] == "Dry run: 11 change(s) would be made; nothing was changed."
+    assert not iam().list_open_id_connect_providers()["OpenIDConnectProviderList"]
