@@ -6,13 +6,16 @@ AWS's managed policies (~0.7 s a reset); the whole command with them is tested i
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import yaml
+from botocore.config import Config
 
 from config.defaults import merge
 from config.loader import parse
@@ -29,6 +32,7 @@ from ops.bootstrap_oidc import (
     run,
 )
 from ops.common import InputError, Report, load_config
+from ops.errors import OpsError
 from tests.aws_clients import moto_client
 from tests.conftest import raw_config, use_account
 
@@ -66,7 +70,8 @@ def reader(dev_account: str) -> str:
     """A customer-managed policy standing in for ReadOnlyAccess."""
     document = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:List*",
                                                                    "Resource": "*"}]})  # fmt: skip
-    return str(iam().create_policy(PolicyName="reader", PolicyDocument=document)["Policy"]["Arn"])
+    # Under a path: the step lines name the policy by its name alone, not by what follows the ARN's first "/".
+    return str(iam().create_policy(PolicyName="reader", Path="/team/", PolicyDocument=document)["Policy"]["Arn"])
 
 
 def spec(reader: str) -> RoleSpec:
@@ -146,6 +151,17 @@ def test_production_environments_need_reviewers_and_pinned_callers() -> None:
 
 def test_without_a_pinned_workflow_ref_no_subject_template_is_asked_for() -> None:
     assert settings("dev", github={"app_deploy_workflow_ref": None}) == settings("dev")[:8]
+
+
+def test_iam_and_sts_are_asked_in_the_configured_region_and_its_partition(
+    aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In AWS China the partition is ``aws-cn``: STS (moto names the partition after the request's region) and
+    IAM must be called in the configured region, not the shell's default one."""
+    cfg = parse(merge(raw_config("dev"), {"aws": {"region": "cn-north-1", "account_id": MOTO}}), "dev")
+    made = OidcBootstrap(cfg=cfg, report=Report(out=io.StringIO()))
+    assert (made.place.partition, made.iam.meta.region_name) == ("aws-cn", "cn-north-1")
+    assert made.place.provider_arn == f"arn:aws-cn:iam::{MOTO}:oidc-provider/{PROVIDER}"
 
 
 # -- the OIDC provider ----------------------------------------------------------------------------------------
@@ -245,14 +261,14 @@ def test_four_versions_are_kept_when_a_fifth_is_added(dev_account: str) -> None:
 def test_in_a_shared_account_the_boundary_names_the_environments_it_denies(
     aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for env in ("dev", "prod"):
-        raw = merge(raw_config(env), {"aws": {"account_id": MOTO, "shared_account": True}})
+    for env, source in (("dev", "dev"), ("prod", "prod"), ("qa", "dev")):
+        raw = merge(raw_config(source), {"aws": {"account_id": MOTO, "shared_account": True}})
         (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(raw))
     monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
     made, out = bootstrap(dry_run=True)
     made.ensure_boundary()
-    assert lines(out)[0] == "Permissions boundary viberglass-dev-boundary (every role of dev, denying prod)"
-    assert [p.env for p in made.peers] == ["prod"]
+    assert lines(out)[0] == "Permissions boundary viberglass-dev-boundary (every role of dev, denying prod, qa)"
+    assert [p.env for p in made.peers] == ["prod", "qa"]
 
 
 # -- the roles ----------------------------------------------------------------------------------------------------
@@ -369,3 +385,35 @@ def test_the_command_without_a_report_of_its_callers_reports_on_stdout_and_keeps
     assert said[4] == f"Role viberglass-dev-github-plan (trusted for repo:{INFRA}:pull_request)"
     assert said[16] == "Dry run: 11 change(s) would be made; nothing was changed."
     assert not iam().list_open_id_connect_providers()["OpenIDConnectProviderList"]
+
+
+# -- a refused call --------------------------------------------------------------------------------------------
+
+
+def test_a_read_that_fails_names_the_iam_call(dev_account: str) -> None:
+    """Each step's first read against an IAM endpoint nobody listens on: the error line names the call."""
+    made, _ = bootstrap()
+    plan = spec("arn:aws:iam::aws:policy/ReadOnlyAccess")
+    made.iam = boto3.client("iam", region_name="eu-west-1", endpoint_url="http://127.0.0.1:1",
+                            config=Config(retries={"max_attempts": 1}, connect_timeout=2))  # fmt: skip
+    for step, call in ((made.ensure_provider, "iam ListOpenIDConnectProviders"),
+                       (made.ensure_boundary, "iam GetPolicy"),
+                       (lambda: made.ensure_role(plan), "iam GetRole")):  # fmt: skip
+        with pytest.raises(OpsError) as error:
+            step()
+        assert str(error.value).startswith(f"{call}: Could not connect to the endpoint URL")
+
+
+def test_a_creation_that_fails_names_the_iam_call(reader: str) -> None:
+    """The provider and the boundary exist under this account's ARNs while the bootstrap looks for them under
+    ARNs of no account, so IAM refuses to create them again, and refuses a role bounded by such an ARN."""
+    bootstrap()[0].ensure_provider()
+    bootstrap()[0].ensure_boundary()
+    made, _ = bootstrap()
+    made.place = dataclasses.replace(made.place, account="no-account")
+    for step, call in ((made.ensure_provider, "iam CreateOpenIDConnectProvider: EntityAlreadyExists"),
+                       (made.ensure_boundary, "iam CreatePolicy: EntityAlreadyExists"),
+                       (lambda: made.ensure_role(spec(reader)), "iam CreateRole: InvalidParameterValue")):  # fmt: skip
+        with pytest.raises(OpsError) as error:
+            step()
+        assert str(error.value).startswith(f"{call}: ")
