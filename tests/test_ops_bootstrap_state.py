@@ -26,9 +26,11 @@ from ops.bootstrap_state import (
 )
 from ops.common import InputError, OpsError, Report
 from tests.aws_clients import moto_client
-from tests.conftest import raw_config
+from tests.conftest import raw_config, use_account
 
 BUCKET, TABLE, REGION, ACCOUNT = "viberglass-test-state", "viberglass-test-locks", "eu-west-1", "123456789012"
+# config/dev.yaml's state settings and account
+DEV_BUCKET, DEV_TABLE, DEV = "viberglass-dev-terraform-state", "viberglass-terraform-locks", "111122223333"
 CREATED = [
     f"State bucket s3://{BUCKET} ({REGION}, account {ACCOUNT})",
     "  changed create the bucket",
@@ -307,3 +309,38 @@ def test_bootstrap_state_names_itself_when_the_backend_is_not_s3(
     with pytest.raises(InputError) as error:
         bootstrap_state.run("dev", dry_run=True, noncurrent_days=30)
     assert str(error.value) == "config/dev.yaml: state.backend is cloud; bootstrap-state is for the s3 backend"
+
+
+# -- the whole command ---------------------------------------------------------------------------------------
+
+
+def test_the_command_bootstraps_the_configured_bucket_and_table_in_its_account(
+    aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run`` for dev (config/dev.yaml's bucket, table and region) with dev's own account's credentials."""
+    use_account(monkeypatch, DEV)
+    out = io.StringIO()
+    report = bootstrap_state.run("dev", dry_run=False, noncurrent_days=60, report=Report(out=out))
+    assert out.getvalue().splitlines() == [
+        line.replace(BUCKET, DEV_BUCKET).replace(TABLE, DEV_TABLE).replace(ACCOUNT, DEV).replace("30 days", "60 days")
+        for line in CREATED
+    ] + ["Done: 9 change(s) made."]
+    assert len(report.changes) == 9
+
+
+def test_the_command_without_a_report_of_its_callers_reports_on_stdout_and_keeps_a_dry_run_dry(
+    aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_account(monkeypatch, DEV)
+    bootstrap_state.run("dev", dry_run=True, noncurrent_days=30)  # as `ops bootstrap-state --dry-run` calls it
+    assert capsys.readouterr().out.splitlines()[-1] == "Dry run: 9 change(s) would be made; nothing was changed."
+    assert s3().list_buckets()["Buckets"] == [] and moto_client("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_credentials_of_another_account_are_refused_before_anything_is_read(aws: str) -> None:
+    with pytest.raises(InputError) as error:
+        s3_state("dev", "bootstrap-state")
+    assert str(error.value) == (
+        f"the AWS credentials are for account {ACCOUNT}, but config/dev.yaml names {DEV} (aws.account_id); use "
+        f"credentials of {DEV}. Nothing was changed."
+    )
