@@ -154,6 +154,13 @@ def test_the_lock_table_is_tagged_as_the_bootstraps(bootstrapped: None) -> None:
         {"Key": "Project", "Value": "viberglass"}, {"Key": "ManagedBy", "Value": "ops bootstrap-state"}]  # fmt: skip
 
 
+def test_the_lock_table_is_keyed_by_a_string_lockid_on_demand_and_encrypted_with_kms(bootstrapped: None) -> None:
+    table = moto_client("dynamodb").describe_table(TableName=TABLE)["Table"]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "LockID", "AttributeType": "S"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert (table["SSEDescription"]["Status"], table["SSEDescription"]["SSEType"]) == ("ENABLED", "KMS")
+
+
 def test_the_created_bucket_is_encrypted_with_a_bucket_key(bootstrapped: None) -> None:
     (rule,) = s3().get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
