@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from botocore.config import Config
 
 from config.defaults import merge
 from ops import bootstrap_state
@@ -351,3 +352,22 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(aws:
         f"the AWS credentials are for account {ACCOUNT}, but config/dev.yaml names {DEV} (aws.account_id); use "
         f"credentials of {DEV}. Nothing was changed."
     )
+
+
+# -- a refused call --------------------------------------------------------------------------------------------
+
+
+def test_a_read_that_fails_names_the_s3_call(aws: str) -> None:
+    """Each setting's read against an S3 endpoint nobody listens on: the error line names the call."""
+    made, _ = bootstrap()
+    made.s3 = boto3.client("s3", region_name=REGION, endpoint_url="http://127.0.0.1:1",
+                           config=Config(retries={"max_attempts": 1}, connect_timeout=2))  # fmt: skip
+    for step, call in ((made._owned, "s3 ListBuckets"),
+                       (made._encryption, "s3 GetBucketEncryption"),
+                       (made._public_access, "s3 GetPublicAccessBlock"),
+                       (made._ownership, "s3 GetBucketOwnershipControls"),
+                       (made._policy, "s3 GetBucketPolicy"),
+                       (made._lifecycle, "s3 GetBucketLifecycleConfiguration")):  # fmt: skip
+        with pytest.raises(OpsError) as error:
+            step()
+        assert str(error.value).startswith(f"{call}: Could not connect to the endpoint URL")
