@@ -357,8 +357,8 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(aws:
 # -- a refused call --------------------------------------------------------------------------------------------
 
 
-def test_a_read_that_fails_names_the_s3_call(aws: str) -> None:
-    """Each setting's read against an S3 endpoint nobody listens on: the error line names the call."""
+def test_a_read_that_fails_names_the_s3_or_dynamodb_call(aws: str) -> None:
+    """Each setting's read against an endpoint nobody listens on: the error line names the call."""
     made, _ = bootstrap()
     made.s3 = boto3.client("s3", region_name=REGION, endpoint_url="http://127.0.0.1:1",
                            config=Config(retries={"max_attempts": 1}, connect_timeout=2))  # fmt: skip
@@ -371,3 +371,8 @@ def test_a_read_that_fails_names_the_s3_call(aws: str) -> None:
         with pytest.raises(OpsError) as error:
             step()
         assert str(error.value).startswith(f"{call}: Could not connect to the endpoint URL")
+    made.dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url="http://127.0.0.1:1",
+                                 config=Config(retries={"max_attempts": 1}, connect_timeout=2))  # fmt: skip
+    with pytest.raises(OpsError) as error:
+        made.ensure_table()
+    assert str(error.value).startswith("dynamodb DescribeTable: Could not connect to the endpoint URL")
