@@ -378,11 +378,13 @@ def test_a_dry_run_of_the_command_lists_every_step_then_where_each_role_goes(dev
 
 
 def test_the_command_without_a_report_of_its_callers_reports_on_stdout_and_keeps_a_dry_run_dry(
-    dev_account: str, capsys: pytest.CaptureFixture[str]
+    aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run("dev", dry_run=True, subject_prefix=None)  # as `ops bootstrap-github-oidc --dry-run` calls it
+    """prod, in prod's own account: the environment asked for is the one loaded (dev is the loader's default)."""
+    use_account(monkeypatch, "444455556666")
+    run("prod", dry_run=True, subject_prefix=None)  # as `ops bootstrap-github-oidc --dry-run` calls it
     said = capsys.readouterr().out.splitlines()
-    assert said[4] == f"Role viberglass-dev-github-plan (trusted for repo:{INFRA}:pull_request)"
+    assert said[4] == f"Role viberglass-prod-github-plan (trusted for repo:{INFRA}:pull_request)"
     assert said[16] == "Dry run: 11 change(s) would be made; nothing was changed."
     assert not iam().list_open_id_connect_providers()["OpenIDConnectProviderList"]
 

@@ -339,9 +339,12 @@ def test_the_command_bootstraps_the_configured_bucket_and_table_in_its_account(
 def test_the_command_without_a_report_of_its_callers_reports_on_stdout_and_keeps_a_dry_run_dry(
     aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    use_account(monkeypatch, DEV)
-    bootstrap_state.run("dev", dry_run=True, noncurrent_days=30)  # as `ops bootstrap-state --dry-run` calls it
-    assert capsys.readouterr().out.splitlines()[-1] == "Dry run: 9 change(s) would be made; nothing was changed."
+    """prod, in prod's own account: the environment asked for is the one loaded (dev is the loader's default)."""
+    use_account(monkeypatch, "444455556666")
+    bootstrap_state.run("prod", dry_run=True, noncurrent_days=30)  # as `ops bootstrap-state --dry-run` calls it
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == "State bucket s3://viberglass-prod-terraform-state (eu-west-1, account 444455556666)"
+    assert said[-1] == "Dry run: 9 change(s) would be made; nothing was changed."
     assert s3().list_buckets()["Buckets"] == [] and moto_client("dynamodb").list_tables()["TableNames"] == []
 
 
