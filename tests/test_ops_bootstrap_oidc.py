@@ -419,3 +419,11 @@ def test_a_creation_that_fails_names_the_iam_call(reader: str) -> None:
         with pytest.raises(OpsError) as error:
             step()
         assert str(error.value).startswith(f"{call}: ")
+
+
+def test_a_refused_boundary_version_names_the_iam_call(dev_account: str) -> None:
+    bootstrap()[0].ensure_boundary()
+    made, _ = bootstrap()
+    with pytest.raises(OpsError) as error:
+        made._new_version(BOUNDARY_ARN, {"Version": "2012-10-17", "Statement": []})  # IAM refuses an empty policy
+    assert str(error.value).startswith("iam CreatePolicyVersion: MalformedPolicyDocument: ")
