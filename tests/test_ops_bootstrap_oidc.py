@@ -26,6 +26,7 @@ from ops.bootstrap_oidc import (
     OidcBootstrap,
     RoleSpec,
     _document,
+    caller,
     github_settings,
     require_account,
     role_specs,
@@ -427,3 +428,16 @@ def test_a_refused_boundary_version_names_the_iam_call(dev_account: str) -> None
     with pytest.raises(OpsError) as error:
         made._new_version(BOUNDARY_ARN, {"Version": "2012-10-17", "Statement": []})  # IAM refuses an empty policy
     assert str(error.value).startswith("iam CreatePolicyVersion: MalformedPolicyDocument: ")
+
+
+def test_without_credentials_the_identity_check_names_sts(aws: str, monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials an earlier test found
+    with pytest.raises(InputError) as error:
+        caller("eu-west-1")
+    assert str(error.value).startswith("sts GetCallerIdentity: no usable AWS credentials")
