@@ -155,14 +155,25 @@ def test_without_a_pinned_workflow_ref_no_subject_template_is_asked_for() -> Non
 
 
 def test_iam_and_sts_are_asked_in_the_configured_region_and_its_partition(
-    aws: str, monkeypatch: pytest.MonkeyPatch
+    aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In AWS China the partition is ``aws-cn``: STS (moto names the partition after the request's region) and
-    IAM must be called in the configured region, not the shell's default one."""
-    cfg = parse(merge(raw_config("dev"), {"aws": {"region": "cn-north-1", "account_id": MOTO}}), "dev")
-    made = OidcBootstrap(cfg=cfg, report=Report(out=io.StringIO()))
+    IAM must be called in the configured region, not the shell's default one, and the environments sharing the
+    account are placed in that partition too (their ARNs in the boundary's denials)."""
+    for env in ("dev", "prod"):
+        raw = merge(raw_config(env), {"aws": {"region": "cn-north-1", "account_id": MOTO, "shared_account": True}})
+        (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
+    made = OidcBootstrap(cfg=load_config("dev"), report=Report(out=io.StringIO()))
     assert (made.place.partition, made.iam.meta.region_name) == ("aws-cn", "cn-north-1")
     assert made.place.provider_arn == f"arn:aws-cn:iam::{MOTO}:oidc-provider/{PROVIDER}"
+    assert [(peer.env, peer.partition) for peer in made.peers] == [("prod", "aws-cn")]
+
+
+def test_the_bootstrap_refuses_credentials_of_another_account_naming_the_file(aws: str) -> None:
+    with pytest.raises(InputError) as error:
+        bootstrap()
+    assert str(error.value).startswith(f"the AWS credentials are for account {MOTO}, but config/dev.yaml names {DEV}")
 
 
 # -- the OIDC provider ----------------------------------------------------------------------------------------
