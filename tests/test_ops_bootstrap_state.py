@@ -235,11 +235,14 @@ def test_our_tls_statement_edited_is_replaced_without_naming_a_foreign_one(boots
 def test_foreign_lifecycle_rules_are_named_even_without_an_id(bootstrapped: None) -> None:
     rules = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     quick = {"Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}
-    s3().put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [*rules, quick]})
+    logs = {"ID": "logs-expiry", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 2}}
+    s3().put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [*rules, quick, logs]})
     named = [r.get("ID") for r in s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]]
     shown = named[1] or "(no ID)"  # AWS gives a rule without an ID one of its own; moto keeps none
-    assert f"  changed expire noncurrent state versions after 30 days, no other rule (replacing {shown})" in (
-        bucket_lines())  # fmt: skip
+    expected = (
+        f"  changed expire noncurrent state versions after 30 days, no other rule (replacing {shown}, logs-expiry)"
+    )
+    assert expected in bucket_lines()
 
 
 def test_point_in_time_recovery_turned_off_is_turned_on(bootstrapped: None) -> None:
@@ -379,3 +382,11 @@ def test_a_read_that_fails_names_the_s3_or_dynamodb_call(aws: str) -> None:
     with pytest.raises(OpsError) as error:
         made.ensure_table()
     assert str(error.value).startswith("dynamodb DescribeTable: Could not connect to the endpoint URL")
+
+
+def test_a_refused_bucket_creation_names_the_s3_call(aws: str) -> None:
+    made = StateBootstrap(bucket="ab", region=REGION, table=None, noncurrent_days=30, report=Report(out=io.StringIO()),
+                          account=ACCOUNT)  # fmt: skip
+    with pytest.raises(OpsError) as error:
+        made.ensure_bucket()  # S3 refuses a bucket name shorter than 3 characters
+    assert str(error.value).startswith("s3 CreateBucket: InvalidBucketName: ")
