@@ -121,6 +121,12 @@ def test_a_real_prefix_filter_is_kept() -> None:
     assert _comparable({"ID": "x", "Filter": {"Prefix": "env:/"}}) == {"ID": "x", "Filter": {"Prefix": "env:/"}}
 
 
+def test_s3_and_dynamodb_are_asked_in_the_state_region_not_the_shells() -> None:
+    made = StateBootstrap(bucket=BUCKET, region="eu-central-1", table=TABLE, noncurrent_days=30, report=Report(),
+                          account=ACCOUNT)  # fmt: skip
+    assert (made.s3.meta.region_name, made.dynamodb.meta.region_name) == ("eu-central-1", "eu-central-1")
+
+
 # -- the whole run, line by line ------------------------------------------------------------------------------
 
 
