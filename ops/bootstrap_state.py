@@ -284,7 +284,7 @@ def _comparable(rule: dict[str, Any]) -> dict[str, Any]:
     """A lifecycle rule as S3 returns it, with what S3 adds on read taken out (an empty ``Prefix`` filter
     may come back as ``{"Prefix": ""}`` or without it)."""
     body = {k: v for k, v in rule.items() if k not in {"Prefix"}}
-    if body.get("Filter") in ({}, {"Prefix": ""}):
+    if body.get("Filter") == {}:
         body["Filter"] = {"Prefix": ""}
     return body
 

@@ -6,13 +6,16 @@ AWS's managed policies (~0.7 s a reset); the whole command with them is tested i
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import yaml
+from botocore.config import Config
 
 from config.defaults import merge
 from config.loader import parse
@@ -23,11 +26,14 @@ from ops.bootstrap_oidc import (
     OidcBootstrap,
     RoleSpec,
     _document,
+    caller,
     github_settings,
     require_account,
     role_specs,
+    run,
 )
 from ops.common import InputError, Report, load_config
+from ops.errors import OpsError
 from tests.aws_clients import moto_client
 from tests.conftest import raw_config, use_account
 
@@ -65,7 +71,8 @@ def reader(dev_account: str) -> str:
     """A customer-managed policy standing in for ReadOnlyAccess."""
     document = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:List*",
                                                                    "Resource": "*"}]})  # fmt: skip
-    return str(iam().create_policy(PolicyName="reader", PolicyDocument=document)["Policy"]["Arn"])
+    # Under a path: the step lines name the policy by its name alone, not by what follows the ARN's first "/".
+    return str(iam().create_policy(PolicyName="reader", Path="/team/", PolicyDocument=document)["Policy"]["Arn"])
 
 
 def spec(reader: str) -> RoleSpec:
@@ -145,6 +152,28 @@ def test_production_environments_need_reviewers_and_pinned_callers() -> None:
 
 def test_without_a_pinned_workflow_ref_no_subject_template_is_asked_for() -> None:
     assert settings("dev", github={"app_deploy_workflow_ref": None}) == settings("dev")[:8]
+
+
+def test_iam_and_sts_are_asked_in_the_configured_region_and_its_partition(
+    aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In AWS China the partition is ``aws-cn``: STS (moto names the partition after the request's region) and
+    IAM must be called in the configured region, not the shell's default one, and the environments sharing the
+    account are placed in that partition too (their ARNs in the boundary's denials)."""
+    for env in ("dev", "prod"):
+        raw = merge(raw_config(env), {"aws": {"region": "cn-north-1", "account_id": MOTO, "shared_account": True}})
+        (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
+    made = OidcBootstrap(cfg=load_config("dev"), report=Report(out=io.StringIO()))
+    assert (made.place.partition, made.iam.meta.region_name) == ("aws-cn", "cn-north-1")
+    assert made.place.provider_arn == f"arn:aws-cn:iam::{MOTO}:oidc-provider/{PROVIDER}"
+    assert [(peer.env, peer.partition) for peer in made.peers] == [("prod", "aws-cn")]
+
+
+def test_the_bootstrap_refuses_credentials_of_another_account_naming_the_file(aws: str) -> None:
+    with pytest.raises(InputError) as error:
+        bootstrap()
+    assert str(error.value).startswith(f"the AWS credentials are for account {MOTO}, but config/dev.yaml names {DEV}")
 
 
 # -- the OIDC provider ----------------------------------------------------------------------------------------
@@ -244,14 +273,14 @@ def test_four_versions_are_kept_when_a_fifth_is_added(dev_account: str) -> None:
 def test_in_a_shared_account_the_boundary_names_the_environments_it_denies(
     aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for env in ("dev", "prod"):
-        raw = merge(raw_config(env), {"aws": {"account_id": MOTO, "shared_account": True}})
+    for env, source in (("dev", "dev"), ("prod", "prod"), ("qa", "dev")):
+        raw = merge(raw_config(source), {"aws": {"account_id": MOTO, "shared_account": True}})
         (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(raw))
     monkeypatch.setenv("VIBERGLASS_CONFIG_DIR", str(tmp_path))
     made, out = bootstrap(dry_run=True)
     made.ensure_boundary()
-    assert lines(out)[0] == "Permissions boundary viberglass-dev-boundary (every role of dev, denying prod)"
-    assert [p.env for p in made.peers] == ["prod"]
+    assert lines(out)[0] == "Permissions boundary viberglass-dev-boundary (every role of dev, denying prod, qa)"
+    assert [p.env for p in made.peers] == ["prod", "qa"]
 
 
 # -- the roles ----------------------------------------------------------------------------------------------------
@@ -320,3 +349,106 @@ def test_everything_added_to_a_role_is_removed_and_everything_taken_is_put_back(
     made, out = bootstrap()
     made.ensure_role(spec(reader))
     assert "changed" not in out.getvalue()
+
+
+# -- the whole command ---------------------------------------------------------------------------------------
+
+
+def test_a_dry_run_of_the_command_lists_every_step_then_where_each_role_goes(dev_account: str) -> None:
+    """``run`` in dev's empty account, dry: the provider, the boundary and the three roles in that order, the
+    summary, then the GitHub settings naming the roles it returns (a subject prefix reaching every trust), all
+    on the report's own output."""
+    out = io.StringIO()
+    arns = run("dev", dry_run=True, subject_prefix="repository_owner_id:1:repository_id:2",
+               report=Report(dry_run=True, out=out))  # fmt: skip
+    role = f"arn:aws:iam::{DEV}:role/viberglass-dev"
+    assert arns == {ci_iam.PLAN: f"{role}-github-plan", ci_iam.PLAN_ENV: f"{role}-github-plan-env",
+                    ci_iam.APPLY: f"{role}-github-apply"}  # fmt: skip
+    assert not iam().list_roles()["Roles"]  # a dry run: nothing made
+    subject = "repository_owner_id:1:repository_id:2"
+    said = lines(out)
+    assert said[:4] == [f"GitHub OIDC provider in account {DEV}", f"  would   create the {PROVIDER} provider",
+                        "Permissions boundary viberglass-dev-boundary (every role of dev)",
+                        "  would   create the boundary policy"]  # fmt: skip
+    for start, kind, suffix, policy in ((4, "plan", "pull_request", "ReadOnlyAccess"),
+                                        (8, "plan-env", "environment:dev-plan", "ReadOnlyAccess"),
+                                        (12, "apply", "environment:dev", "PowerUserAccess")):  # fmt: skip
+        assert said[start : start + 4] == [
+            f"Role viberglass-dev-github-{kind} (trusted for {subject}:{suffix})",
+            "  would   create the role",
+            f"  would   attach {policy}",
+            f"  would   put inline policy {INLINE_POLICY}",
+        ]
+    assert said[16:19] == [
+        "Dry run: 11 change(s) would be made; nothing was changed.",
+        "",
+        "GitHub settings (Settings > Secrets and variables > Actions; Settings > Environments). The deploy roles "
+        "exist once the platform and workers stacks are applied:",
+    ]
+    cfg = load_config("dev")
+    assert said[19:] == github_settings(cfg, arns, ci_iam.Place.of(cfg))
+
+
+def test_the_command_without_a_report_of_its_callers_reports_on_stdout_and_keeps_a_dry_run_dry(
+    aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prod, in prod's own account: the environment asked for is the one loaded (dev is the loader's default)."""
+    use_account(monkeypatch, "444455556666")
+    run("prod", dry_run=True, subject_prefix=None)  # as `ops bootstrap-github-oidc --dry-run` calls it
+    said = capsys.readouterr().out.splitlines()
+    assert said[4] == f"Role viberglass-prod-github-plan (trusted for repo:{INFRA}:pull_request)"
+    assert said[16] == "Dry run: 11 change(s) would be made; nothing was changed."
+    assert not iam().list_open_id_connect_providers()["OpenIDConnectProviderList"]
+
+
+# -- a refused call --------------------------------------------------------------------------------------------
+
+
+def test_a_read_that_fails_names_the_iam_call(dev_account: str) -> None:
+    """Each step's first read against an IAM endpoint nobody listens on: the error line names the call."""
+    made, _ = bootstrap()
+    plan = spec("arn:aws:iam::aws:policy/ReadOnlyAccess")
+    made.iam = boto3.client("iam", region_name="eu-west-1", endpoint_url="http://127.0.0.1:1",
+                            config=Config(retries={"max_attempts": 1}, connect_timeout=2))  # fmt: skip
+    for step, call in ((made.ensure_provider, "iam ListOpenIDConnectProviders"),
+                       (made.ensure_boundary, "iam GetPolicy"),
+                       (lambda: made.ensure_role(plan), "iam GetRole")):  # fmt: skip
+        with pytest.raises(OpsError) as error:
+            step()
+        assert str(error.value).startswith(f"{call}: Could not connect to the endpoint URL")
+
+
+def test_a_creation_that_fails_names_the_iam_call(reader: str) -> None:
+    """The provider and the boundary exist under this account's ARNs while the bootstrap looks for them under
+    ARNs of no account, so IAM refuses to create them again, and refuses a role bounded by such an ARN."""
+    bootstrap()[0].ensure_provider()
+    bootstrap()[0].ensure_boundary()
+    made, _ = bootstrap()
+    made.place = dataclasses.replace(made.place, account="no-account")
+    for step, call in ((made.ensure_provider, "iam CreateOpenIDConnectProvider: EntityAlreadyExists"),
+                       (made.ensure_boundary, "iam CreatePolicy: EntityAlreadyExists"),
+                       (lambda: made.ensure_role(spec(reader)), "iam CreateRole: InvalidParameterValue")):  # fmt: skip
+        with pytest.raises(OpsError) as error:
+            step()
+        assert str(error.value).startswith(f"{call}: ")
+
+
+def test_a_refused_boundary_version_names_the_iam_call(dev_account: str) -> None:
+    bootstrap()[0].ensure_boundary()
+    made, _ = bootstrap()
+    with pytest.raises(OpsError) as error:
+        made._new_version(BOUNDARY_ARN, {"Version": "2012-10-17", "Statement": []})  # IAM refuses an empty policy
+    assert str(error.value).startswith("iam CreatePolicyVersion: MalformedPolicyDocument: ")
+
+
+def test_without_credentials_the_identity_check_names_sts(aws: str, monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials an earlier test found
+    with pytest.raises(InputError) as error:
+        caller("eu-west-1")
+    assert str(error.value).startswith("sts GetCallerIdentity: no usable AWS credentials")

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from botocore.config import Config
 
 from config.defaults import merge
 from ops import bootstrap_state
@@ -26,9 +27,11 @@ from ops.bootstrap_state import (
 )
 from ops.common import InputError, OpsError, Report
 from tests.aws_clients import moto_client
-from tests.conftest import raw_config
+from tests.conftest import raw_config, use_account
 
 BUCKET, TABLE, REGION, ACCOUNT = "viberglass-test-state", "viberglass-test-locks", "eu-west-1", "123456789012"
+# config/dev.yaml's state settings and account
+DEV_BUCKET, DEV_TABLE, DEV = "viberglass-dev-terraform-state", "viberglass-terraform-locks", "111122223333"
 CREATED = [
     f"State bucket s3://{BUCKET} ({REGION}, account {ACCOUNT})",
     "  changed create the bucket",
@@ -118,6 +121,12 @@ def test_a_real_prefix_filter_is_kept() -> None:
     assert _comparable({"ID": "x", "Filter": {"Prefix": "env:/"}}) == {"ID": "x", "Filter": {"Prefix": "env:/"}}
 
 
+def test_s3_and_dynamodb_are_asked_in_the_state_region_not_the_shells() -> None:
+    made = StateBootstrap(bucket=BUCKET, region="eu-central-1", table=TABLE, noncurrent_days=30, report=Report(),
+                          account=ACCOUNT)  # fmt: skip
+    assert (made.s3.meta.region_name, made.dynamodb.meta.region_name) == ("eu-central-1", "eu-central-1")
+
+
 # -- the whole run, line by line ------------------------------------------------------------------------------
 
 
@@ -150,6 +159,13 @@ def test_the_lock_table_is_tagged_as_the_bootstraps(bootstrapped: None) -> None:
     arn = dynamodb.describe_table(TableName=TABLE)["Table"]["TableArn"]
     assert dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [
         {"Key": "Project", "Value": "viberglass"}, {"Key": "ManagedBy", "Value": "ops bootstrap-state"}]  # fmt: skip
+
+
+def test_the_lock_table_is_keyed_by_a_string_lockid_on_demand_and_encrypted_with_kms(bootstrapped: None) -> None:
+    table = moto_client("dynamodb").describe_table(TableName=TABLE)["Table"]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "LockID", "AttributeType": "S"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert (table["SSEDescription"]["Status"], table["SSEDescription"]["SSEType"]) == ("ENABLED", "KMS")
 
 
 def test_the_created_bucket_is_encrypted_with_a_bucket_key(bootstrapped: None) -> None:
@@ -225,11 +241,14 @@ def test_our_tls_statement_edited_is_replaced_without_naming_a_foreign_one(boots
 def test_foreign_lifecycle_rules_are_named_even_without_an_id(bootstrapped: None) -> None:
     rules = s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     quick = {"Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}
-    s3().put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [*rules, quick]})
+    logs = {"ID": "logs-expiry", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 2}}
+    s3().put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [*rules, quick, logs]})
     named = [r.get("ID") for r in s3().get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]]
     shown = named[1] or "(no ID)"  # AWS gives a rule without an ID one of its own; moto keeps none
-    assert f"  changed expire noncurrent state versions after 30 days, no other rule (replacing {shown})" in (
-        bucket_lines())  # fmt: skip
+    expected = (
+        f"  changed expire noncurrent state versions after 30 days, no other rule (replacing {shown}, logs-expiry)"
+    )
+    assert expected in bucket_lines()
 
 
 def test_point_in_time_recovery_turned_off_is_turned_on(bootstrapped: None) -> None:
@@ -307,3 +326,73 @@ def test_bootstrap_state_names_itself_when_the_backend_is_not_s3(
     with pytest.raises(InputError) as error:
         bootstrap_state.run("dev", dry_run=True, noncurrent_days=30)
     assert str(error.value) == "config/dev.yaml: state.backend is cloud; bootstrap-state is for the s3 backend"
+
+
+# -- the whole command ---------------------------------------------------------------------------------------
+
+
+def test_the_command_bootstraps_the_configured_bucket_and_table_in_its_account(
+    aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run`` for dev (config/dev.yaml's bucket, table and region) with dev's own account's credentials."""
+    use_account(monkeypatch, DEV)
+    out = io.StringIO()
+    report = bootstrap_state.run("dev", dry_run=False, noncurrent_days=60, report=Report(out=out))
+    assert out.getvalue().splitlines() == [
+        line.replace(BUCKET, DEV_BUCKET).replace(TABLE, DEV_TABLE).replace(ACCOUNT, DEV).replace("30 days", "60 days")
+        for line in CREATED
+    ] + ["Done: 9 change(s) made."]
+    assert len(report.changes) == 9
+
+
+def test_the_command_without_a_report_of_its_callers_reports_on_stdout_and_keeps_a_dry_run_dry(
+    aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prod, in prod's own account: the environment asked for is the one loaded (dev is the loader's default)."""
+    use_account(monkeypatch, "444455556666")
+    bootstrap_state.run("prod", dry_run=True, noncurrent_days=30)  # as `ops bootstrap-state --dry-run` calls it
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == "State bucket s3://viberglass-prod-terraform-state (eu-west-1, account 444455556666)"
+    assert said[-1] == "Dry run: 9 change(s) would be made; nothing was changed."
+    assert s3().list_buckets()["Buckets"] == [] and moto_client("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_credentials_of_another_account_are_refused_before_anything_is_read(aws: str) -> None:
+    with pytest.raises(InputError) as error:
+        s3_state("dev", "bootstrap-state")
+    assert str(error.value) == (
+        f"the AWS credentials are for account {ACCOUNT}, but config/dev.yaml names {DEV} (aws.account_id); use "
+        f"credentials of {DEV}. Nothing was changed."
+    )
+
+
+# -- a refused call --------------------------------------------------------------------------------------------
+
+
+def test_a_read_that_fails_names_the_s3_or_dynamodb_call(aws: str) -> None:
+    """Each setting's read against an endpoint nobody listens on: the error line names the call."""
+    made, _ = bootstrap()
+    made.s3 = boto3.client("s3", region_name=REGION, endpoint_url="http://127.0.0.1:1",
+                           config=Config(retries={"max_attempts": 1}, connect_timeout=2))  # fmt: skip
+    for step, call in ((made._owned, "s3 ListBuckets"),
+                       (made._encryption, "s3 GetBucketEncryption"),
+                       (made._public_access, "s3 GetPublicAccessBlock"),
+                       (made._ownership, "s3 GetBucketOwnershipControls"),
+                       (made._policy, "s3 GetBucketPolicy"),
+                       (made._lifecycle, "s3 GetBucketLifecycleConfiguration")):  # fmt: skip
+        with pytest.raises(OpsError) as error:
+            step()
+        assert str(error.value).startswith(f"{call}: Could not connect to the endpoint URL")
+    made.dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url="http://127.0.0.1:1",
+                                 config=Config(retries={"max_attempts": 1}, connect_timeout=2))  # fmt: skip
+    with pytest.raises(OpsError) as error:
+        made.ensure_table()
+    assert str(error.value).startswith("dynamodb DescribeTable: Could not connect to the endpoint URL")
+
+
+def test_a_refused_bucket_creation_names_the_s3_call(aws: str) -> None:
+    made = StateBootstrap(bucket="ab", region=REGION, table=None, noncurrent_days=30, report=Report(out=io.StringIO()),
+                          account=ACCOUNT)  # fmt: skip
+    with pytest.raises(OpsError) as error:
+        made.ensure_bucket()  # S3 refuses a bucket name shorter than 3 characters
+    assert str(error.value).startswith("s3 CreateBucket: InvalidBucketName: ")
