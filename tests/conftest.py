@@ -166,9 +166,10 @@ SLOW_FILE_WEIGHT = 25
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest test files first (longest processing time first), estimated by how many of their tests
     use an expensive fixture and whether they have ``slow`` tests (subprocess synths); files of equal weight
-    in the random order pytest-randomly gave them. pytest-xdist hands out whole files in this order, so
+    in the random order pytest-randomly gave them. pytest-xdist hands out whole files in this order
+    (``--no-loadscope-reorder`` in pyproject.toml: by default it re-sorts files by their number of tests), so
     the long ones start at once instead of one of them keeping a worker busy while the other idles at the
-    end (the suite's wall time is bounded below by its longest file, ~40 s for test_ops_deploy.py)."""
+    end."""
     slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
     weight: dict[str, int] = {}
     for item in items:
