@@ -482,6 +482,20 @@ def aws(_moto_session: str, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     return moto_url
 
 
+def without_credentials(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make boto3 find no credentials at all (after the ``aws`` fixture): no keys in the environment, no
+    credentials or config file (``folder`` holds none), no instance metadata, and a new default session
+    (boto3 caches the credentials an earlier test found)."""
+    import boto3
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+
+
 def use_account(monkeypatch: pytest.MonkeyPatch, account: str) -> None:
     """Make boto3 act in ``account`` on the moto server (after the ``aws`` fixture): credentials of a role
     assumed there, which moto attributes to that account, as AWS does. The configuration names its own

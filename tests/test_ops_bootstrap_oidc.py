@@ -35,7 +35,7 @@ from ops.bootstrap_oidc import (
 from ops.common import InputError, Report, load_config
 from ops.errors import OpsError
 from tests.aws_clients import moto_client
-from tests.conftest import raw_config, use_account
+from tests.conftest import raw_config, use_account, without_credentials
 
 DEV, MOTO = "111122223333", "123456789012"
 PROVIDER = "token.actions.githubusercontent.com"
@@ -443,12 +443,7 @@ def test_a_refused_boundary_version_names_the_iam_call(dev_account: str) -> None
 
 def test_without_credentials_the_identity_check_names_sts(aws: str, monkeypatch: pytest.MonkeyPatch,
                                                            tmp_path: Path) -> None:  # fmt: skip
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials an earlier test found
+    without_credentials(monkeypatch, tmp_path)
     with pytest.raises(InputError) as error:
         caller("eu-west-1")
     assert str(error.value).startswith("sts GetCallerIdentity: no usable AWS credentials")

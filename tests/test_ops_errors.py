@@ -14,7 +14,7 @@ import pytest
 from ops import discovery
 from ops.__main__ import main
 from ops.errors import InputError, OpsError, from_aws
-from tests.conftest import ROOT
+from tests.conftest import ROOT, without_credentials
 
 # (case, argv, start of the one line) -- each refused while the arguments are parsed.
 BAD_ARGUMENTS = [
@@ -97,12 +97,7 @@ def test_discover_refuses_unknown_names_before_reading_anything() -> None:
 def test_missing_credentials_are_bad_input(
     aws: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials an earlier test found
+    without_credentials(monkeypatch, tmp_path)
     assert main(["discover", "--env", "dev", "ecs/cluster"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ssm GetParameters: no usable AWS credentials")
