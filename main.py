@@ -18,6 +18,7 @@ from core.cli import (
     EXIT_OK,
     ArgumentParser,
     clear_output,
+    collector_paused,
     describe,
     error_line,
     show_tracebacks,
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
     try:
-        from stacks import build_app
+        with collector_paused():
+            from stacks import build_app
 
         build_app(config).synth()
     except Exception as error:

@@ -7,9 +7,12 @@ where nothing else is installed.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -58,3 +61,19 @@ def clear_output(outdir: Path) -> None:
     shutil.rmtree(outdir / "stacks", ignore_errors=True)
     if outdir.is_dir() and not any(outdir.iterdir()):
         outdir.rmdir()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a block of imports whose objects live until the process
+    exits (the cdktf and provider bindings), and what the block made frozen out of later scans: the collector
+    would otherwise rescan the growing heap again and again while they load. A synthesis imports ~15 % faster,
+    the eager import of all 2,200 provider modules twice as fast."""
+    enabled = gc.isenabled()  # a pause inside another one leaves the collector paused
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.freeze()

@@ -14,11 +14,12 @@ fast path off (the package is then imported the ordinary way).
 
 from __future__ import annotations
 
-import gc
 import importlib
 import importlib.util
 import os
 import sys
+
+from core.cli import collector_paused
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 EAGER_VAR = "VIBERGLASS_EAGER_IMPORTS"
@@ -36,15 +37,10 @@ def install(package_name: str = PACKAGE) -> None:
     if package_name in sys.modules:
         return
     if eager():
-        # ~2,200 generated modules whose objects all live until exit: the cyclic collector would scan the
-        # growing heap again and again while they load (~2 s of the eager import's ~12 s). Paused for the
-        # import, and what it made is left out of later scans.
-        gc.disable()
-        try:
+        # ~2,200 generated modules whose objects all live until exit (~13 s -> ~6 s of CPU with the collector
+        # paused; core.cli.collector_paused).
+        with collector_paused():
             importlib.import_module(package_name)
-        finally:
-            gc.enable()
-            gc.freeze()
         return
     spec = importlib.util.find_spec(package_name)
     if spec is None or spec.submodule_search_locations is None:

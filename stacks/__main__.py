@@ -18,6 +18,7 @@ from core.cli import (
     EXIT_OK,
     ArgumentParser,
     clear_output,
+    collector_paused,
     describe,
     error_line,
     show_tracebacks,
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         error_line(str(error))
         return EXIT_INPUT
 
-    from stacks import build_app
+    with collector_paused():
+        from stacks import build_app
 
     for config in configs:
         outdir = args.outdir / config.name

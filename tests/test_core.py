@@ -719,3 +719,36 @@ def test_clear_output_removes_the_folder_it_emptied_and_accepts_a_missing_one(tm
     assert not out.exists()
     clear_output(out)
     assert not out.exists() and tmp_path.is_dir()
+
+
+def test_the_collector_is_paused_for_the_block_and_what_it_made_is_frozen() -> None:
+    import gc
+
+    from core.cli import collector_paused
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    with collector_paused():
+        assert not gc.isenabled()
+        made = [[index] for index in range(1000)]  # container objects the collector tracks
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen + len(made)
+
+
+def test_a_pause_inside_a_pause_keeps_the_collector_paused_and_a_failure_still_resumes_it() -> None:
+    import gc
+
+    from core.cli import collector_paused
+
+    with collector_paused():
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+
+    def failing_import() -> None:
+        with collector_paused():
+            raise RuntimeError("an import failed")
+
+    with pytest.raises(RuntimeError):
+        failing_import()
+    assert gc.isenabled()
