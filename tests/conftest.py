@@ -370,35 +370,10 @@ def each_env(request: pytest.FixtureRequest, synth: SynthFn) -> tuple[str, Stack
 MANAGED_POLICIES = ("ReadOnlyAccess", "PowerUserAccess", "AdministratorAccess")
 
 
-def only_used_managed_policies() -> None:
-    """Make moto's IAM (in this process) load only :data:`MANAGED_POLICIES` of its AWS managed policies."""
-    import moto.iam.models
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    bundled = json.loads(aws_managed_policies_data)
-    # moto's IAM backend reads this module attribute when it builds an account (moto 5.1).
-    subset = json.dumps({name: bundled[name] for name in MANAGED_POLICIES})
-    setattr(moto.iam.models, "aws_managed_policies_data", subset)  # noqa: B010 (moto does not export the name)
-
-
-def cache_moto_module_list() -> None:
-    """moto's server lists its own package folder (~180 stat calls) on every request to find the service
-    (moto 5.2 ``werkzeug_app.get_backend_for_host``), about a quarter of the CPU a request costs; the list
-    cannot change while the server runs, so it is read once."""
-    import moto.backends
-
-    modules = tuple(moto.backends.list_of_moto_modules())
-    setattr(moto.backends, "list_of_moto_modules", lambda: modules)  # noqa: B010 (moto does not export the name)
-
-
 def _moto_server() -> Any:
-    from moto.server import ThreadedMotoServer
+    from tests.moto_server import start
 
-    only_used_managed_policies()
-    cache_moto_module_list()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    return server
+    return start(MANAGED_POLICIES)
 
 
 @pytest.fixture(scope="session")
@@ -408,30 +383,6 @@ def _moto_session() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
-
-
-# A moto server in a process of its own: moto keeps its accounts in module globals, so two servers in one
-# process share (and reset) the same state. It loads the AWS managed policies of MANAGED_POLICIES, as an
-# account set up once for a whole module usually attaches some; it runs until its standard input closes.
-_SERVE_MOTO = """
-import os, sys
-os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-from moto.server import ThreadedMotoServer
-import json, moto.iam.models
-from moto.iam.aws_managed_policies import aws_managed_policies_data
-bundled = json.loads(aws_managed_policies_data)
-moto.iam.models.aws_managed_policies_data = json.dumps({name: bundled[name] for name in sys.argv[1:]})
-import moto.backends  # the package's folder listed once, not on every request (cache_moto_module_list)
-modules = tuple(moto.backends.list_of_moto_modules())
-moto.backends.list_of_moto_modules = lambda: modules
-import gc  # as in the test processes (pytest_collection): what the imports made is never scanned again
-gc.collect(); gc.freeze(); gc.set_threshold(50_000, 20, 20)
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print("%s:%d" % server.get_host_and_port(), flush=True)
-sys.stdin.read()
-server.stop()
-"""
 
 
 @pytest.fixture(scope="module")
@@ -446,8 +397,13 @@ def moto_url() -> Iterator[str]:
     import subprocess
     import sys
 
+    # tests/moto_server.py, `serve`: it loads the AWS managed policies of MANAGED_POLICIES.
     process = subprocess.Popen(
-        [sys.executable, "-c", _SERVE_MOTO, *MANAGED_POLICIES], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "tests.moto_server", *MANAGED_POLICIES],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None and process.stdin is not None
     address = process.stdout.readline().strip()

@@ -1,0 +1,64 @@
+"""How the tests' moto servers are set up, in one place: the in-process server of the session (tests/conftest.py,
+``_moto_server``) and the module servers, each a process of its own (``python -m tests.moto_server POLICY...``,
+the ``moto_url`` fixture). No pytest here: the module servers' processes import only this and moto."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+from typing import Any
+
+
+def only_used_managed_policies(names: tuple[str, ...]) -> None:
+    """Make moto's IAM (in this process) load only the AWS managed policies ``names`` of its bundle: it parses all
+    ~1,200 whenever it builds an account's IAM (every reset, every further account a test acts in: ~0.7 s each)."""
+    import moto.iam.models
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    bundled = json.loads(aws_managed_policies_data)
+    subset = json.dumps({name: bundled[name] for name in names})
+    # moto's IAM backend reads this module attribute when it builds an account (moto 5.1).
+    setattr(moto.iam.models, "aws_managed_policies_data", subset)  # noqa: B010 (moto does not export the name)
+
+
+def cache_moto_module_list() -> None:
+    """moto's server lists its own package folder (~180 stat calls) on every request to find the service
+    (moto 5.2 ``werkzeug_app.get_backend_for_host``), about a quarter of the CPU a request costs; the list
+    cannot change while the server runs, so it is read once."""
+    import moto.backends
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    setattr(moto.backends, "list_of_moto_modules", lambda: modules)  # noqa: B010 (moto does not export the name)
+
+
+def start(managed_policies: tuple[str, ...]) -> Any:
+    """A moto server on 127.0.0.1 at a free port, in a thread of this process, started."""
+    from moto.server import ThreadedMotoServer
+
+    only_used_managed_policies(managed_policies)
+    cache_moto_module_list()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    return server
+
+
+def serve(managed_policies: tuple[str, ...]) -> None:
+    """A module server's process: moto keeps its accounts in module globals, so two servers in one process share
+    (and reset) the same state. It loads ``managed_policies``, as an account set up once for a whole module
+    usually attaches some, prints its address and runs until its standard input closes."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    server = start(managed_policies)
+    # As in the test processes (tests/conftest.py, pytest_collection): what the imports made is never scanned again.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    host, port = server.get_host_and_port()
+    print(f"{host}:{port}", flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    serve(tuple(sys.argv[1:]))
