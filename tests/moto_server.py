@@ -4,6 +4,7 @@ the ``moto_url`` fixture). No pytest here: the module servers' processes import 
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -33,12 +34,30 @@ def cache_moto_module_list() -> None:
     setattr(moto.backends, "list_of_moto_modules", lambda: modules)  # noqa: B010 (moto does not export the name)
 
 
+def one_private_key_for_symmetric_kms_keys() -> None:
+    """moto makes a 2,048-bit RSA private key for every KMS key it creates, symmetric ones too (moto 5.2
+    ``kms.models.Key``: ~30 ms each), and creates a KMS key for every DynamoDB table (its default encryption) and
+    every ``CreateKey``. A symmetric key's private half is never used: KMS signs and verifies only with asymmetric
+    keys, and moto signs only with a key whose usage is ``SIGN_VERIFY``. So every symmetric key of this process shares
+    one; an asymmetric key still gets its own."""
+    import moto.kms.models
+
+    generate = getattr(moto.kms.models, "generate_private_key")  # noqa: B009 (moto does not export the name)
+    shared = functools.cache(lambda: generate("SYMMETRIC_DEFAULT"))
+
+    def private_key(key_spec: str) -> Any:
+        return shared() if key_spec == "SYMMETRIC_DEFAULT" else generate(key_spec)
+
+    setattr(moto.kms.models, "generate_private_key", private_key)  # noqa: B010 (moto does not export the name)
+
+
 def start(managed_policies: tuple[str, ...]) -> Any:
     """A moto server on 127.0.0.1 at a free port, in a thread of this process, started."""
     from moto.server import ThreadedMotoServer
 
     only_used_managed_policies(managed_policies)
     cache_moto_module_list()
+    one_private_key_for_symmetric_kms_keys()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     return server
