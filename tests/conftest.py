@@ -377,12 +377,13 @@ def _moto_server() -> Any:
 
 
 @pytest.fixture(scope="session")
-def _moto_session() -> Iterator[str]:
-    """The moto server of the function-scoped ``aws`` fixture, which resets it before every test."""
+def _moto_session() -> str:
+    """The moto server of the function-scoped ``aws`` fixture, which resets it before every test. It is not
+    stopped: its thread is a daemon and ends with the process, while moto's ``stop()`` waits out
+    ``serve_forever``'s 0.5 s poll at the very end of the session."""
     server = _moto_server()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    return f"http://{host}:{port}"
 
 
 @pytest.fixture(scope="module")

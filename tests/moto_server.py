@@ -75,8 +75,9 @@ def serve(managed_policies: tuple[str, ...]) -> None:
     gc.set_threshold(50_000, 20, 20)
     host, port = server.get_host_and_port()
     print(f"{host}:{port}", flush=True)
+    # Until the test module's fixture closes the pipe. The server's thread is a daemon and ends with the process;
+    # moto's ``stop()`` would first wait out ``serve_forever``'s 0.5 s poll.
     sys.stdin.read()
-    server.stop()
 
 
 if __name__ == "__main__":
