@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -58,6 +59,8 @@ def start(managed_policies: tuple[str, ...]) -> Any:
     only_used_managed_policies(managed_policies)
     cache_moto_module_list()
     one_private_key_for_symmetric_kms_keys()
+    # werkzeug logs every request at INFO (to stderr, and into pytest's log capture of the test that made it).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     return server

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL_HOME_VAR, ROOT
+from tests.conftest import HERMETIC_SLICE_TEST, REAL_HOME_VAR, ROOT
 
 # One of each kind: configuration loading (VIBERGLASS_*: the shipped folder, the default environment, a
 # Python subprocess that loads it), in-process synthesis (jsii, Node, its package cache; a `cloud` backend,
@@ -116,10 +116,19 @@ def test_a_slice_of_the_suite_passes_in_a_hostile_environment_and_leaves_home_un
         timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "error" not in result.stdout.splitlines()[-1]
+    # Every test of the slice ran and passed: a session that runs this test does not run them itself.
+    assert result.stdout.splitlines()[-1].startswith(f"{len(SLICE)} passed in "), result.stdout[-4000:]
     assert _tree(home) == before
     for written in ("github-output", "github-summary", "hostile-out", "tf-data"):
         assert not (tmp_path / written).exists(), written
+
+
+def test_a_session_running_the_slice_here_does_not_run_its_tests_again(request: pytest.FixtureRequest) -> None:
+    """tests/conftest.py, ``_the_hermetic_slice_once``: the slice's tests run once, in the hostile process."""
+    selected = {item.nodeid for item in request.session.items}
+    if f"{__name__.replace('.', '/')}.py::{HERMETIC_SLICE_TEST}" not in selected:
+        pytest.skip("this session does not run the hermetic slice")
+    assert selected.isdisjoint(SLICE)
 
 
 def _outside_any_session(**extra: str) -> dict[str, str]:
