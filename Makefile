@@ -14,6 +14,9 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 EXTRAS ?= [dev]
+# The project is installed editable as a path entry (setuptools' `compat` mode: a .pth naming this folder), not
+# through setuptools' default import finder, which every Python process of the venv imported at start-up
+# (pathlib and friends, ~10 ms a process; the tests start several hundred: docs/decisions.md).
 COMPILE = $(if $(EXTRAS),--compile-bytecode,)
 
 # The pinned Node 22 and cdktf CLI from node_modules come first; no telemetry/version checks (offline).
@@ -31,7 +34,8 @@ $(UV):
 
 $(VENV)/.installed: pyproject.toml constraints.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --python python3 $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet $(COMPILE) -c constraints.txt -e '.$(EXTRAS)'
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet $(COMPILE) -c constraints.txt -e '.$(EXTRAS)' \
+	  --config-settings editable_mode=compat
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
