@@ -504,12 +504,13 @@ def _one_botocore_loader() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_client_per_session_and_service() -> Iterator[None]:
-    """A boto3 session hands out one client per service, region, arguments and endpoint variables, as the one
-    command of an ops process would use them: a test process runs hundreds of ops commands in one boto3 session
-    (``use_account``, the deploy fixtures), and each command's clients would be built again (~3 ms each, ~600 in
-    the suite: the client class with a method per operation, a copy of the session's event handlers). Credentials
-    are the session's in any case (botocore resolves them once per session); an endpoint variable a test sets
-    (``AWS_ENDPOINT_URL_AMPLIFY`` at a stand-in) gets a client of its own."""
+    """A boto3 session hands out one client per set of arguments and ``AWS_*`` variables, as the one command of an
+    ops process would use them: a test process runs hundreds of ops commands in one boto3 session (``use_account``,
+    the deploy fixtures), and each command's clients would be built again (~3 ms each, ~600 in the suite: the
+    client class with a method per operation, a copy of the session's event handlers). Whatever botocore reads
+    when it builds a client is in the key: the arguments, the ``Config`` options, and every ``AWS_*`` variable
+    (a region from ``AWS_DEFAULT_REGION``, an ``AWS_ENDPOINT_URL_AMPLIFY`` stand-in, keys set after a first client
+    found none), so a client is reused only where a new one would be built the same."""
     import weakref
 
     import boto3.session
@@ -520,8 +521,9 @@ def _one_client_per_session_and_service() -> Iterator[None]:
     def client(self: boto3.session.Session, *args: Any, **kwargs: Any) -> Any:
         config = kwargs.get("config")
         options = sorted(getattr(config, "_user_provided_options", {}).items()) if config is not None else None
-        endpoints = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL"))
-        key = repr((args, sorted((k, v) for k, v in kwargs.items() if k != "config"), options, endpoints))
+        # botocore reads the region, endpoints, retries and credentials from AWS_* variables when it builds a client.
+        variables = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+        key = repr((args, sorted((k, v) for k, v in kwargs.items() if k != "config"), options, variables))
         clients = made.setdefault(self, {})
         if key not in clients:
             clients[key] = build(self, *args, **kwargs)
