@@ -162,6 +162,9 @@ EXPENSIVE_FIXTURES = {"aws", "moto_url", "dispatch"}
 SLOW_FILE_WEIGHT = 25
 
 
+HERMETIC_SLICE_TEST = "test_a_slice_of_the_suite_passes_in_a_hostile_environment_and_leaves_home_untouched"
+
+
 def _the_hermetic_slice_once(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests of tests/test_hermetic.py's ``SLICE`` run there, in a process whose environment is hostile, and
     must pass there. A session that selects that test does not run them a second time in its own, friendlier
@@ -172,9 +175,6 @@ def _the_hermetic_slice_once(config: pytest.Config, items: list[pytest.Item]) ->
     in_slice = set(hermetic.module.SLICE)
     config.hook.pytest_deselected(items=[item for item in items if item.nodeid in in_slice])
     items[:] = [item for item in items if item.nodeid not in in_slice]
-
-
-HERMETIC_SLICE_TEST = "test_a_slice_of_the_suite_passes_in_a_hostile_environment_and_leaves_home_untouched"
 
 
 @pytest.hookimpl(trylast=True)
@@ -205,14 +205,14 @@ def pytest_collection(session: pytest.Session) -> Generator[None, object, object
     of 700. Each full scan of that heap cost ~0.4 s: collecting takes ~0.4 s less and the in-process tests
     ~17 % less CPU. Objects are still freed as soon as nothing refers to them (reference counting); only
     cycles wait a little longer."""
+    from tests.moto_server import freeze_what_was_built
+
     gc.disable()
     try:
         return (yield)
     finally:
         gc.enable()
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
+        freeze_what_was_built()
 
 
 # The STAND-INs the whole session puts first on PATH: the machine's Terraform or gh must never answer. The
@@ -503,7 +503,7 @@ def _one_botocore_loader() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_client_per_session_and_service() -> Iterator[None]:
+def _one_client_per_session_and_settings() -> Iterator[None]:
     """A boto3 session hands out one client per set of arguments and ``AWS_*`` variables, as the one command of an
     ops process would use them: a test process runs hundreds of ops commands in one boto3 session (``use_account``,
     the deploy fixtures), and each command's clients would be built again (~3 ms each, ~600 in the suite: the
